@@ -1,0 +1,85 @@
+// swift-tools-version:6.1
+// GRDB 7.10 requires tools 6.1 (see ../shared/NOTES.md).
+import PackageDescription
+
+let package = Package(
+    name: "yizhan",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "yizhan-station", targets: ["yizhan-station"]),
+        .executable(name: "yizhanctl", targets: ["yizhanctl"]),
+        .executable(name: "yizhan-bench", targets: ["yizhan-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C declarations Swift's Glibc module hides or cannot import (pty, ioctl macros).
+        .target(name: "CShims"),
+        // libudev through pkg-config; `make deps` installs libudev-dev.
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        // The pure core: reader codecs, visit state machine, privacy, wire types.
+        // Imports no NIO, GRDB, Glibc or Foundation; time is always passed in.
+        .target(
+            name: "YizhanCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The station daemon's adapters and services (serial, evdev, udev, SQLite, HTTP, systemd).
+        .target(
+            name: "YizhanStation",
+            dependencies: [
+                "YizhanCore", "CShims", "CUdev",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // Simulated readers: pseudo-terminals (and uinput/FIFOs) that speak the real protocols.
+        .target(name: "YizhanSimulator", dependencies: ["YizhanCore", "CShims"]),
+        .executableTarget(
+            name: "yizhan-station",
+            dependencies: [
+                "YizhanStation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "yizhanctl",
+            dependencies: [
+                "YizhanStation", "YizhanSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "yizhan-bench",
+            dependencies: [
+                "YizhanStation", "YizhanSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "YizhanCoreTests", dependencies: ["YizhanCore"]),
+        .testTarget(
+            name: "YizhanStationTests",
+            dependencies: ["YizhanStation", "YizhanSimulator"]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["YizhanCore", "YizhanSimulator"]),
+    ]
+)

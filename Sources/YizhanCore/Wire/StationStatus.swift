@@ -1,0 +1,86 @@
+/// `yizhanctl status --format json` and `/api/v1/status`. Field names are a contract.
+public struct StationStatus: Codable, Hashable, Sendable {
+    public struct Reader: Codable, Hashable, Sendable {
+        public var name: String
+        public var `protocol`: String
+        /// The device in use, or the configured path / match when none is found.
+        public var device: String
+        /// `up`, `down` (not found or failing) or `starting`.
+        public var state: String
+        public var since: String?
+        public var detail: String?
+        public var reads: Int
+        public var badReads: Int
+        enum CodingKeys: String, CodingKey {
+            case name, `protocol`, device, state, since, detail, reads
+            case badReads = "bad_reads"
+        }
+        public init(name: String, protocol: String, device: String, state: String, since: String?, detail: String?,
+                    reads: Int, badReads: Int) {
+            self.name = name; self.protocol = `protocol`; self.device = device; self.state = state
+            self.since = since; self.detail = detail; self.reads = reads; self.badReads = badReads
+        }
+    }
+
+    public struct Uplink: Codable, Hashable, Sendable {
+        /// `not_configured` until the uplink is set up.
+        public var state: String
+        /// Events not yet acknowledged by the collector.
+        public var backlog: Int64
+        public var lastAck: Int64
+        public var detail: String?
+        enum CodingKeys: String, CodingKey { case state, backlog, detail; case lastAck = "last_ack" }
+        public init(state: String, backlog: Int64, lastAck: Int64, detail: String? = nil) {
+            self.state = state; self.backlog = backlog; self.lastAck = lastAck; self.detail = detail
+        }
+    }
+
+    public var stationID: String
+    public var name: String
+    public var occupancy: Int
+    public var capacity: Int
+    public var full: Bool
+    public var open: Bool
+    public var mode: String
+    public var readers: [Reader]
+    public var uplink: Uplink
+    public var lastSeq: Int64
+    public var time: String
+    public var startedAt: String
+    public var version: String
+
+    enum CodingKeys: String, CodingKey {
+        case stationID = "station_id"
+        case name, occupancy, capacity, full, open, mode, readers, uplink
+        case lastSeq = "last_seq"
+        case time
+        case startedAt = "started_at"
+        case version
+    }
+
+    public init(stationID: String, name: String, occupancy: Int, capacity: Int, full: Bool, open: Bool, mode: String,
+                readers: [Reader], uplink: Uplink, lastSeq: Int64, time: String, startedAt: String, version: String) {
+        self.stationID = stationID; self.name = name; self.occupancy = occupancy; self.capacity = capacity
+        self.full = full; self.open = open; self.mode = mode; self.readers = readers; self.uplink = uplink
+        self.lastSeq = lastSeq; self.time = time; self.startedAt = startedAt; self.version = version
+    }
+}
+
+/// The answer of `POST /api/v1/checkout-all`.
+public struct CloseDayResult: Codable, Hashable, Sendable {
+    public var checkedOut: Int
+    public var lastSeq: Int64
+    enum CodingKeys: String, CodingKey { case checkedOut = "checked_out"; case lastSeq = "last_seq" }
+    public init(checkedOut: Int, lastSeq: Int64) { self.checkedOut = checkedOut; self.lastSeq = lastSeq }
+}
+
+/// JSON error body with a stable `error` code.
+public struct APIError: Codable, Hashable, Sendable, Error {
+    public var error: String
+    public var message: String
+    public init(error: String, message: String) { self.error = error; self.message = message }
+}
+
+public enum YizhanVersion {
+    public static let current = "0.1.0"
+}
