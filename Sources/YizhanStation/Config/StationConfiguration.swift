@@ -1,0 +1,255 @@
+import Foundation
+import TOMLKit
+import YizhanCore
+
+/// Everything `yizhan-station` and `yizhanctl` read from `station.toml`.
+/// See config/station.example.toml for every key with its meaning.
+public struct StationConfiguration: Sendable {
+    public struct Station: Sendable {
+        public var id: String
+        public var name: String
+        public var capacity: Int
+        public var dataDirectory: String
+        public var utcOffset: UTCOffset
+    }
+
+    public struct HTTP: Sendable {
+        public var host: String
+        public var port: Int
+        /// The unix socket `yizhanctl` uses; in the data directory unless set.
+        public var socketPath: String
+    }
+
+    public enum ReaderProtocol: String, Sendable, CaseIterable {
+        case idcardSAM = "idcard-sam"
+        case rdm6300
+        case line
+        case hid
+
+        var defaultBaud: Int { self == .idcardSAM ? 115_200 : 9600 }
+    }
+
+    /// How a reader's device is found.
+    public enum DeviceMatch: Sendable, Hashable, CustomStringConvertible {
+        /// A fixed path (`/dev/ttyUSB0`, `/dev/input/by-id/...-event-kbd`, a simulator's link).
+        case path(String)
+        /// USB vendor:product, hexadecimal (`1a86:7523`).
+        case usb(vendor: String, product: String)
+        /// A udev property our rules file sets (`YIZHAN_READER=door`).
+        case property(name: String, value: String)
+
+        public var description: String {
+            switch self {
+            case .path(let p): return p
+            case .usb(let v, let p): return "usb \(v):\(p)"
+            case .property(let n, let v): return "udev \(n)=\(v)"
+            }
+        }
+    }
+
+    public struct Reader: Sendable {
+        public var name: String
+        public var `protocol`: ReaderProtocol
+        public var match: DeviceMatch
+        public var baud: Int
+        public var lineFraming: LineDecoder.Framing
+        public var burstWindow: Duration
+        public var repeatWindow: Duration
+        public var pollInterval: Duration
+    }
+
+    public struct Uplink: Sendable {
+        public var collector: String
+        public var tokenFile: String
+    }
+
+    public var file: String
+    public var station: Station
+    public var http: HTTP
+    public var regionKeyFile: String
+    public var policy: VisitPolicy
+    public var readers: [Reader]
+    public var uplink: Uplink?
+    public var logLevel: String
+
+    public static let defaultPath = "/etc/yizhan/station.toml"
+
+    /// Loads and validates; every error names the file, the line and what was expected.
+    public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? "\(error.localizedDescription)"
+            throw ConfigurationError(file: path, line: nil, message: "cannot read the configuration file: \(reason)")
+        }
+        return try parse(text: text, file: path)
+    }
+
+    public static func parse(text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
+        let doc = try TOMLDocument(file: file, text: text)
+        let allowedTables = ["station", "visits", "http", "privacy", "readers", "uplink", "log"]
+        for key in doc.root.keys.sorted() where !allowedTables.contains(key) {
+            throw doc.error("unknown table or key \"\(key)\" (expected: \(allowedTables.joined(separator: ", ")))",
+                            table: key, key: nil)
+        }
+        func section(_ name: String, required: Bool) throws(ConfigurationError) -> TOMLSection? {
+            guard let value = doc.root[name] else {
+                if required { throw ConfigurationError(file: file, line: nil, message: "missing table [\(name)]") }
+                return nil
+            }
+            guard let table = value.table else { throw doc.error("\(name) must be a table [\(name)]", table: nil, key: name) }
+            return TOMLSection(document: doc, table: table, name: name)
+        }
+
+        // [station]
+        var s = try section("station", required: true)!
+        let id = try s.requiredString("id")
+        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }), id.count <= 64 else {
+            throw s.fail("id", "expected letters, digits, '-', '_' or '.' (at most 64), got \"\(id)\"")
+        }
+        let name = try s.string("name") ?? id
+        guard let capacity = try s.int("capacity", range: 1...10_000) else { throw s.fail("capacity", "is required (a positive integer)") }
+        let dataDirectory = try s.string("data_dir") ?? "/var/lib/yizhan"
+        let tzText = try s.string("utc_offset") ?? "+08:00"
+        guard let offset = UTCOffset(parsing: tzText) else { throw s.fail("utc_offset", "expected \"+08:00\"-style offset, got \"\(tzText)\"") }
+        try s.rejectUnknownKeys()
+        let station = Station(id: id, name: name, capacity: capacity, dataDirectory: dataDirectory, utcOffset: offset)
+
+        // [visits]
+        var policy = VisitPolicy(capacity: capacity)
+        if var v = try section("visits", required: false) {
+            policy.mode = try v.choice("mode", VisitPolicy.Mode.self) ?? .toggle
+            policy.whenFull = try v.choice("when_full", VisitPolicy.WhenFull.self) ?? .deny
+            if let d = try v.int("debounce_seconds", range: 0...3600) { policy.debounce = .seconds(d) }
+            if let m = try v.int("maximum_stay_minutes", range: 1...7 * 24 * 60) { policy.maximumStay = .seconds(m * 60) }
+            if let m = try v.int("assumed_stay_minutes", range: 1...24 * 60) { policy.assumedStay = .seconds(m * 60) }
+            if let hours = try v.strings("hours") {
+                do {
+                    policy.hours = try OpeningHours(parsing: hours, offset: offset)
+                } catch {
+                    throw v.fail("hours", "\(error.description)")
+                }
+                if hours.isEmpty { throw v.fail("hours", "is empty; leave it out to stay always open") }
+            }
+            policy.checkOutAtClosing = try v.bool("check_out_at_closing") ?? true
+            try v.rejectUnknownKeys()
+        }
+        policy.hours.offset = offset
+
+        // [http]
+        var http = HTTP(host: "127.0.0.1", port: 8080, socketPath: dataDirectory + "/station.sock")
+        if var h = try section("http", required: false) {
+            if let listen = try h.string("listen") {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                      (0...65535).contains(port), colon != listen.startIndex
+                else { throw h.fail("listen", "expected \"HOST:PORT\", got \"\(listen)\"") }
+                http.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                http.port = port
+            }
+            if let socket = try h.string("socket") { http.socketPath = socket }
+            try h.rejectUnknownKeys()
+        }
+
+        // [privacy]
+        var p = try section("privacy", required: true)!
+        let regionKeyFile = try p.requiredString("region_key_file")
+        try p.rejectUnknownKeys()
+
+        // [[readers]]
+        var readers: [Reader] = []
+        if let value = doc.root["readers"] {
+            guard let array = value.array else { throw doc.error("readers must be an array of tables [[readers]]", table: nil, key: "readers") }
+            for (i, item) in array.enumerated() {
+                guard let table = item.table else { throw doc.error("readers must be an array of tables [[readers]]", table: nil, key: "readers") }
+                var r = TOMLSection(document: doc, table: table, name: "readers", index: i)
+                let readerName = try r.requiredString("name")
+                if readers.contains(where: { $0.name == readerName }) { throw r.fail("name", "\"\(readerName)\" is used by another reader") }
+                guard let proto = try r.choice("protocol", ReaderProtocol.self) else {
+                    throw r.fail("protocol", "is required: one of \(ReaderProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let device = try r.string("device")
+                let usb = try r.string("match_usb")
+                let property = try r.string("match_property")
+                let match: DeviceMatch
+                switch (device, usb, property) {
+                case (let d?, nil, nil):
+                    guard d.hasPrefix("/") else { throw r.fail("device", "expected an absolute path, got \"\(d)\"") }
+                    match = .path(d)
+                case (nil, let u?, nil):
+                    let parts = u.lowercased().split(separator: ":")
+                    guard parts.count == 2, parts.allSatisfy({ $0.count == 4 && $0.allSatisfy(\.isHexDigit) }) else {
+                        throw r.fail("match_usb", "expected \"vendor:product\" in hex like \"1a86:7523\", got \"\(u)\"")
+                    }
+                    match = .usb(vendor: String(parts[0]), product: String(parts[1]))
+                case (nil, nil, let prop?):
+                    let parts = prop.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2, !parts[0].isEmpty else {
+                        throw r.fail("match_property", "expected \"NAME=VALUE\" like \"YIZHAN_READER=1\", got \"\(prop)\"")
+                    }
+                    match = .property(name: String(parts[0]), value: String(parts[1]))
+                default:
+                    throw r.fail(nil, "set exactly one of device, match_usb or match_property")
+                }
+                let baud = try r.int("baud", range: 1200...921_600) ?? proto.defaultBaud
+                if ![1200, 2400, 4800, 9600, 19200, 38400, 57600, 115_200, 230_400, 460_800, 921_600].contains(baud) {
+                    throw r.fail("baud", "\(baud) is not a standard rate (9600, 19200, 38400, 57600, 115200, ...)")
+                }
+                var framing = LineDecoder.Framing()
+                framing.terminator = try r.choice("line_terminator", LineDecoder.Framing.Terminator.self) ?? .any
+                framing.prefix = try r.string("line_prefix") ?? ""
+                framing.suffix = try r.string("line_suffix") ?? ""
+                let burst = try r.int("burst_window_ms", range: 50...5000) ?? 500
+                let repeatWindow = try r.int("repeat_window_ms", range: 0...10_000) ?? 1500
+                let poll = try r.int("poll_interval_ms", range: 50...5000) ?? 250
+                try r.rejectUnknownKeys()
+                readers.append(Reader(name: readerName, protocol: proto, match: match, baud: baud, lineFraming: framing,
+                                      burstWindow: .milliseconds(burst), repeatWindow: .milliseconds(repeatWindow),
+                                      pollInterval: .milliseconds(poll)))
+            }
+        }
+
+        // [uplink]
+        var uplink: Uplink?
+        if var u = try section("uplink", required: false) {
+            let collector = try u.requiredString("collector")
+            guard collector.hasPrefix("http://") || collector.hasPrefix("https://") else {
+                throw u.fail("collector", "expected an http:// or https:// URL, got \"\(collector)\"")
+            }
+            uplink = Uplink(collector: collector, tokenFile: try u.requiredString("token_file"))
+            try u.rejectUnknownKeys()
+        }
+
+        var logLevel = "info"
+        if var l = try section("log", required: false) {
+            logLevel = try l.string("level") ?? "info"
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+                throw l.fail("level", "expected trace, debug, info, notice, warning, error or critical, got \"\(logLevel)\"")
+            }
+            try l.rejectUnknownKeys()
+        }
+
+        return StationConfiguration(file: file, station: station, http: http, regionKeyFile: regionKeyFile, policy: policy,
+                                    readers: readers, uplink: uplink, logLevel: logLevel)
+    }
+
+    /// Reads the region key file (raw bytes, or 64 hex characters).
+    public func loadCardKeyer() throws(ConfigurationError) -> CardKeyer {
+        guard let data = FileManager.default.contents(atPath: regionKeyFile) else {
+            throw ConfigurationError(file: file, line: nil, message: "[privacy] region_key_file: cannot read \(regionKeyFile)")
+        }
+        var bytes = [UInt8](data)
+        if let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+           text.count >= 32, text.count % 2 == 0, text.allSatisfy(\.isHexDigit) {
+            var decoded: [UInt8] = []
+            var it = text.makeIterator()
+            while let a = it.next(), let b = it.next() { decoded.append(UInt8(String([a, b]), radix: 16)!) }
+            bytes = decoded
+        }
+        do {
+            return try CardKeyer(regionKey: bytes)
+        } catch {
+            throw ConfigurationError(file: file, line: nil, message: "[privacy] region_key_file \(regionKeyFile): \(error.description)")
+        }
+    }
+}

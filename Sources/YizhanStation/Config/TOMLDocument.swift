@@ -1,0 +1,146 @@
+import TOMLKit
+
+/// A parsed TOML file that remembers where each key was written, so that semantic errors
+/// ("capacity must be positive", "unknown key") point at the file and line like parse
+/// errors do. TOMLKit reports positions only for syntax errors; keys are located by a
+/// line scan that follows table headers.
+struct TOMLDocument {
+    let file: String
+    let root: TOMLTable
+    private let lines: [Substring]
+
+    init(file: String, text: String) throws(ConfigurationError) {
+        self.file = file
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        do {
+            self.root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, line: error.source.begin.line, message: "TOML syntax: \(error.description)")
+        } catch {
+            throw ConfigurationError(file: file, line: nil, message: "TOML syntax: \(error)")
+        }
+    }
+
+    /// The line of `key` inside table `table` (e.g. "station", or "readers" with `index`
+    /// for the n-th `[[readers]]`); the table header's line when `key` is nil.
+    func line(table: String?, index: Int? = nil, key: String?) -> Int? {
+        var current: String? = nil
+        var arrayCounts: [String: Int] = [:]
+        var currentIndex: Int? = nil
+        var headerLine: Int? = nil
+        for (i, raw) in lines.enumerated() {
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            if line.hasPrefix("[[") {
+                let name = line.dropFirst(2).prefix(while: { $0 != "]" }).trimmed
+                current = name
+                currentIndex = arrayCounts[name, default: 0]
+                arrayCounts[name, default: 0] += 1
+                if name == table && currentIndex == index { headerLine = i + 1; if key == nil { return i + 1 } }
+                continue
+            }
+            if line.hasPrefix("[") {
+                current = line.dropFirst().prefix(while: { $0 != "]" }).trimmed
+                currentIndex = nil
+                if current == table && index == nil { headerLine = i + 1; if key == nil { return i + 1 } }
+                continue
+            }
+            guard current == table, currentIndex == index, let key else { continue }
+            let name = line.prefix(while: { $0 != "=" }).trimmed.trimmingQuotes
+            if name == key, line.contains("=") { return i + 1 }
+        }
+        return headerLine
+    }
+
+    func error(_ message: String, table: String?, index: Int? = nil, key: String? = nil) -> ConfigurationError {
+        ConfigurationError(file: file, line: line(table: table, index: index, key: key), message: message)
+    }
+}
+
+/// Typed, checked access to one TOML table; records which keys were read so the rest
+/// can be reported as unknown.
+struct TOMLSection {
+    let document: TOMLDocument
+    let table: TOMLTable
+    let name: String
+    let index: Int?
+    private(set) var known: Set<String> = []
+
+    init(document: TOMLDocument, table: TOMLTable, name: String, index: Int? = nil) {
+        self.document = document; self.table = table; self.name = name; self.index = index
+    }
+
+    var label: String { index.map { "[[\(name)]] #\($0 + 1)" } ?? "[\(name)]" }
+
+    func fail(_ key: String?, _ message: String) -> ConfigurationError {
+        document.error("\(label)\(key.map { " \($0)" } ?? ""): \(message)", table: name, index: index, key: key)
+    }
+
+    mutating func string(_ key: String) throws(ConfigurationError) -> String? {
+        known.insert(key)
+        guard let v = table[key] else { return nil }
+        guard let s = v.string else { throw fail(key, "expected a string, got \(v.type)") }
+        return s
+    }
+
+    mutating func requiredString(_ key: String) throws(ConfigurationError) -> String {
+        guard let s = try string(key), !s.isEmpty else { throw fail(key, "is required (a non-empty string)") }
+        return s
+    }
+
+    mutating func int(_ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        known.insert(key)
+        guard let v = table[key] else { return nil }
+        guard let i = v.int else { throw fail(key, "expected an integer, got \(v.type)") }
+        guard range.contains(i) else { throw fail(key, "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(i)") }
+        return i
+    }
+
+    mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        known.insert(key)
+        guard let v = table[key] else { return nil }
+        guard let b = v.bool else { throw fail(key, "expected true or false, got \(v.type)") }
+        return b
+    }
+
+    mutating func strings(_ key: String) throws(ConfigurationError) -> [String]? {
+        known.insert(key)
+        guard let v = table[key] else { return nil }
+        guard let array = v.array else { throw fail(key, "expected an array of strings, got \(v.type)") }
+        var out: [String] = []
+        for item in array {
+            guard let s = item.string else { throw fail(key, "expected an array of strings, found a \(item.type)") }
+            out.append(s)
+        }
+        return out
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T?
+    where T.RawValue == String {
+        guard let s = try string(key) else { return nil }
+        guard let v = T(rawValue: s) else {
+            throw fail(key, "expected one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(s)\"")
+        }
+        return v
+    }
+
+    /// Fails on the first key that was never asked for: a typo must not be ignored.
+    func rejectUnknownKeys() throws(ConfigurationError) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            let expected = known.sorted().joined(separator: ", ")
+            throw document.error("\(label): unknown key \"\(key)\" (expected one of: \(expected))", table: name, index: index, key: key)
+        }
+    }
+}
+
+extension Substring {
+    var trimmed: String {
+        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+    }
+}
+
+extension String {
+    var trimmingQuotes: String {
+        if count >= 2, (first == "\"" && last == "\"") || (first == "'" && last == "'") { return String(dropFirst().dropLast()) }
+        return self
+    }
+}

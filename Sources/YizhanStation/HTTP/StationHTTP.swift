@@ -1,0 +1,156 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import YizhanCore
+
+/// An HTTP error rendered as JSON with a stable `error` code.
+struct StationHTTPError: HTTPResponseError {
+    var status: HTTPResponse.Status
+    var body: APIError
+
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.body = APIError(error: code, message: message)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var r = try jsonResponse(body, status: status)
+        if status == .unauthorized { r.headers[.wwwAuthenticate] = "Bearer realm=\"yizhan-station\"" }
+        return r
+    }
+}
+
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The station's HTTP surface. Over TCP (loopback) only `/healthz` and `/metrics` answer
+/// without a login (the kiosk browser runs as another user and must not read the log);
+/// the unix socket in the data directory, guarded by file permissions, serves the API
+/// that `yizhanctl` uses.
+struct StationHTTP: Sendable {
+    enum Listener { case tcp, unixSocket }
+
+    let runtime: StationRuntime
+
+    func router(for listener: Listener) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in try self.health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.runtime.prometheus.emitToBuffer())))
+        }
+        switch listener {
+        case .unixSocket:
+            router.get("/api/v1/status") { _, _ in try jsonResponse(self.runtime.status()) }
+            router.get("/api/v1/events") { request, _ in try self.events(request) }
+            router.post("/api/v1/card-key") { request, _ in try await self.cardKey(request) }
+            router.post("/api/v1/checkout-all") { request, _ in try await self.checkoutAll(request) }
+        case .tcp:
+            let refuse: @Sendable (Request, BasicRequestContext) throws -> Response = { _, _ in
+                throw StationHTTPError(.unauthorized, "login_required",
+                                       "the station API needs a login over TCP; on the station box use yizhanctl (unix socket)")
+            }
+            for path in ["/api/v1/status", "/api/v1/events"] { router.get(RouterPath(path), use: refuse) }
+            for path in ["/api/v1/card-key", "/api/v1/checkout-all"] { router.post(RouterPath(path), use: refuse) }
+        }
+        return router
+    }
+
+    private func health() throws -> Response {
+        let snapshot = runtime.recorder.snapshot
+        let stalled = runtime.liveness.stalled(maxAge: .seconds(15))
+        struct Health: Encodable {
+            var status: String
+            var store: String
+            var stalled: [String]
+            var lastSeq: Int64
+            enum CodingKeys: String, CodingKey { case status, store, stalled; case lastSeq = "last_seq" }
+        }
+        let ok = snapshot.storeError == nil && stalled.isEmpty
+        return try jsonResponse(Health(status: ok ? "ok" : "failing", store: snapshot.storeError ?? "ok",
+                                       stalled: stalled, lastSeq: snapshot.lastSeq),
+                                status: ok ? .ok : .serviceUnavailable)
+    }
+
+    private func events(_ request: Request) throws -> Response {
+        let params = request.uri.queryParameters
+        let offset = runtime.configuration.station.utcOffset
+        var q = EventStore.Query()
+        func int64(_ name: String) throws -> Int64? {
+            guard let v = params.get(name) else { return nil }
+            guard let i = Int64(v), i >= 0 else { throw StationHTTPError(.badRequest, "bad_parameter", "\(name) must be a non-negative integer, got \"\(v)\"") }
+            return i
+        }
+        func time(_ name: String) throws -> Timestamp? {
+            guard let v = params.get(name) else { return nil }
+            guard let t = RFC3339.parse(v, defaultOffset: offset) else {
+                throw StationHTTPError(.badRequest, "bad_parameter", "\(name) must be an RFC 3339 time or a date (2026-11-23), got \"\(v)\"")
+            }
+            return t
+        }
+        q.after = try int64("after")
+        q.since = try time("since")
+        q.until = try time("until")
+        if let key = params.get("card_key") {
+            guard key.count == 64, key.allSatisfy(\.isHexDigit) else {
+                throw StationHTTPError(.badRequest, "bad_parameter", "card_key must be 64 hex characters")
+            }
+            q.cardKey = CardKey(hex: key.lowercased())
+        }
+        if let kinds = params.get("kind") {
+            for k in kinds.split(separator: ",") {
+                guard let kind = EventKind(rawValue: String(k)) else {
+                    throw StationHTTPError(.badRequest, "bad_parameter",
+                                           "unknown kind \"\(k)\" (one of \(EventKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                q.kinds.append(kind)
+            }
+        }
+        q.reader = params.get("reader")
+        let limit = try int64("limit") ?? 100
+        guard (1...1000).contains(limit) else { throw StationHTTPError(.badRequest, "bad_parameter", "limit must be 1...1000") }
+        q.limit = Int(limit)
+        switch params.get("order") ?? "asc" {
+        case "asc": q.descending = false
+        case "desc": q.descending = true
+        case let other: throw StationHTTPError(.badRequest, "bad_parameter", "order must be asc or desc, got \"\(other)\"")
+        }
+        let found = try runtime.store.events(q)
+        let page = EventPage(events: found.map { EventRecord($0, offset: offset) },
+                             nextAfter: found.count == q.limit ? found.last?.seq : nil)
+        return try jsonResponse(page)
+    }
+
+    /// Turns a card number typed by a manager into its card key, so `yizhanctl log --card`
+    /// can filter without the raw number ever reaching a URL, a log line or the disk.
+    private func cardKey(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var card: String }
+        struct Answer: Encodable {
+            var cardKey: String
+            var cardHint: String
+            enum CodingKeys: String, CodingKey { case cardKey = "card_key"; case cardHint = "card_hint" }
+        }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 4096)
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)), !body.card.isEmpty else {
+            throw StationHTTPError(.badRequest, "bad_body", "expected {\"card\": \"<card or ID number>\"}")
+        }
+        let number = NormalizedCardNumber(body.card)
+        return try jsonResponse(Answer(cardKey: runtime.keyer.key(for: number).hex, cardHint: number.hint))
+    }
+
+    private func checkoutAll(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var by: String? }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 4096)
+        let by = (try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)))?.by ?? "yizhanctl"
+        let result = try await runtime.recorder.closeDay(by: String(by.prefix(64)))
+        return try jsonResponse(result)
+    }
+}

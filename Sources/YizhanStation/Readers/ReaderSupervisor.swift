@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import YizhanCore
+import Synchronization
+
+/// Keeps one configured reader running: finds its device (fixed path or udev match),
+/// opens it, runs the protocol driver, and after an error or an unplug reopens it with
+/// backoff, woken early by udev hot-plug events. Never gives up, never crashes the daemon.
+final class ReaderSupervisor: Sendable {
+    let config: StationConfiguration.Reader
+    let sink: any ReaderSignalSink
+    let registry: ReaderRegistry
+    let notifier: DeviceChangeNotifier
+    let liveness: Liveness
+    let logger: Logger
+
+    static let minimumBackoff: Duration = .milliseconds(250)
+    static let maximumBackoff: Duration = .seconds(5)
+
+    init(config: StationConfiguration.Reader, sink: any ReaderSignalSink, registry: ReaderRegistry,
+         notifier: DeviceChangeNotifier, liveness: Liveness, logger: Logger) {
+        self.config = config; self.sink = sink; self.registry = registry
+        self.notifier = notifier; self.liveness = liveness
+        var l = logger
+        l[metadataKey: "reader"] = "\(config.name)"
+        self.logger = l
+    }
+
+    var livenessKey: String { "reader \(config.name)" }
+
+    func makeDriver() -> any ReaderDriver {
+        switch config.protocol {
+        case .idcardSAM:
+            var timing = IDCardReaderSession.Timing()
+            timing.pollInterval = config.pollInterval
+            return IDCardDriver(timing: timing, logger: logger)
+        case .rdm6300: return RDM6300Driver(repeatWindow: config.repeatWindow)
+        case .line: return LineDriver(framing: config.lineFraming)
+        case .hid: return HIDDriver(window: config.burstWindow)
+        }
+    }
+
+    func open(_ path: String) throws(DeviceError) -> DeviceStream {
+        switch config.protocol {
+        case .hid:
+            let opened = try EvdevDevice.open(path: path)
+            if !opened.grabbed {
+                logger.notice("\(path) is a FIFO of input events, not an evdev device: reading it without a grab")
+            }
+            return opened.stream
+        default:
+            return try SerialPort.open(path: path, baud: config.baud)
+        }
+    }
+
+    func run() async {
+        let driver = makeDriver()
+        var backoff = Self.minimumBackoff
+        var lastProblem: String?
+        defer { liveness.forget(livenessKey) }
+
+        func problem(_ text: String) {
+            registry.update(config.name) { $0.state = "down"; $0.detail = text }
+            if text != lastProblem { logger.warning("reader \(config.name): \(text); retrying") }
+            lastProblem = text
+        }
+
+        while !Task.isCancelled {
+            liveness.beat(livenessKey)
+            guard let path = UdevDirectory.resolve(config.match, hid: config.protocol == .hid) else {
+                problem("no device matches \(config.match)")
+                await waitForChange(&backoff)
+                continue
+            }
+            let device: DeviceStream
+            do {
+                device = try open(path)
+            } catch {
+                problem(error.description)
+                await waitForChange(&backoff)
+                continue
+            }
+            lastProblem = nil
+            logger.info("reader \(config.name): opened \(path) (\(config.protocol.rawValue)\(config.protocol == .hid ? "" : ", \(config.baud) 8N1 raw"))")
+            registry.update(config.name) { $0.device = path; $0.detail = nil }
+
+            let started = ContinuousClock.now
+            let wentUp = UpFlag()
+            let reason = await runDriver(driver, on: device, wentUp: wentUp)
+            device.close()
+            if Task.isCancelled { break }
+            if wentUp.value {
+                sink.reader(config.name, signalled: .down("\(path): \(reason)"), at: .now())
+            }
+            problem("\(path): \(reason)")
+            if ContinuousClock.now - started > .seconds(30) { backoff = Self.minimumBackoff }
+            await waitForChange(&backoff)
+        }
+    }
+
+    private func waitForChange(_ backoff: inout Duration) async {
+        liveness.beat(livenessKey)
+        await notifier.wait(timeout: backoff)
+        backoff = min(backoff * 2, Self.maximumBackoff)
+    }
+
+    /// Runs the driver with the device's bytes and clock ticks merged into one input stream.
+    private func runDriver(_ driver: any ReaderDriver, on device: DeviceStream, wentUp: UpFlag) async -> String {
+        let (inputs, continuation) = AsyncStream<DriverInput>.makeStream(bufferingPolicy: .unbounded)
+        let name = config.name
+        let sink = self.sink
+        let registry = self.registry
+        return await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await chunk in device.chunks {
+                    switch chunk {
+                    case .bytes(let b): continuation.yield(.bytes(b))
+                    case .ended(let reason): continuation.yield(.ended(reason))
+                    }
+                }
+                continuation.yield(.ended("device closed"))
+                return nil
+            }
+            group.addTask { [liveness, livenessKey] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: driver.tickInterval)
+                    liveness.beat(livenessKey)
+                    continuation.yield(.tick)
+                }
+                return nil
+            }
+            group.addTask {
+                let reason = await driver.run(device, inputs: inputs) { signal in
+                    if case .up = signal {
+                        wentUp.set()
+                        registry.update(name) { $0.state = "up"; $0.since = .now(); $0.detail = nil }
+                    }
+                    sink.reader(name, signalled: signal, at: .now())
+                }
+                return reason
+            }
+            var reason = "stopped"
+            while let result = await group.next() {
+                if let r = result { reason = r; break }
+            }
+            continuation.finish()
+            device.close()
+            group.cancelAll()
+            return reason
+        }
+    }
+}
+
+final class UpFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var value: Bool { flag.load(ordering: .relaxed) }
+}

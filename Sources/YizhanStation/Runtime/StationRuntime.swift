@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import YizhanCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The station daemon, assembled: store → recorder (state rebuilt from the log) → readers
+/// → HTTP listeners → systemd readiness and watchdog. `services()` gives the executable
+/// the long-running pieces for its `ServiceGroup`; shutdown runs in reverse order.
+public final class StationRuntime: Sendable {
+    public let configuration: StationConfiguration
+    public let store: EventStore
+    public let keyer: CardKeyer
+    public let recorder: VisitRecorder
+    public let registry: ReaderRegistry
+    public let liveness: Liveness
+    public let prometheus: PrometheusCollectorRegistry
+    public let logger: Logger
+    public let systemd: SystemdNotifier
+    public let startedAt: Timestamp
+    let deviceChanges = DeviceChangeNotifier()
+    private let listenersRunning = Atomic<Int>(0)
+    /// Called once both listeners accept connections (tests, benchmarks).
+    private let readyHandler: (@Sendable () -> Void)?
+
+    public init(configuration: StationConfiguration, prometheus: PrometheusCollectorRegistry, logger: Logger,
+                systemd: SystemdNotifier = SystemdNotifier(), onReady: (@Sendable () -> Void)? = nil) throws {
+        self.configuration = configuration
+        self.prometheus = prometheus
+        self.logger = logger
+        self.systemd = systemd
+        self.readyHandler = onReady
+        self.startedAt = .now()
+        let dir = configuration.station.dataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw ConfigurationError(file: configuration.file, line: nil,
+                                     message: "[station] data_dir \(dir): cannot create: \(error.localizedDescription)")
+        }
+        keyer = try configuration.loadCardKeyer()
+        store = try EventStore(path: dir + "/station.db", stationID: configuration.station.id)
+        registry = ReaderRegistry(readers: configuration.readers)
+        liveness = Liveness()
+        recorder = try VisitRecorder(store: store, keyer: keyer, policy: configuration.policy, registry: registry,
+                                     liveness: liveness, logger: logger)
+    }
+
+    /// The services in start order: recorder, readers, HTTP (TCP, unix socket), watchdog.
+    public func services() -> [any Service] {
+        var services: [any Service] = []
+        services.append(LoopService { [recorder] in await recorder.run() })
+        services.append(LoopService { [self] in await runReaders() })
+        let http = StationHTTP(runtime: self)
+        let tcp = Application(
+            router: http.router(for: .tcp),
+            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),
+                                 serverName: "yizhan-station"),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? configuration.http.port
+                logger.info("listening on http://\(configuration.http.host):\(port) (/healthz, /metrics)")
+                listenerStarted()
+            },
+            logger: logger)
+        let socketPath = configuration.http.socketPath
+        removeStaleSocket(socketPath)
+        let unix = Application(
+            router: http.router(for: .unixSocket),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "yizhan-station"),
+            onServerRunning: { [self] _ in
+                // Operators reach the API through the group of the data directory.
+                chmod(socketPath, 0o660)
+                logger.info("API on unix socket \(socketPath)")
+                listenerStarted()
+            },
+            logger: logger)
+        services.append(tcp)
+        services.append(unix)
+        if let interval = SystemdNotifier.watchdogInterval() {
+            let pinger = WatchdogPinger(notifier: systemd, interval: interval, liveness: liveness, logger: logger)
+            services.append(LoopService { await pinger.run() })
+        }
+        return services
+    }
+
+    /// The TCP port actually bound (after start; useful with port 0).
+    private func listenerStarted() {
+        if listenersRunning.add(1, ordering: .relaxed).newValue == 2 {
+            // Store open, state rebuilt, readers watched, API listening.
+            recorder.recordStart(version: YizhanVersion.current)
+            systemd.notify("READY=1\nSTATUS=\(configuration.readers.count) reader(s), occupancy \(recorder.snapshot.occupancy)")
+            logger.info("station \(configuration.station.id) ready")
+            readyHandler?()
+        }
+    }
+
+    private func removeStaleSocket(_ path: String) {
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+    }
+
+    private func runReaders() async {
+        let monitor = UdevMonitor(logger: logger) { [deviceChanges, logger] action, node in
+            logger.debug("udev \(action) \(node ?? "")")
+            deviceChanges.notify()
+        }
+        if let monitor { logger.info("watching \(monitor.origin) events for tty and input devices") }
+        defer { monitor?.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for reader in configuration.readers {
+                let supervisor = ReaderSupervisor(config: reader, sink: recorder, registry: registry,
+                                                  notifier: deviceChanges, liveness: liveness, logger: logger)
+                group.addTask { await supervisor.run() }
+            }
+            await group.waitForAll()
+        }
+    }
+
+    public func status(now: Timestamp = .now()) -> StationStatus {
+        let offset = configuration.station.utcOffset
+        let snapshot = recorder.snapshot
+        let readers = registry.snapshot().map {
+            StationStatus.Reader(name: $0.name, protocol: $0.protocol, device: $0.device, state: $0.state,
+                                 since: $0.since.map { RFC3339.format($0, offset: offset) }, detail: $0.detail,
+                                 reads: $0.reads, badReads: $0.badReads)
+        }
+        let uplink = configuration.uplink == nil
+            ? StationStatus.Uplink(state: "not_configured", backlog: 0, lastAck: 0)
+            : StationStatus.Uplink(state: "not_started", backlog: snapshot.lastSeq, lastAck: 0,
+                                   detail: "the uplink service is not part of this build yet")
+        return StationStatus(
+            stationID: configuration.station.id, name: configuration.station.name, occupancy: snapshot.occupancy,
+            capacity: configuration.station.capacity, full: snapshot.occupancy >= configuration.station.capacity,
+            open: configuration.policy.hours.isOpen(at: now), mode: configuration.policy.mode.rawValue,
+            readers: readers, uplink: uplink, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
+            startedAt: RFC3339.format(startedAt, offset: offset), version: YizhanVersion.current)
+    }
+
+    /// Called by the executable when shutdown begins.
+    public func stopping() {
+        systemd.notify("STOPPING=1")
+        logger.info("stopping")
+    }
+}
+
+/// A loop that runs until graceful shutdown cancels it.
+struct LoopService: Service {
+    let body: @Sendable () async -> Void
+    init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await body() }
+    }
+}

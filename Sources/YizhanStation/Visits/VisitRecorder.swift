@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+import YizhanCore
+
+/// Turns reader signals into committed events: card → card key → visit decision →
+/// durable commit → live state → observers, in that order. Nothing is shown or sent before
+/// it is committed.
+///
+/// One loop consumes a queue of inputs. Inputs that arrive while a commit is in flight are
+/// decided together on a copy of the state machine and committed in one transaction
+/// (group commit); the copy replaces the live state only once the commit succeeded. When a
+/// commit fails (disk full, I/O error) the inputs stay queued in order and are retried
+/// with backoff; the state is untouched, so the decisions are the same on retry.
+public final class VisitRecorder: ReaderSignalSink, Sendable {
+    public struct Snapshot: Sendable {
+        public var occupancy: Int
+        public var lastSeq: Int64
+        public var storeError: String?
+        public var isOpen: Bool
+    }
+
+    /// What the kiosk shows after a swipe; never stored (the name is masked).
+    public struct SwipeOutcome: Sendable {
+        public var kind: EventKind
+        public var displayName: String?
+        public var reader: String
+        public var time: Timestamp
+    }
+
+    enum Input: Sendable {
+        case signal(reader: String, ReaderSignal, Timestamp)
+        case tick(Timestamp)
+        case started(version: String, Timestamp)
+        case closeDay(by: String, reply: @Sendable (Result<CloseDayResult, any Error>) -> Void)
+    }
+
+    let store: EventStore
+    let keyer: CardKeyer
+    let registry: ReaderRegistry
+    let liveness: Liveness
+    let logger: Logger
+    private let queue = Mutex<[Input]>([])
+    private let wake: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let machine: Mutex<VisitStateMachine>
+    private let snapshotState: Mutex<Snapshot>
+    private let observers = Mutex<[@Sendable ([RecordedEvent], [SwipeOutcome]) -> Void]>([])
+    static let livenessKey = "recorder"
+
+    public init(store: EventStore, keyer: CardKeyer, policy: VisitPolicy, registry: ReaderRegistry,
+                liveness: Liveness, logger: Logger, now: Timestamp = .now()) throws {
+        self.store = store
+        self.keyer = keyer
+        self.registry = registry
+        self.liveness = liveness
+        self.logger = logger
+        var m = VisitStateMachine(policy: policy)
+        for event in try store.eventsForReplay(now: now, window: policy.debounce) { m.apply(event) }
+        self.machine = Mutex(m)
+        self.snapshotState = Mutex(Snapshot(occupancy: m.occupancy, lastSeq: try store.lastSeq(), storeError: nil,
+                                            isOpen: policy.hours.isOpen(at: now)))
+        (wake, wakeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        Metrics.Gauge(label: "yizhan_occupancy").record(m.occupancy)
+    }
+
+    public var snapshot: Snapshot { snapshotState.withLock { $0 } }
+    public var policy: VisitPolicy { machine.withLock { $0.policy } }
+    public var inside: [CardKey: VisitStateMachine.Presence] { machine.withLock { $0.inside } }
+
+    /// Called after every commit, with the committed events and what a kiosk should show.
+    public func observe(_ observer: @escaping @Sendable ([RecordedEvent], [SwipeOutcome]) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    // MARK: inputs
+
+    public func reader(_ name: String, signalled signal: ReaderSignal, at time: Timestamp) {
+        enqueue(.signal(reader: name, signal, time))
+    }
+
+    /// Records `station_started` once the loop runs.
+    public func recordStart(version: String) {
+        enqueue(.started(version: version, .now()))
+    }
+
+    public func closeDay(by who: String) async throws -> CloseDayResult {
+        try await withCheckedThrowingContinuation { c in
+            enqueue(.closeDay(by: who, reply: { c.resume(with: $0) }))
+        }
+    }
+
+    private func enqueue(_ input: Input) {
+        queue.withLock { $0.append(input) }
+        wakeContinuation.yield()
+    }
+
+    // MARK: the loop
+
+    /// Runs until cancelled. Ticks every second for automatic check-outs and liveness.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    // While commits fail, one queued tick is enough.
+                    let pending = queue.withLock { q in if case .tick = q.last { return true } else { return false } }
+                    if !pending { enqueue(.tick(.now())) }
+                }
+            }
+            group.addTask { [self] in await consume() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func consume() async {
+        var retryDelay: Duration = .milliseconds(100)
+        for await _ in wake {
+            while true {
+                let batch = queue.withLock { q in Array(q.prefix(512)) }
+                if batch.isEmpty { break }
+                do {
+                    try commit(batch)
+                    queue.withLock { $0.removeFirst(batch.count) }
+                    retryDelay = .milliseconds(100)
+                    liveness.beat(Self.livenessKey)
+                } catch {
+                    // The store answered, so the loop is alive; the inputs stay queued.
+                    liveness.beat(Self.livenessKey)
+                    let message = "\(error)"
+                    let first = snapshotState.withLock { s in defer { s.storeError = message }; return s.storeError == nil }
+                    if first { logger.error("cannot commit to the event log, \(batch.count) input(s) held in memory and retried: \(message)") }
+                    Metrics.Counter(label: "yizhan_store_errors_total").increment()
+                    if Task.isCancelled { return }
+                    try? await Task.sleep(for: retryDelay)
+                    retryDelay = min(retryDelay * 2, .seconds(10))
+                }
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func commit(_ batch: [Input]) throws {
+        var draft = machine.withLock { $0 }
+        var events: [StationEvent] = []
+        var outcomes: [SwipeOutcome] = []
+        var replies: [(@Sendable (Result<CloseDayResult, any Error>) -> Void, Int)] = []
+        var ticked = false
+
+        func take(_ decided: [StationEvent]) {
+            for e in decided { draft.apply(e) }
+            events += decided
+        }
+
+        for input in batch {
+            switch input {
+            case .signal(let reader, let signal, let time):
+                switch signal {
+                case .card(let number, let displayName):
+                    let decided = draft.decideSwipe(card: keyer.key(for: number), hint: number.hint, reader: reader, now: time)
+                    take(decided)
+                    if let last = decided.last {
+                        outcomes.append(SwipeOutcome(kind: last.kind, displayName: displayName, reader: reader, time: time))
+                    }
+                    registry.update(reader) { $0.reads += 1 }
+                case .badRead(let reason):
+                    take(draft.decideBadRead(reader: reader, reason: reason, now: time))
+                    outcomes.append(SwipeOutcome(kind: .badRead, displayName: nil, reader: reader, time: time))
+                    registry.update(reader) { $0.badReads += 1 }
+                case .up(let device):
+                    take(draft.decideReader(.readerUp, reader: reader, detail: device, now: time))
+                case .down(let reason):
+                    take(draft.decideReader(.readerDown, reader: reader, detail: reason, now: time))
+                }
+            case .started(let version, let time):
+                take([StationEvent(time: time, kind: .stationStarted, occupancy: draft.occupancy, detail: "version \(version)")])
+            case .tick(let now):
+                take(draft.decideTick(now: now))
+                draft.prune(now: now)
+                ticked = true
+            case .closeDay(let who, let reply):
+                let decided = draft.decideCloseDay(now: .now(), by: who)
+                take(decided)
+                replies.append((reply, decided.count - 1))
+            }
+        }
+
+        let recorded: [RecordedEvent]
+        if events.isEmpty {
+            if ticked { try store.ping() }
+            recorded = []
+        } else {
+            recorded = try store.append(events)
+        }
+        // Committed: now the state may change and be shown.
+        let occupancy = draft.occupancy
+        let isOpen = draft.policy.hours.isOpen(at: .now())
+        machine.withLock { $0 = draft }
+        snapshotState.withLock { s in
+            s.occupancy = occupancy
+            s.isOpen = isOpen
+            if let last = recorded.last { s.lastSeq = last.seq }
+            if s.storeError != nil { logger.notice("event log writable again") }
+            s.storeError = nil
+        }
+        let lastSeq = snapshot.lastSeq
+        for (reply, count) in replies { reply(.success(CloseDayResult(checkedOut: count, lastSeq: lastSeq))) }
+        guard !recorded.isEmpty else { return }
+        Metrics.Gauge(label: "yizhan_occupancy").record(occupancy)
+        for r in recorded {
+            Metrics.Counter(label: "yizhan_events_total", dimensions: [("kind", r.event.kind.rawValue)]).increment()
+            logEvent(r)
+        }
+        let current = observers.withLock { $0 }
+        for o in current { o(recorded, outcomes) }
+    }
+
+    private func logEvent(_ r: RecordedEvent) {
+        let e = r.event
+        var metadata: Logger.Metadata = ["seq": "\(r.seq)", "kind": "\(e.kind.rawValue)", "occupancy": "\(e.occupancy)"]
+        if let reader = e.reader, !reader.isEmpty { metadata["reader"] = "\(reader)" }
+        if let hint = e.cardHint { metadata["card"] = "\(hint)" }  // the masked hint, never the number
+        if let detail = e.detail { metadata["detail"] = "\(detail)" }
+        switch e.kind {
+        case .readerDown, .badRead: logger.warning("\(e.kind.rawValue)", metadata: metadata)
+        case .duplicate: logger.debug("\(e.kind.rawValue)", metadata: metadata)
+        default: logger.info("\(e.kind.rawValue)", metadata: metadata)
+        }
+    }
+}

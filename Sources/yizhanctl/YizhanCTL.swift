@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import YizhanCore
+import YizhanStation
+
+@main
+struct YizhanCTL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yizhanctl",
+        abstract: "Manage a Yizhan station: status, visit log, readers, close the day, simulated readers.",
+        discussion: """
+            Finds the daemon from the station configuration (the unix socket in [station] data_dir,
+            or [http] socket). Operators need to be in the socket's group.
+            """,
+        version: YizhanVersion.current,
+        subcommands: [Status.self, Log.self, Readers.self, CheckoutAll.self, Simulate.self])
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Station configuration (TOML).", valueName: "path"))
+    var config: String = StationConfiguration.defaultPath
+
+    func load() throws -> StationConfiguration {
+        do {
+            return try StationConfiguration.load(path: config)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+func printJSONLine(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Wraps CLI errors into a clean message and exit status 1 (ArgumentParser would print the type).
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("yizhanctl: \(error.description)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+// MARK: status
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Occupancy, readers and uplink of the station.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "table or json") var format: OutputFormat = .table
+
+    func run() async throws {
+        try await reportingErrors {
+            let status = try await StationClient(configuration: try options.load()).get("/api/v1/status", as: StationStatus.self)
+            if format == .json { try printJSONLine(status); return }
+            print("\(status.name) (\(status.stationID))")
+            print("occupancy  \(status.occupancy) / \(status.capacity)\(status.full ? "  FULL" : "")  \(status.open ? "open" : "closed")  mode \(status.mode)")
+            print("log        last seq \(status.lastSeq)")
+            print("uplink     \(status.uplink.state), backlog \(status.uplink.backlog), last ack \(status.uplink.lastAck)\(status.uplink.detail.map { " (\($0))" } ?? "")")
+            print("readers")
+            printReaders(status.readers)
+            print("since      \(status.startedAt)  version \(status.version)")
+        }
+    }
+}
+
+func printReaders(_ readers: [StationStatus.Reader]) {
+    let rows = readers.map { [$0.name, $0.protocol, $0.state, $0.device, String($0.reads), String($0.badReads), $0.detail ?? ""] }
+    printTable(header: ["NAME", "PROTOCOL", "STATE", "DEVICE", "READS", "BAD", "DETAIL"], rows: rows, indent: "  ")
+}
+
+func printTable(header: [String], rows: [[String]], indent: String = "") {
+    func width(_ s: String) -> Int { s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 ? 2 : 1) } }
+    var widths = header.map(width)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], width(cell)) } }
+    for row in [header] + rows {
+        let line = row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - width(cell))
+        }.joined(separator: "  ")
+        print(indent + line)
+    }
+}
+
+// MARK: log
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The visit log (oldest first).",
+        discussion: """
+            --format json prints one object per line with seq, time (RFC 3339), kind, card_key,
+            card_hint, reader, occupancy, stay_seconds and detail. Times accept RFC 3339
+            (2026-11-23T08:00:00+08:00), a local time (2026-11-23 08:00) or a date (2026-11-23).
+            --card takes a card or ID number; it is turned into its card key by the daemon and
+            never stored or logged.
+            """)
+    @OptionGroup var options: ConfigOption
+    @Option(help: "table, csv or json") var format: OutputFormat = .table
+    @Option(help: "Events at or after this time.") var since: String?
+    @Option(help: "Events before this time.") var until: String?
+    @Option(help: "Only this card (card or ID number).") var card: String?
+    @Option(name: .customLong("card-key"), help: "Only this card key (64 hex).") var cardKey: String?
+    @Option(help: "Only these kinds (check_in, check_out, bad_read, ...; repeatable).") var kind: [String] = []
+    @Option(help: "Only this reader.") var reader: String?
+    @Option(help: "Only the last N matching events.") var last: Int?
+
+    func run() async throws {
+        try await reportingErrors {
+            let client = StationClient(configuration: try options.load())
+            var filters: [(String, String)] = []
+            if let since { filters.append(("since", since)) }
+            if let until { filters.append(("until", until)) }
+            if let cardKey { filters.append(("card_key", cardKey)) }
+            if let card {
+                struct Key: Decodable { var card_key: String }
+                let key = try await client.post("/api/v1/card-key", json: ["card": card], as: Key.self)
+                filters.append(("card_key", key.card_key))
+            }
+            if !kind.isEmpty { filters.append(("kind", kind.joined(separator: ","))) }
+            if let reader { filters.append(("reader", reader)) }
+
+            var events: [EventRecord] = []
+            if format == .csv {
+                print("seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail")
+            }
+            func emit(_ batch: [EventRecord]) throws {
+                for e in batch {
+                    switch format {
+                    case .json: try printJSONLine(e)
+                    case .csv:
+                        print([String(e.seq), e.time, e.kind, e.cardKey ?? "", e.cardHint ?? "", e.reader ?? "", String(e.occupancy),
+                               e.staySeconds.map(String.init) ?? "", e.detail ?? ""].map(csvField).joined(separator: ","))
+                    case .table: events.append(e)
+                    }
+                }
+            }
+            if let last {
+                guard last > 0 else { throw CLIError("--last must be positive") }
+                var page: [EventRecord] = []
+                var after: Int64?
+                while page.count < last {
+                    let batch = try await client.get(query("/api/v1/events", filters + [("order", "desc"), ("limit", String(min(1000, last - page.count)))]
+                                                           + (after.map { [("after", String($0))] } ?? [])), as: EventPage.self)
+                    page += batch.events
+                    guard let next = batch.nextAfter else { break }
+                    after = next
+                }
+                try emit(page.reversed())
+            } else {
+                var after: Int64?
+                while true {
+                    let batch = try await client.get(query("/api/v1/events", filters + [("limit", "1000")] + (after.map { [("after", String($0))] } ?? [])),
+                                                     as: EventPage.self)
+                    try emit(batch.events)
+                    guard let next = batch.nextAfter else { break }
+                    after = next
+                }
+            }
+            if format == .table {
+                printTable(header: ["SEQ", "TIME", "KIND", "CARD", "READER", "OCC", "STAY", "DETAIL"], rows: events.map {
+                    [String($0.seq), String($0.time.prefix(19)).replacingOccurrences(of: "T", with: " "), $0.kind, $0.cardHint ?? "",
+                     $0.reader ?? "", String($0.occupancy), $0.staySeconds.map { formatStay($0) } ?? "", $0.detail ?? ""]
+                })
+            }
+        }
+    }
+
+    func query(_ path: String, _ items: [(String, String)]) -> String {
+        var c = URLComponents()
+        c.path = path
+        c.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        // "+" in an offset must survive as a plus sign.
+        return (c.string ?? path).replacingOccurrences(of: "+", with: "%2B")
+    }
+}
+
+func formatStay(_ seconds: Int64) -> String {
+    seconds >= 3600 ? "\(seconds / 3600)h\(String(format: "%02d", (seconds % 3600) / 60))m" : "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
+}
+
+/// RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so spreadsheets don't run it.
+func csvField(_ s: String) -> String {
+    var v = s
+    if let f = v.first, "=+-@".contains(f), Int(v) == nil { v = "'" + v }
+    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return v
+}
+
+// MARK: readers
+
+struct Readers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Configured readers and their state.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "table or json") var format: OutputFormat = .table
+
+    func run() async throws {
+        try await reportingErrors {
+            let status = try await StationClient(configuration: try options.load()).get("/api/v1/status", as: StationStatus.self)
+            if format == .json { for r in status.readers { try printJSONLine(r) }; return }
+            printReaders(status.readers)
+        }
+    }
+}
+
+// MARK: checkout-all
+
+struct CheckoutAll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkout-all",
+        abstract: "Close the day: check out everyone still inside and mark the day closed.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "table or json") var format: OutputFormat = .table
+
+    func run() async throws {
+        try await reportingErrors {
+            let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "yizhanctl"
+            let result = try await StationClient(configuration: try options.load())
+                .post("/api/v1/checkout-all", json: ["by": "yizhanctl (\(who))"], as: CloseDayResult.self)
+            if format == .json { try printJSONLine(result); return }
+            print("day closed: \(result.checkedOut) checked out, last seq \(result.lastSeq)")
+        }
+    }
+}
