@@ -78,7 +78,10 @@ let package = Package(
         .testTarget(name: "YizhanCoreTests", dependencies: ["YizhanCore"]),
         .testTarget(
             name: "YizhanStationTests",
-            dependencies: ["YizhanStation", "YizhanSimulator"]
+            dependencies: [
+                "YizhanStation", "YizhanSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["YizhanCore", "YizhanSimulator"]),
     ]

@@ -87,6 +87,14 @@ import Testing
         #expect(actions.first == .badRead("read data truncated at 5 bytes"))
     }
 
+    @Test func aCorruptAnswerIsRetriedAtOnce() {
+        var s = IDCardReaderSession()
+        _ = s.start(now: .zero)
+        _ = s.receive(ok, now: ms(10))                    // → find sent at 10 ms
+        #expect(s.frameError(.garbage(byteCount: 3), now: ms(20)).isEmpty, "noise: keep waiting")
+        #expect(s.frameError(.badChecksum(expected: 1, received: 2), now: ms(30)) == [.send(.findCard)])
+    }
+
     @Test func unsolicitedAnswersAreIgnored() {
         var s = IDCardReaderSession()
         _ = s.start(now: .zero)

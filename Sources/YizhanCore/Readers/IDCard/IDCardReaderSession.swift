@@ -96,8 +96,19 @@ public struct IDCardReaderSession: Sendable {
         return actions + schedule(now: now)
     }
 
-    /// A corrupt frame arrived. It is not an answer; the request times out and is retried.
-    public mutating func frameError(_ error: GA467FrameError, now: Duration) -> [Action] { [] }
+    /// A corrupt frame arrived. A damaged answer (bad checksum or length) means the request
+    /// will not be answered: ask again now instead of waiting for the timeout, so a quick
+    /// swipe is not missed. Stray bytes between frames change nothing.
+    public mutating func frameError(_ error: GA467FrameError, now: Duration) -> [Action] {
+        guard case .awaiting = phase else { return [] }
+        switch error {
+        case .garbage: return []
+        case .badChecksum, .badLength:
+            phase = .idle
+            lastFind = nil  // poll again at once
+            return schedule(now: now)
+        }
+    }
 
     public mutating func tick(now: Duration) -> [Action] {
         if phase == .failed { return [] }

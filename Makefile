@@ -1,0 +1,42 @@
+# Yizhan — build, test, demo and benchmarks on Debian.
+#   make demo    a station with simulated readers on embedded SQLite
+#   make test    every test (unit, adapters, real processes)
+#   make bench   benchmarks; figures go to docs/benchmarks.md by hand
+SHELL := /bin/bash
+SWIFT ?= swift
+# Debian packages the build and the tests need; installed only when missing.
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev systemd
+
+.PHONY: all deps build test demo bench verify-units clean
+all: build
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	YIZHAN_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --skip-build
+
+demo: build
+	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
+
+bench: deps
+	$(SWIFT) build -c release --product yizhan-bench
+	$(SWIFT) build -c release --product yizhan-station
+	"$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" --bin-dir "$$($(SWIFT) build -c release --show-bin-path)"
+
+verify-units: build
+	./scripts/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
+
+clean:
+	rm -rf .build demo-run
