@@ -25,6 +25,7 @@ public final class StationRuntime: Sendable {
     public let startedAt: Timestamp
     let deviceChanges = DeviceChangeNotifier()
     private let listenersRunning = Atomic<Int>(0)
+    private let tcpPort = Atomic<Int>(0)
     /// Called once both listeners accept connections (tests, benchmarks).
     private let readyHandler: (@Sendable () -> Void)?
 
@@ -64,6 +65,7 @@ public final class StationRuntime: Sendable {
                                  serverName: "yizhan-station"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? configuration.http.port
+                tcpPort.store(port, ordering: .relaxed)
                 logger.info("listening on http://\(configuration.http.host):\(port) (/healthz, /metrics)")
                 listenerStarted()
             },
@@ -89,7 +91,12 @@ public final class StationRuntime: Sendable {
         return services
     }
 
-    /// The TCP port actually bound (after start; useful with port 0).
+    /// The TCP port actually bound, once listening (useful with `listen = "127.0.0.1:0"`).
+    public var boundTCPPort: Int? {
+        let p = tcpPort.load(ordering: .relaxed)
+        return p == 0 ? nil : p
+    }
+
     private func listenerStarted() {
         if listenersRunning.add(1, ordering: .relaxed).newValue == 2 {
             // Store open, state rebuilt, readers watched, API listening.
@@ -112,6 +119,9 @@ public final class StationRuntime: Sendable {
         }
         if let monitor { logger.info("watching \(monitor.origin) events for tty and input devices") }
         defer { monitor?.stop() }
+        if configuration.readers.isEmpty {
+            logger.warning("no [[readers]] configured: nothing will be read (the API and /metrics still answer)")
+        }
         await withTaskGroup(of: Void.self) { group in
             for reader in configuration.readers {
                 let supervisor = ReaderSupervisor(config: reader, sink: recorder, registry: registry,
@@ -120,6 +130,9 @@ public final class StationRuntime: Sendable {
             }
             await group.waitForAll()
         }
+        // Supervisors only return when cancelled; with no readers, stay until shutdown
+        // (a service that returns early would stop the whole group).
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 
     public func status(now: Timestamp = .now()) -> StationStatus {

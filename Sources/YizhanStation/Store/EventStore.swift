@@ -140,6 +140,16 @@ public final class EventStore: Sendable {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
+    /// Caps the database at `pages` pages; SQLite then fails writes with SQLITE_FULL
+    /// exactly as on a full disk (the tests use it).
+    func setMaximumPageCount(_ pages: Int) throws {
+        try pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)") }
+    }
+
+    func pageCount() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+    }
+
     /// Proves the writer connection answers (for the watchdog).
     public func ping() throws {
         try pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }

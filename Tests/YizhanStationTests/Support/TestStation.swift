@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -72,6 +73,13 @@ func reader(_ name: String, _ proto: String, _ device: String) -> String {
     "[[readers]]\nname = \"\(name)\"\nprotocol = \"\(proto)\"\ndevice = \"\(device)\"\n"
 }
 
+/// Metrics can be bootstrapped once per process; every in-process station shares this registry.
+let sharedPrometheus: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
 /// Runs a StationRuntime in process until `body` returns.
 func withStation<T: Sendable>(
     configPath: String, logs: LogRecorder = LogRecorder(),
@@ -79,7 +87,7 @@ func withStation<T: Sendable>(
 ) async throws -> T {
     let configuration = try StationConfiguration.load(path: configPath)
     let ready = AsyncStream<Void>.makeStream()
-    let runtime = try StationRuntime(configuration: configuration, prometheus: PrometheusCollectorRegistry(),
+    let runtime = try StationRuntime(configuration: configuration, prometheus: sharedPrometheus,
                                      logger: logs.logger(level: .debug), systemd: SystemdNotifier(environment: [:]),
                                      onReady: { ready.continuation.yield() })
     let group = ServiceGroup(configuration: .init(services: runtime.services().map { .init(service: $0) },
