@@ -30,19 +30,27 @@ struct StationClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response: HTTPClientResponse
+        if access(socketPath, F_OK) != 0 { throw CLIError(reachError(nil)) }
+        // A short connect timeout: a dead daemon must not keep an operator waiting.
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let status: UInt
+        let data: Data
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await client.execute(request, timeout: .seconds(60))
+            status = response.status.code
+            data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+            try? await client.shutdown()
         } catch {
+            try? await client.shutdown()
             throw CLIError(reachError(error))
         }
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        let data = Data(buffer: bytes)
-        guard response.status.code < 300 else {
+        guard status < 300 else {
             if let e = try? JSONDecoder().decode(APIError.self, from: data) {
-                throw CLIError("yizhan-station answered \(response.status.code): \(e.message) (\(e.error))")
+                throw CLIError("yizhan-station answered \(status): \(e.message) (\(e.error))")
             }
-            throw CLIError("yizhan-station answered \(response.status.code)")
+            throw CLIError("yizhan-station answered \(status)")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -51,8 +59,8 @@ struct StationClient {
         }
     }
 
-    private func reachError(_ error: any Error) -> String {
-        let text = "\(error)"
+    private func reachError(_ error: (any Error)?) -> String {
+        let text = error.map { "\($0)" } ?? ""
         if access(socketPath, F_OK) != 0 {
             return "cannot reach yizhan-station: \(socketPath) does not exist (is the daemon running? systemctl status yizhan-station)"
         }

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import YizhanCore
+import YizhanSimulator
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `swift build` put the binaries (`make test` sets YIZHAN_BIN_DIR).
+let binDir: String = {
+    if let d = ProcessInfo.processInfo.environment["YIZHAN_BIN_DIR"], !d.isEmpty { return d }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug").path
+}()
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+final class Scratch: Sendable {
+    let path: String
+    init() {
+        var bytes = Array((FileManager.default.temporaryDirectory.path + "/yizhan-e2e-XXXXXX").utf8CString)
+        path = bytes.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+let regionKey = Data("e2e-region-key-0123456789abcdef!".utf8)
+
+func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, device: String)], extra: String = "") -> String {
+    FileManager.default.createFile(atPath: s.file("region.key"), contents: regionKey)
+    var text = """
+        [station]
+        id = "pt-e2e-01"
+        name = "端到端测试站"
+        capacity = 500
+        data_dir = "\(s.file("data"))"
+        [http]
+        listen = "127.0.0.1:0"
+        [privacy]
+        region_key_file = "\(s.file("region.key"))"
+        [visits]
+        debounce_seconds = 1
+        \(extra)
+
+        """
+    for r in readers { text += "[[readers]]\nname = \"\(r.name)\"\nprotocol = \"\(r.proto)\"\ndevice = \"\(r.device)\"\n" }
+    FileManager.default.createFile(atPath: s.file("station.toml"), contents: Data(text.utf8))
+    return s.file("station.toml")
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a binary to completion.
+func run(_ tool: String, _ args: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : binDir + "/" + tool)
+    p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// A running `yizhan-station`, its stderr going to a file.
+final class StationProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    let config: String
+
+    init(config: String, logPath: String, environment: [String: String] = [:]) throws {
+        self.config = config
+        self.logPath = logPath
+        process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-station")
+        process.arguments = ["--config", config]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func waitUntilServing() async throws {
+        try await eventually("station serving (\(logPath))") { log.contains("ready") }
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
+
+func ctl(_ config: String, _ args: [String]) throws -> CommandResult {
+    try run("yizhanctl", args + ["--config", config])
+}
+
+/// `yizhanctl log --format json`, parsed.
+func logLines(_ config: String, _ extra: [String] = []) throws -> [[String: Any]] {
+    let r = try ctl(config, ["log", "--format", "json"] + extra)
+    guard r.status == 0 else { throw CLIFailure(result: r) }
+    return try r.stdout.split(separator: "\n").map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    var result: CommandResult
+    var description: String { "exit \(result.status): \(result.stderr)" }
+}
+
+func eventually(_ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+                _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+    throw CancellationError()
+}
+
+/// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+final class NotifySocket: @unchecked Sendable {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw CLIFailure(result: CommandResult(status: errno, stdout: "", stderr: "bind \(path)")) }
+    }
+
+    /// The next message, or nil after `timeoutMilliseconds`.
+    func receive(timeoutMilliseconds: Int32) -> String? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, timeoutMilliseconds) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+    }
+
+    deinit { close(fd); unlink(path) }
+}
