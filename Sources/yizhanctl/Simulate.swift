@@ -21,6 +21,7 @@ struct Simulate: AsyncParsableCommand {
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case idcard, rdm6300, line, hid }
 
+    @ParentCommand var root: YizhanCTL
     @Argument(help: "idcard, rdm6300, line or hid") var kind: Kind
     @Option(help: ArgumentHelp("Where to link the device.", valueName: "path")) var link: String?
     @Option(help: ArgumentHelp("Station configuration, to take the link from --reader.", valueName: "path")) var config: String?
@@ -97,7 +98,7 @@ struct Simulate: AsyncParsableCommand {
 
     func devicePath() throws -> String {
         if let link { return link }
-        guard let config, let reader else {
+        guard let config = config ?? root.config, let reader else {
             if kind == .hid { throw CLIError("hid needs --link (the FIFO path) or --config with --reader") }
             return "/tmp/yizhan-sim-\(kind.rawValue)"
         }

@@ -14,15 +14,20 @@ struct YizhanCTL: AsyncParsableCommand {
             """,
         version: YizhanVersion.current,
         subcommands: [Status.self, Log.self, Readers.self, CheckoutAll.self, Simulate.self])
+
+    // `yizhanctl --config PATH status` and `yizhanctl status --config PATH` both work.
+    @Option(name: .long, help: ArgumentHelp("Station configuration (TOML; default \(StationConfiguration.defaultPath)).", valueName: "path"))
+    var config: String?
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Station configuration (TOML).", valueName: "path"))
-    var config: String = StationConfiguration.defaultPath
+    @Option(name: .long, help: ArgumentHelp("Station configuration (TOML; default \(StationConfiguration.defaultPath)).", valueName: "path"))
+    var config: String?
 
-    func load() throws -> StationConfiguration {
+    func load(_ root: YizhanCTL) throws -> StationConfiguration {
+        let path = config ?? root.config ?? StationConfiguration.defaultPath
         do {
-            return try StationConfiguration.load(path: config)
+            return try StationConfiguration.load(path: path)
         } catch {
             throw CLIError("\(error)")
         }
@@ -31,6 +36,10 @@ struct ConfigOption: ParsableArguments {
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
+}
+
+enum ObjectFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
 }
 
 func printJSONLine(_ value: some Encodable) throws {
@@ -53,12 +62,13 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Occupancy, readers and uplink of the station.")
+    @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
-    @Option(help: "table or json") var format: OutputFormat = .table
+    @Option(help: "table or json") var format: ObjectFormat = .table
 
     func run() async throws {
         try await reportingErrors {
-            let status = try await StationClient(configuration: try options.load()).get("/api/v1/status", as: StationStatus.self)
+            let status = try await StationClient(configuration: try options.load(root)).get("/api/v1/status", as: StationStatus.self)
             if format == .json { try printJSONLine(status); return }
             print("\(status.name) (\(status.stationID))")
             print("occupancy  \(status.occupancy) / \(status.capacity)\(status.full ? "  FULL" : "")  \(status.open ? "open" : "closed")  mode \(status.mode)")
@@ -100,6 +110,7 @@ struct Log: AsyncParsableCommand {
             --card takes a card or ID number; it is turned into its card key by the daemon and
             never stored or logged.
             """)
+    @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
     @Option(help: "table, csv or json") var format: OutputFormat = .table
     @Option(help: "Events at or after this time.") var since: String?
@@ -112,7 +123,7 @@ struct Log: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let client = StationClient(configuration: try options.load())
+            let client = StationClient(configuration: try options.load(root))
             var filters: [(String, String)] = []
             if let since { filters.append(("since", since)) }
             if let until { filters.append(("until", until)) }
@@ -198,12 +209,13 @@ func csvField(_ s: String) -> String {
 
 struct Readers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Configured readers and their state.")
+    @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
-    @Option(help: "table or json") var format: OutputFormat = .table
+    @Option(help: "table or json") var format: ObjectFormat = .table
 
     func run() async throws {
         try await reportingErrors {
-            let status = try await StationClient(configuration: try options.load()).get("/api/v1/status", as: StationStatus.self)
+            let status = try await StationClient(configuration: try options.load(root)).get("/api/v1/status", as: StationStatus.self)
             if format == .json { for r in status.readers { try printJSONLine(r) }; return }
             printReaders(status.readers)
         }
@@ -216,13 +228,14 @@ struct CheckoutAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkout-all",
         abstract: "Close the day: check out everyone still inside and mark the day closed.")
+    @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
-    @Option(help: "table or json") var format: OutputFormat = .table
+    @Option(help: "table or json") var format: ObjectFormat = .table
 
     func run() async throws {
         try await reportingErrors {
             let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "yizhanctl"
-            let result = try await StationClient(configuration: try options.load())
+            let result = try await StationClient(configuration: try options.load(root))
                 .post("/api/v1/checkout-all", json: ["by": "yizhanctl (\(who))"], as: CloseDayResult.self)
             if format == .json { try printJSONLine(result); return }
             print("day closed: \(result.checkedOut) checked out, last seq \(result.lastSeq)")

@@ -79,7 +79,7 @@ import Glibc
         let uplink = try #require(json["uplink"] as? [String: Any])
         #expect(uplink["backlog"] != nil && uplink["last_ack"] != nil)
 
-        let csv = try ctl(config, ["log", "--format", "csv"])
+        let csv = try run("yizhanctl", ["log", "--format", "csv", "--config", config])
         #expect(csv.stdout.hasPrefix("seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail\n"))
         let table = try ctl(config, ["log"])
         #expect(table.stdout.contains("1101**********002X"))

@@ -116,7 +116,8 @@ final class StationProcess: @unchecked Sendable {
 }
 
 func ctl(_ config: String, _ args: [String]) throws -> CommandResult {
-    try run("yizhanctl", args + ["--config", config])
+    // The contract's form: the option before the subcommand.
+    try run("yizhanctl", ["--config", config] + args)
 }
 
 /// `yizhanctl log --format json`, parsed.
