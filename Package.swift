@@ -72,6 +72,10 @@ let package = Package(
             name: "yizhan-bench",
             dependencies: [
                 "YizhanStation", "YizhanSimulator",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

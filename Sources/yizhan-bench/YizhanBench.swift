@@ -1,0 +1,249 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import YizhanCore
+import YizhanSimulator
+import YizhanStation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `make bench`: prints the figures quoted in docs/benchmarks.md.
+@main
+struct YizhanBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yizhan-bench",
+        abstract: "Benchmarks of the station pipeline, the store, start-up and idle memory.")
+
+    @Option(help: "Directory with the yizhan-station binary to measure (release build).") var binDir: String
+    @Option(help: "Swipes for the throughput run.") var swipes = 3000
+    @Option(help: "Swipes for the latency run (one at a time).") var samples = 500
+    @Option(help: "Directory for scratch files (the same disk as a station's data_dir gives honest fsync figures).")
+    var scratch: String = FileManager.default.temporaryDirectory.path
+
+    func run() async throws {
+        print("yizhan-bench \(YizhanVersion.current) on \(ProcessInfo.processInfo.processorCount) cores, scratch \(scratch)\n")
+        let bare = try bareSQLite(rows: swipes)
+        let pipeline = try await pipelineRun()
+        print("## Pipeline vs bare SQLite (WAL, synchronous=FULL, one fsync'd transaction per commit)")
+        print("| measure | pipeline (pty → decoder → visit → commit) | bare SQLite insert loop | ratio | goal |")
+        print("| --- | --- | --- | --- | --- |")
+        print("| throughput | \(fmt(pipeline.throughput)) events/s | \(fmt(bare.throughput)) rows/s | \(pct(pipeline.throughput / bare.throughput)) | ≥ 50% |")
+        print("| latency p50 | \(ms(pipeline.p50)) swipe→commit | \(ms(bare.p50)) per commit | | |")
+        print("| latency p99 | \(ms(pipeline.p99)) swipe→commit | \(ms(bare.p99)) per commit | \(String(format: "%.2f×", pipeline.p99 / bare.p99)) | ≤ 2× |")
+        print("(pipeline throughput: \(swipes) swipes written to the pty as fast as it takes them, group commit; latency: \(samples) swipes one at a time)\n")
+
+        let startup = try await startupAndMemory()
+        print("## Daemon start-up and idle memory (release binary, one simulated SAM reader polling)")
+        print("| measure | median | worst | goal |")
+        print("| --- | --- | --- | --- |")
+        print("| start → READY=1 | \(ms(startup.readyMedian)) | \(ms(startup.readyWorst)) | ≤ 300 ms |")
+        print("| idle RSS after 3 s | \(String(format: "%.1f MB", startup.rssMedian)) | \(String(format: "%.1f MB", startup.rssWorst)) | ≤ 25 MB |")
+    }
+
+    // MARK: bare SQLite
+
+    struct Figures { var throughput: Double; var p50: Double; var p99: Double }
+
+    func bareSQLite(rows: Int) throws -> Figures {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = try DatabasePool(path: dir + "/bare.db")
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+                  card_key TEXT, card_hint TEXT, reader TEXT, occupancy INTEGER NOT NULL, stay_seconds INTEGER, detail TEXT)
+                """)
+        }
+        var latencies: [Double] = []
+        let start = ContinuousClock.now
+        for i in 0..<rows {
+            let t = ContinuousClock.now
+            try pool.write { db in
+                try db.cachedStatement(sql: "INSERT INTO events(time_ms, kind, card_key, card_hint, reader, occupancy) VALUES (?,?,?,?,?,?)")
+                    .execute(arguments: [Int64(i), "check_in", String(repeating: "a", count: 64), "******1234", "bench", i])
+            }
+            latencies.append(seconds(ContinuousClock.now - t))
+        }
+        let total = seconds(ContinuousClock.now - start)
+        latencies.sort()
+        return Figures(throughput: Double(rows) / total, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+    }
+
+    // MARK: pipeline
+
+    func pipelineRun() async throws -> Figures {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/region.key", contents: Data(repeating: 7, count: 32))
+        let text = """
+            [station]
+            id = "bench"
+            capacity = 10000
+            data_dir = "\(dir)/data"
+            [visits]
+            when_full = "admit"
+            debounce_seconds = 0
+            [http]
+            listen = "127.0.0.1:0"
+            [privacy]
+            region_key_file = "\(dir)/region.key"
+            [[readers]]
+            name = "bench"
+            protocol = "line"
+            device = "\(dir)/line.tty"
+            baud = 921600
+            [log]
+            level = "error"
+            """
+        FileManager.default.createFile(atPath: dir + "/station.toml", contents: Data(text.utf8))
+        let sim = try SimulatedLineReader(link: dir + "/line.tty")
+        defer { sim.close() }
+        let configuration = try StationConfiguration.load(path: dir + "/station.toml")
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let runtime = try StationRuntime(configuration: configuration, prometheus: PrometheusCollectorRegistry(), logger: logger,
+                                         systemd: SystemdNotifier(environment: [:]), onReady: { readyContinuation.yield() })
+        let committed = Atomic<Int>(0)
+        let (commits, commitContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
+        runtime.recorder.observe { events, _ in
+            let n = events.filter { $0.event.kind == .checkIn || $0.event.kind == .checkOut }.count
+            if n > 0 {
+                committed.add(n, ordering: .relaxed)
+                commitContinuation.yield()
+            }
+        }
+        let group = ServiceGroup(configuration: .init(services: runtime.services().map { .init(service: $0) }, logger: logger))
+        let running = Task { try await group.run() }
+        for await _ in ready { break }
+        while runtime.status().readers.first?.state != "up" { try await Task.sleep(for: .milliseconds(10)) }
+
+        // Throughput: everything at once; the recorder commits in groups.
+        var iterator = commits.makeAsyncIterator()
+        let start = ContinuousClock.now
+        var payload: [UInt8] = []
+        for i in 0..<swipes { payload += Array(String(10_000_000 + i).utf8) + [0x0D, 0x0A] }
+        sim.garbage(payload)
+        while committed.load(ordering: .relaxed) < swipes { _ = await iterator.next() }
+        let throughput = Double(swipes) / seconds(ContinuousClock.now - start)
+
+        // Latency: one swipe at a time, from the write to the pty to the commit callback.
+        var latencies: [Double] = []
+        for i in 0..<samples {
+            let before = committed.load(ordering: .relaxed)
+            let t = ContinuousClock.now
+            sim.present(number: String(20_000_000 + i), name: "")
+            while committed.load(ordering: .relaxed) == before { _ = await iterator.next() }
+            latencies.append(seconds(ContinuousClock.now - t))
+        }
+        latencies.sort()
+        await group.triggerGracefulShutdown()
+        try await running.value
+        return Figures(throughput: throughput, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+    }
+
+    // MARK: start-up and memory
+
+    struct Startup { var readyMedian: Double; var readyWorst: Double; var rssMedian: Double; var rssWorst: Double }
+
+    func startupAndMemory(runs: Int = 5) async throws -> Startup {
+        var ready: [Double] = []
+        var rss: [Double] = []
+        for run in 0..<runs {
+            let dir = try scratchDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            FileManager.default.createFile(atPath: dir + "/region.key", contents: Data(repeating: 7, count: 32))
+            let text = """
+                [station]
+                id = "bench"
+                capacity = 12
+                data_dir = "\(dir)/data"
+                [http]
+                listen = "127.0.0.1:0"
+                [privacy]
+                region_key_file = "\(dir)/region.key"
+                [[readers]]
+                name = "door"
+                protocol = "idcard-sam"
+                device = "\(dir)/door.tty"
+                """
+            FileManager.default.createFile(atPath: dir + "/station.toml", contents: Data(text.utf8))
+            let sim = try SimulatedIDCardReader(link: dir + "/door.tty")
+            defer { sim.close() }
+            let notify = try DatagramSocket(path: dir + "/notify.sock")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binDir + "/yizhan-station")
+            p.arguments = ["--config", dir + "/station.toml"]
+            p.environment = ["NOTIFY_SOCKET": dir + "/notify.sock", "PATH": "/usr/bin:/bin"]
+            p.standardError = FileHandle.nullDevice
+            let t = ContinuousClock.now
+            try p.run()
+            var gotReady = false
+            while let m = notify.receive(timeoutMilliseconds: 10_000) { if m.hasPrefix("READY=1") { gotReady = true; break } }
+            guard gotReady else { p.terminate(); throw ValidationError("no READY=1 from the daemon (run \(run))") }
+            ready.append(seconds(ContinuousClock.now - t))
+            try await Task.sleep(for: .seconds(3))
+            rss.append(residentMegabytes(pid: p.processIdentifier))
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+        }
+        ready.sort()
+        rss.sort()
+        return Startup(readyMedian: percentile(ready, 0.5), readyWorst: ready.last!, rssMedian: percentile(rss, 0.5), rssWorst: rss.last!)
+    }
+
+    func residentMegabytes(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return .nan }
+        return kb / 1024
+    }
+
+    // MARK: helpers
+
+    func scratchDirectory() throws -> String {
+        var bytes = Array((scratch + "/yizhan-bench-XXXXXX").utf8CString)
+        guard let p = bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ValidationError("cannot create a directory in \(scratch)")
+        }
+        return String(cString: p)
+    }
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+func percentile(_ sorted: [Double], _ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+func fmt(_ v: Double) -> String { String(format: "%.0f", v) }
+func pct(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
+func ms(_ v: Double) -> String { String(format: "%.2f ms", v * 1000) }
+
+/// Receives sd_notify datagrams like systemd does.
+final class DatagramSocket {
+    let fd: Int32
+    let path: String
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw ValidationError("bind \(path): \(String(cString: strerror(errno)))") }
+    }
+    func receive(timeoutMilliseconds: Int32) -> String? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, timeoutMilliseconds) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+    }
+    deinit { close(fd); unlink(path) }
+}
