@@ -116,3 +116,5 @@ void yz_uinput_destroy(int fd) {
     ioctl(fd, UI_DEV_DESTROY);
     close(fd);
 }
+
+size_t yz_input_event_size(void) { return sizeof(struct input_event); }

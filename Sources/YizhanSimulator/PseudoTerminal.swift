@@ -26,7 +26,7 @@ public final class PseudoTerminal: @unchecked Sendable {
         slavePath = String(cString: name)
         self.link = link
         if let link {
-            unlink(link)
+            do { try removeStaleLink(link) } catch { Glibc.close(m); Glibc.close(s); throw error }
             guard symlink(slavePath, link) == 0 else {
                 let e = errno
                 Glibc.close(m); Glibc.close(s)
@@ -66,12 +66,27 @@ public final class PseudoTerminal: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        if let link { unlink(link) }
+        // Only our own symlink: a failed init (or a replaced link) must never delete anything else.
+        if let link, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link), target == slavePath {
+            unlink(link)
+        }
         Glibc.close(slave)
         Glibc.close(master)
     }
 
     deinit { close() }
+}
+
+/// Removes what an earlier simulator left at `path` (a symlink or a FIFO); refuses to touch
+/// anything else, so a mistyped --link can never delete a real device node or a file.
+func removeStaleLink(_ path: String) throws {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return }
+    let type = st.st_mode & S_IFMT
+    guard type == S_IFLNK || type == S_IFIFO else {
+        throw SimulatorError.usage("\(path) exists and is not a simulator's link or FIFO; not replacing it")
+    }
+    unlink(path)
 }
 
 public enum SimulatorError: Error, CustomStringConvertible {

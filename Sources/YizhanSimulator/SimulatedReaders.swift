@@ -69,11 +69,15 @@ public final class SimulatedIDCardReader: SimulatedReader, @unchecked Sendable {
     public var requestCount: Int { lock.withLock { state.requests } }
 
     public func close() {
-        lock.withLock { running = false }
+        let wasRunning = lock.withLock { () -> Bool in defer { running = false }; return running }
+        if wasRunning { stopped.wait() }  // the serve thread has left its loop: no I/O on a closed fd
         pty.close()
     }
 
+    private let stopped = DispatchSemaphore(value: 0)
+
     private func serve() {
+        defer { stopped.signal() }
         var decoder = GA467FrameDecoder()
         while lock.withLock({ running }) {
             guard pty.waitReadable(timeoutMilliseconds: 100) else { continue }
@@ -142,9 +146,16 @@ public final class SimulatedRDM6300Reader: SimulatedReader, @unchecked Sendable 
     public func remove() { lock.withLock { tag = nil } }
     public func garbage(_ bytes: [UInt8]) { pty.write(bytes) }
     public func corruptNext() { lock.withLock { corrupt = true } }
-    public func close() { lock.withLock { running = false }; pty.close() }
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public func close() {
+        let wasRunning = lock.withLock { () -> Bool in defer { running = false }; return running }
+        if wasRunning { stopped.wait() }
+        pty.close()
+    }
 
     private func serve() {
+        defer { stopped.signal() }
         while lock.withLock({ running }) {
             let frame: [UInt8]? = lock.withLock {
                 guard let tag else { return nil }
@@ -206,7 +217,7 @@ public final class SimulatedHIDReader: SimulatedReader, @unchecked Sendable {
             uinput = true
             devicePath = "(uinput: match_usb = \"ffff:0035\")"
         } else {
-            unlink(link)
+            try removeStaleLink(link)
             guard mkfifo(link, 0o660) == 0 else { throw SimulatorError.system("mkfifo \(link)", errno) }
             // O_RDWR never blocks on a FIFO and keeps it open while the daemon reconnects.
             let fd = open(link, O_RDWR | O_CLOEXEC)

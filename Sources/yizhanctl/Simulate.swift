@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import YizhanCore
 import YizhanSimulator
 import YizhanStation
@@ -92,7 +95,12 @@ struct Simulate: AsyncParsableCommand {
                     if stay { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
                 }
             }
-            await terminate.race(with: work)
+            await terminate.race(with: work, onSignal: {
+                // readLine() cannot be cancelled: unplug and leave now.
+                device.close()
+                FileHandle.standardError.write(Data("simulated reader unplugged\n".utf8))
+                Glibc.exit(0)
+            })
         }
     }
 
@@ -127,14 +135,11 @@ final class TerminationSignals: @unchecked Sendable {
         }
     }
 
-    func race(with work: Task<Void, Never>) async {
+    /// Waits for `work` to finish; on SIGINT/SIGTERM runs `onSignal` instead.
+    func race(with work: Task<Void, Never>, onSignal: @escaping @Sendable () -> Void) async {
         let stream = self.stream
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await work.value }
-            group.addTask { for await _ in stream { return } }
-            await group.next()
-            work.cancel()
-            group.cancelAll()
-        }
+        let signalled = Task { for await _ in stream { onSignal(); return } }
+        await work.value
+        signalled.cancel()
     }
 }

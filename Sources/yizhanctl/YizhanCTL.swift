@@ -115,7 +115,7 @@ struct Log: AsyncParsableCommand {
     @Option(help: "table, csv or json") var format: OutputFormat = .table
     @Option(help: "Events at or after this time.") var since: String?
     @Option(help: "Events before this time.") var until: String?
-    @Option(help: "Only this card (card or ID number).") var card: String?
+    @Option(help: "Only this card (card or ID number; - reads it from standard input, out of the shell history).") var card: String?
     @Option(name: .customLong("card-key"), help: "Only this card key (64 hex).") var cardKey: String?
     @Option(help: "Only these kinds (check_in, check_out, bad_read, ...; repeatable).") var kind: [String] = []
     @Option(help: "Only this reader.") var reader: String?
@@ -128,7 +128,12 @@ struct Log: AsyncParsableCommand {
             if let since { filters.append(("since", since)) }
             if let until { filters.append(("until", until)) }
             if let cardKey { filters.append(("card_key", cardKey)) }
-            if let card {
+            if var card {
+                if card == "-" {
+                    if isatty(0) != 0 { FileHandle.standardError.write(Data("card or ID number: ".utf8)) }
+                    card = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
+                    guard !card.isEmpty else { throw CLIError("--card -: no number on standard input") }
+                }
                 struct Key: Decodable { var card_key: String }
                 let key = try await client.post("/api/v1/card-key", json: ["card": card], as: Key.self)
                 filters.append(("card_key", key.card_key))

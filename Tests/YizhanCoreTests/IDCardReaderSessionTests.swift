@@ -75,6 +75,14 @@ import Testing
         #expect(actions.first == .badRead("read failed: read failed (SW3 41)"))
         _ = s.tick(now: ms(400))
         #expect(s.receive(present, now: ms(410)) == [.send(.selectCard)], "still unread: try again")
+        _ = s.receive(selected, now: ms(420))
+        #expect(s.receive(IDCardResponse(status: .readFailed), now: ms(430)).isEmpty, "one bad read per presentation")
+        _ = s.tick(now: ms(700))
+        _ = s.receive(noCard, now: ms(710))                 // the card left
+        _ = s.tick(now: ms(1000))
+        _ = s.receive(present, now: ms(1010))
+        _ = s.receive(selected, now: ms(1020))
+        #expect(s.receive(IDCardResponse(status: .readFailed), now: ms(1030)).first == .badRead("read failed: read failed (SW3 41)"))
     }
 
     @Test func truncatedReadDataIsABadRead() {

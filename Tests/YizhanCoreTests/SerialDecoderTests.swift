@@ -92,6 +92,14 @@ import Testing
         #expect(type(&a, [79, 80, 81, 75, 96]) == [.card(NormalizedCardNumber("1234"))])
     }
 
+    @Test func idNumbersTypedByTheReaderAreChecked() {
+        var a = HIDKeyAssembler()
+        #expect(type(&a, HIDKeyAssembler.keyCodes(for: "110105194912310021")) == [.error(.invalidIDNumber)])
+        var line = LineDecoder()
+        #expect(line.feed(Array("110105194912310021\n".utf8)) == [.error(.invalidIDNumber)])
+        #expect(line.feed(Array("11010519491231002X\n".utf8)) == [.card(NormalizedCardNumber("11010519491231002X"))])
+    }
+
     @Test func lettersMakeABadRead() {
         var a = HIDKeyAssembler()
         #expect(type(&a, HIDKeyAssembler.keyCodes(for: "12A45678")) == [.error(.unexpectedKeys(count: 1))])

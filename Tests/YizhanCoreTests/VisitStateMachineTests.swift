@@ -33,6 +33,15 @@ import Testing
         #expect(swipe(&m, a, at: 15) == [.duplicate], "the check-out restarts the window")
     }
 
+    @Test func aClockSteppedBackwardsDoesNotMakeEverySwipeADuplicate() {
+        var m = VisitStateMachine(policy: VisitPolicy(capacity: 10, debounce: .seconds(10)))
+        #expect(swipe(&m, a, at: 3600) == [.checkIn])
+        // NTP corrects the clock by an hour backwards.
+        let out = m.decideSwipe(card: a, hint: "h", reader: "door", now: t0 + .seconds(5))
+        #expect(out.map(\.kind) == [.checkOut])
+        #expect(out[0].staySeconds == 0, "never a negative stay")
+    }
+
     @Test func capacityDeniesOrAdmits() {
         var deny = VisitStateMachine(policy: VisitPolicy(capacity: 2, whenFull: .deny))
         _ = swipe(&deny, a, at: 0); _ = swipe(&deny, b, at: 1)

@@ -61,6 +61,30 @@ import YizhanSimulator
         }
     }
 
+    @Test func writingAfterAnUnplugFailsCleanly() async throws {
+        let pty = try PseudoTerminal(link: dir.file("tty"))
+        let port = try SerialPort.open(path: pty.devicePath, baud: 115_200)
+        port.close()
+        do {
+            try port.write([1, 2, 3])
+            Issue.record("wrote to a closed device")
+        } catch {
+            #expect(error.description.contains("device closed"))
+        }
+        pty.close()
+    }
+
+    @Test func theSimulatorNeverReplacesARealFile() throws {
+        FileManager.default.createFile(atPath: dir.file("precious"), contents: Data("keep".utf8))
+        #expect(throws: SimulatorError.self) { try PseudoTerminal(link: dir.file("precious")) }
+        #expect(FileManager.default.contents(atPath: dir.file("precious")) == Data("keep".utf8))
+        // A stale link from an earlier run is replaced.
+        #expect(symlink("/nonexistent", dir.file("stale")) == 0)
+        let pty = try PseudoTerminal(link: dir.file("stale"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("stale")))
+        pty.close()
+    }
+
     @Test func unplugEndsTheStream() async throws {
         let pty = try PseudoTerminal(link: dir.file("tty"))
         let port = try SerialPort.open(path: pty.devicePath, baud: 115_200)
@@ -147,6 +171,15 @@ import YizhanSimulator
     @Test func aMissingUSBReaderResolvesToNothing() {
         #expect(UdevDirectory.resolve(.usb(vendor: "dead", product: "beef"), hid: false) == nil)
         #expect(UdevDirectory.resolve(.path("/dev/yizhan-no-such-reader"), hid: false) == nil)
+    }
+
+    @Test func aChangeBetweenAttemptAndWaitIsNotLost() async {
+        let n = DeviceChangeNotifier()
+        let generation = n.generation
+        n.notify()  // a reader is plugged in while the supervisor is still looking
+        let start = ContinuousClock.now
+        await n.wait(timeout: .seconds(30), since: generation)
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     @Test func changeNotifierWakesWaiters() async {

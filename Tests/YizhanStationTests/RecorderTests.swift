@@ -42,6 +42,8 @@ import YizhanSimulator
             #expect(healthz.status == 503)
             #expect(healthz.body.contains("\"status\":\"failing\""))
             let committedWhileFull = try station.allEvents().count
+            // Closing the day while the log cannot be written answers with the error, not never.
+            await #expect(throws: (any Error).self) { try await station.recorder.closeDay(by: "test") }
 
             try station.store.setMaximumPageCount(1_000_000)
             try await eventually("all swipes committed") { try station.kinds().filter { $0 == .checkIn }.count == 300 }

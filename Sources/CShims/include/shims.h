@@ -15,6 +15,8 @@ int yz_evdev_grab(int fd, int grab);
 int yz_evdev_name(int fd, char *buf, size_t len);
 /// 1 when the device reports the digit keys KEY_1..KEY_0, 0 when not, -1 when not an evdev device.
 int yz_evdev_has_digit_keys(int fd);
+/// sizeof(struct input_event) on this platform (24 on 64-bit, 16 on 32-bit with 32-bit time_t).
+size_t yz_input_event_size(void);
 /// Creates a uinput keyboard; returns its fd or -1 (errno).
 int yz_uinput_create_keyboard(const char *name, unsigned short vendor, unsigned short product);
 /// Writes one input_event and a SYN_REPORT.

@@ -28,16 +28,18 @@ public struct VisitStateMachine: Sendable {
             StationEvent(time: now, kind: kind, cardKey: card, cardHint: hint, reader: reader,
                          occupancy: occupancy, staySeconds: stay, detail: detail)
         }
-        if let last = lastAccepted[card], now - last < policy.debounce {
+        // A clock stepped backwards (NTP after a boot without RTC) must not turn every swipe
+        // into a duplicate: only a swipe at or after the last one can be inside its window.
+        if let last = lastAccepted[card], now >= last, now - last < policy.debounce {
             return [event(.duplicate, occupancy: occupancy)]
         }
         if let presence = inside[card] {
             switch policy.mode {
             case .toggle:
-                return [event(.checkOut, occupancy: occupancy - 1, stay: (now - presence.since).wholeSeconds)]
+                return [event(.checkOut, occupancy: occupancy - 1, stay: stay(since: presence.since, now: now))]
             case .entryOnly:
                 // Back again before the assumed stay ended: the earlier visit ends now.
-                return [event(.checkOut, occupancy: occupancy - 1, stay: (now - presence.since).wholeSeconds, detail: "re_entry"),
+                return [event(.checkOut, occupancy: occupancy - 1, stay: stay(since: presence.since, now: now), detail: "re_entry"),
                         event(.checkIn, occupancy: occupancy)]
             }
         }
@@ -71,7 +73,7 @@ public struct VisitStateMachine: Sendable {
             let limitReached = now - presence.since >= policy.stayLimit
             guard limitReached || closing else { continue }
             remaining -= 1
-            let stay = min(now - presence.since, policy.stayLimit).wholeSeconds
+            let stay = min(stay(since: presence.since, now: now), policy.stayLimit.wholeSeconds)
             events.append(StationEvent(
                 time: now, kind: .autoCheckOut, cardKey: card, cardHint: presence.cardHint, reader: presence.reader,
                 occupancy: remaining, staySeconds: stay,
@@ -88,11 +90,14 @@ public struct VisitStateMachine: Sendable {
             remaining -= 1
             events.append(StationEvent(time: now, kind: .autoCheckOut, cardKey: card, cardHint: presence.cardHint,
                                        reader: presence.reader, occupancy: remaining,
-                                       staySeconds: (now - presence.since).wholeSeconds, detail: "close_day"))
+                                       staySeconds: stay(since: presence.since, now: now), detail: "close_day"))
         }
         events.append(StationEvent(time: now, kind: .dayClosed, occupancy: 0, detail: "by \(who)"))
         return events
     }
+
+    /// Seconds inside; never negative, even when the clock stepped backwards.
+    private func stay(since: Timestamp, now: Timestamp) -> Int64 { max(0, (now - since).wholeSeconds) }
 
     /// The earliest time at which `decideTick` may have something to do (nil: nothing inside).
     public func nextDeadline() -> Timestamp? {
@@ -124,6 +129,6 @@ public struct VisitStateMachine: Sendable {
 
     /// Forgets debounce entries that can no longer matter (keeps memory flat over months).
     public mutating func prune(now: Timestamp) {
-        lastAccepted = lastAccepted.filter { now - $0.value < policy.debounce }
+        lastAccepted = lastAccepted.filter { now >= $0.value && now - $0.value < policy.debounce }
     }
 }

@@ -240,7 +240,7 @@ public struct StationConfiguration: Sendable {
         }
         var bytes = [UInt8](data)
         if let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-           text.count >= 32, text.count % 2 == 0, text.allSatisfy(\.isHexDigit) {
+           text.count >= 32, text.count % 2 == 0, text.allSatisfy({ $0.isASCII && $0.isHexDigit }) {
             var decoded: [UInt8] = []
             var it = text.makeIterator()
             while let a = it.next(), let b = it.next() { decoded.append(UInt8(String([a, b]), radix: 16)!) }

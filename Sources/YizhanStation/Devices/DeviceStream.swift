@@ -20,7 +20,9 @@ public final class DeviceStream: @unchecked Sendable {
     public let fd: Int32
     public let chunks: AsyncStream<Chunk>
     private let source: any DispatchSourceRead
-    private let closed = Mutex(false)
+    /// True once the fd is closed. Writers hold this lock for their write(2), and the close
+    /// happens under it, so a write can never reach an fd number the kernel has reused.
+    private let state: FDState
 
     /// Takes ownership of `fd` (which must be O_NONBLOCK).
     public init(path: String, fd: Int32) {
@@ -28,6 +30,8 @@ public final class DeviceStream: @unchecked Sendable {
         self.fd = fd
         let (stream, continuation) = AsyncStream<Chunk>.makeStream(bufferingPolicy: .unbounded)
         self.chunks = stream
+        let state = FDState()
+        self.state = state
         let queue = DispatchQueue(label: "yizhan.device.\(path)")
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         self.source = source
@@ -54,35 +58,47 @@ public final class DeviceStream: @unchecked Sendable {
         }
         source.setCancelHandler {
             continuation.finish()
-            Glibc.close(fd)
+            // Runs once. Under the lock, so no write(2) is in flight on the number we free.
+            state.closed.withLock { isClosed in
+                isClosed = true
+                Glibc.close(fd)
+            }
         }
         continuation.onTermination = { _ in source.cancel() }
         source.activate()
     }
 
-    /// Writes all of `bytes`, waiting for the device while its buffer is full.
-    public func write(_ bytes: [UInt8]) throws(DeviceError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n >= 0 { offset += n; continue }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EAGAIN {
+    /// Writes all of `bytes`, waiting up to `timeout` for a device whose buffer is full.
+    public func write(_ bytes: [UInt8], timeout: Duration = .seconds(1)) throws(DeviceError) {
+        let deadline = ContinuousClock.now + timeout
+        try state.closed.withLock { (isClosed: inout Bool) throws(DeviceError) in
+            guard !isClosed else { throw DeviceError(path: path, operation: "write", errno: EBADF, message: "device closed") }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n >= 0 { offset += n; continue }
+                let e = errno
+                if e == EINTR { continue }
+                guard e == EAGAIN, ContinuousClock.now < deadline else {
+                    throw DeviceError(path: path, operation: "write", errno: e, message: e == EAGAIN ? "timed out (device not draining)" : nil)
+                }
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&p, 1, 200)
-                continue
+                _ = poll(&p, 1, 50)
             }
-            throw DeviceError(path: path, operation: "write", errno: e)
         }
     }
 
     public func close() {
-        let wasClosed = closed.withLock { c in defer { c = true }; return c }
-        if !wasClosed { source.cancel() }
+        state.closed.withLock { $0 = true }  // writes fail from now on
+        source.cancel()  // idempotent; the cancel handler closes the fd (Dispatch requires it be there)
     }
 
     deinit { close() }
+}
+
+/// Shared between the stream and its dispatch handlers.
+final class FDState: Sendable {
+    let closed = Mutex(false)
 }
 
 public struct DeviceError: Error, CustomStringConvertible, Sendable {

@@ -73,19 +73,29 @@ public enum UdevDirectory {
 public final class DeviceChangeNotifier: Sendable {
     private let waiters = Mutex<[UInt64: AsyncStream<Void>.Continuation]>([:])
     private let nextID = Atomic<UInt64>(0)
+    private let changes = Atomic<UInt64>(0)
 
     public init() {}
 
+    /// Counts changes; take it before looking for a device and pass it to `wait`.
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
+
     public func notify() {
+        changes.add(1, ordering: .releasing)
         let all = waiters.withLock { w in defer { w.removeAll() }; return Array(w.values) }
         for c in all { c.yield(); c.finish() }
     }
 
-    /// Returns after `timeout`, or earlier when `notify()` is called.
-    public func wait(timeout: Duration) async {
+    /// Returns after `timeout`, or earlier when `notify()` is called, or at once when a
+    /// change happened since `generation` was read (no wake-up is lost in between).
+    public func wait(timeout: Duration, since generation: UInt64? = nil) async {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         waiters.withLock { $0[id] = continuation }
+        if let generation, self.generation != generation {
+            waiters.withLock { $0[id] = nil }
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: timeout) }
             group.addTask { for await _ in stream { return } }

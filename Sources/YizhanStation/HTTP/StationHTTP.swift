@@ -48,7 +48,7 @@ struct StationHTTP: Sendable {
         switch listener {
         case .unixSocket:
             router.get("/api/v1/status") { _, _ in try jsonResponse(self.runtime.status()) }
-            router.get("/api/v1/events") { request, _ in try self.events(request) }
+            router.get("/api/v1/events") { request, _ in try await self.events(request) }
             router.post("/api/v1/card-key") { request, _ in try await self.cardKey(request) }
             router.post("/api/v1/checkout-all") { request, _ in try await self.checkoutAll(request) }
         case .tcp:
@@ -78,7 +78,7 @@ struct StationHTTP: Sendable {
                                 status: ok ? .ok : .serviceUnavailable)
     }
 
-    private func events(_ request: Request) throws -> Response {
+    private func events(_ request: Request) async throws -> Response {
         let params = request.uri.queryParameters
         let offset = runtime.configuration.station.utcOffset
         var q = EventStore.Query()
@@ -121,7 +121,7 @@ struct StationHTTP: Sendable {
         case "desc": q.descending = true
         case let other: throw StationHTTPError(.badRequest, "bad_parameter", "order must be asc or desc, got \"\(other)\"")
         }
-        let found = try runtime.store.events(q)
+        let found = try await runtime.store.events(q)
         let page = EventPage(events: found.map { EventRecord($0, offset: offset) },
                              nextAfter: found.count == q.limit ? found.last?.seq : nil)
         return try jsonResponse(page)

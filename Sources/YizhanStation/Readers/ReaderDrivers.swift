@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Logging
 import YizhanCore
@@ -6,7 +7,10 @@ import YizhanCore
 protocol ReaderDriver: Sendable {
     /// How often the driver wants a clock tick (timeouts, polling, liveness).
     var tickInterval: Duration { get }
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String
+    /// Runs until the device ends or fails. `heartbeat` is called on every tick the driver
+    /// handles: the watchdog's proof that this loop is not stuck.
+    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
+             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String
 }
 
 enum DriverInput: Sendable {
@@ -27,7 +31,8 @@ struct IDCardDriver: ReaderDriver {
     var logger: Logger
     var tickInterval: Duration { .milliseconds(50) }
 
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
+    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
+             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         let clock = DriverClock()
         var session = IDCardReaderSession(timing: timing)
         var decoder = GA467FrameDecoder()
@@ -73,6 +78,7 @@ struct IDCardDriver: ReaderDriver {
                     }
                 }
             case .tick:
+                heartbeat()
                 actions = session.tick(now: clock.now)
             case .ended(let reason):
                 return reason
@@ -86,9 +92,11 @@ struct IDCardDriver: ReaderDriver {
 /// RDM6300-style 125 kHz readers.
 struct RDM6300Driver: ReaderDriver {
     var repeatWindow: Duration
+    var logger: Logger
     var tickInterval: Duration { .seconds(1) }
 
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
+    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
+             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         let clock = DriverClock()
         var decoder = RDM6300Decoder(repeatWindow: repeatWindow)
         emit(.up(device: device.path))
@@ -98,10 +106,13 @@ struct RDM6300Driver: ReaderDriver {
                 for output in decoder.feed(bytes, now: clock.now) {
                     switch output {
                     case .card(let number): emit(.card(number, displayName: nil))
+                    case .error(.garbage(let n)):
+                        // Noise between frames (and the tail of a damaged frame): not a swipe.
+                        logger.debug("skipped \(n) byte(s) outside a frame", metadata: ["device": "\(device.path)"])
                     case .error(let error): emit(.badRead(error.description))
                     }
                 }
-            case .tick: continue
+            case .tick: heartbeat()
             case .ended(let reason): return reason
             }
         }
@@ -114,7 +125,8 @@ struct LineDriver: ReaderDriver {
     var framing: LineDecoder.Framing
     var tickInterval: Duration { .seconds(1) }
 
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
+    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
+             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         var decoder = LineDecoder(framing: framing)
         emit(.up(device: device.path))
         for await input in inputs {
@@ -126,7 +138,7 @@ struct LineDriver: ReaderDriver {
                     case .error(let error): emit(.badRead(error.description))
                     }
                 }
-            case .tick: continue
+            case .tick: heartbeat()
             case .ended(let reason): return reason
             }
         }
@@ -137,11 +149,14 @@ struct LineDriver: ReaderDriver {
 /// USB HID keyboard-wedge readers through evdev.
 struct HIDDriver: ReaderDriver {
     var window: Duration
+    var isFIFO: Bool
     var tickInterval: Duration { .milliseconds(100) }
 
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
+    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
+             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         let clock = DriverClock()
-        var records = InputEventRecordDecoder()
+        // A FIFO carries the 64-bit layout the simulator writes; a real node the platform's.
+        var records = InputEventRecordDecoder(recordSize: isFIFO ? InputEventRecord.size : Int(yz_input_event_size()))
         var assembler = HIDKeyAssembler(window: window)
         emit(.up(device: device.path))
         func deliver(_ outputs: [HIDKeyAssembler.Output]) {
@@ -159,6 +174,7 @@ struct HIDDriver: ReaderDriver {
                     deliver(assembler.key(code: r.code, value: r.value, now: clock.now))
                 }
             case .tick:
+                heartbeat()
                 deliver(assembler.tick(now: clock.now))
             case .ended(let reason):
                 return reason

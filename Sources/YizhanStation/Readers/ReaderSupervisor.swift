@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import YizhanCore
 import Synchronization
@@ -34,9 +37,15 @@ final class ReaderSupervisor: Sendable {
             var timing = IDCardReaderSession.Timing()
             timing.pollInterval = config.pollInterval
             return IDCardDriver(timing: timing, logger: logger)
-        case .rdm6300: return RDM6300Driver(repeatWindow: config.repeatWindow)
+        case .rdm6300: return RDM6300Driver(repeatWindow: config.repeatWindow, logger: logger)
         case .line: return LineDriver(framing: config.lineFraming)
-        case .hid: return HIDDriver(window: config.burstWindow)
+        case .hid:
+            var isFIFO = false
+            if case .path(let p) = config.match {
+                var st = stat()
+                isFIFO = stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
+            }
+            return HIDDriver(window: config.burstWindow, isFIFO: isFIFO)
         }
     }
 
@@ -57,6 +66,7 @@ final class ReaderSupervisor: Sendable {
         let driver = makeDriver()
         var backoff = Self.minimumBackoff
         var lastProblem: String?
+        var generation = notifier.generation
         defer { liveness.forget(livenessKey) }
 
         func problem(_ text: String) {
@@ -67,9 +77,10 @@ final class ReaderSupervisor: Sendable {
 
         while !Task.isCancelled {
             liveness.beat(livenessKey)
+            generation = notifier.generation
             guard let path = UdevDirectory.resolve(config.match, hid: config.protocol == .hid) else {
                 problem("no device matches \(config.match)")
-                await waitForChange(&backoff)
+                await waitForChange(&backoff, since: generation)
                 continue
             }
             let device: DeviceStream
@@ -77,7 +88,7 @@ final class ReaderSupervisor: Sendable {
                 device = try open(path)
             } catch {
                 problem(error.description)
-                await waitForChange(&backoff)
+                await waitForChange(&backoff, since: generation)
                 continue
             }
             lastProblem = nil
@@ -94,13 +105,13 @@ final class ReaderSupervisor: Sendable {
             }
             problem("\(path): \(reason)")
             if ContinuousClock.now - started > .seconds(30) { backoff = Self.minimumBackoff }
-            await waitForChange(&backoff)
+            await waitForChange(&backoff, since: nil)
         }
     }
 
-    private func waitForChange(_ backoff: inout Duration) async {
+    private func waitForChange(_ backoff: inout Duration, since generation: UInt64?) async {
         liveness.beat(livenessKey)
-        await notifier.wait(timeout: backoff)
+        await notifier.wait(timeout: backoff, since: generation)
         backoff = min(backoff * 2, Self.maximumBackoff)
     }
 
@@ -121,16 +132,15 @@ final class ReaderSupervisor: Sendable {
                 continuation.yield(.ended("device closed"))
                 return nil
             }
-            group.addTask { [liveness, livenessKey] in
+            group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: driver.tickInterval)
-                    liveness.beat(livenessKey)
                     continuation.yield(.tick)
                 }
                 return nil
             }
-            group.addTask {
-                let reason = await driver.run(device, inputs: inputs) { signal in
+            group.addTask { [liveness, livenessKey] in
+                let reason = await driver.run(device, inputs: inputs, heartbeat: { liveness.beat(livenessKey) }) { signal in
                     if case .up = signal {
                         wentUp.set()
                         registry.update(name) { $0.state = "up"; $0.since = .now(); $0.detail = nil }

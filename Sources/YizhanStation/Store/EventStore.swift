@@ -74,23 +74,49 @@ public final class EventStore: Sendable {
     @discardableResult
     public func append(_ events: [StationEvent]) throws -> [RecordedEvent] {
         guard !events.isEmpty else { return [] }
-        return try pool.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO events(time_ms, kind, card_key, card_hint, reader, occupancy, stay_seconds, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            var recorded: [RecordedEvent] = []
-            recorded.reserveCapacity(events.count)
-            for e in events {
-                try insert.execute(arguments: [e.time.millisecondsSinceEpoch, e.kind.rawValue, e.cardKey?.hex, e.cardHint,
-                                               e.reader, e.occupancy, e.staySeconds, e.detail])
-                recorded.append(RecordedEvent(seq: db.lastInsertedRowID, event: e))
-            }
-            return recorded
+        return try pool.write { db in try Self.insert(events, db) }
+    }
+
+    private static func insert(_ events: [StationEvent], _ db: Database) throws -> [RecordedEvent] {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO events(time_ms, kind, card_key, card_hint, reader, occupancy, stay_seconds, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(events.count)
+        for e in events {
+            try insert.execute(arguments: [e.time.millisecondsSinceEpoch, e.kind.rawValue, e.cardKey?.hex, e.cardHint,
+                                           e.reader, e.occupancy, e.staySeconds, e.detail])
+            recorded.append(RecordedEvent(seq: db.lastInsertedRowID, event: e))
         }
+        return recorded
+    }
+
+    /// `append` for async callers: the write runs on GRDB's writer queue, not on a thread
+    /// of Swift's cooperative pool (an fsync can take tens of milliseconds on an SD card).
+    @discardableResult
+    public func append(_ events: [StationEvent]) async throws -> [RecordedEvent] {
+        guard !events.isEmpty else { return [] }
+        return try await pool.write { db in try Self.insert(events, db) }
+    }
+
+    /// `events` for async callers (the HTTP API).
+    public func events(_ q: Query) async throws -> [RecordedEvent] {
+        let (sql, arguments) = Self.sql(for: q)
+        return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode) }
+    }
+
+    /// Proves the writer connection answers, without blocking the cooperative pool.
+    public func ping() async throws {
+        try await pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func events(_ q: Query) throws -> [RecordedEvent] {
+        let (sql, arguments) = Self.sql(for: q)
+        return try pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode) }
+    }
+
+    static func sql(for q: Query) -> (String, StatementArguments) {
         var clauses: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
         if let after = q.after { clauses.append(q.descending ? "seq < ?" : "seq > ?"); args.append(after) }
@@ -105,9 +131,7 @@ public final class EventStore: Sendable {
         let sql = "SELECT * FROM events" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
             + " ORDER BY seq \(q.descending ? "DESC" : "ASC") LIMIT ?"
         args.append(q.limit)
-        return try pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)!).map(Self.decode)
-        }
+        return (sql, StatementArguments(args)!)
     }
 
     /// The events from which the live state is rebuilt after a restart: everything after
@@ -150,10 +174,6 @@ public final class EventStore: Sendable {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
     }
 
-    /// Proves the writer connection answers (for the watchdog).
-    public func ping() throws {
-        try pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
-    }
 
     static func decode(_ row: Row) -> RecordedEvent {
         let key: String? = row["card_key"]

@@ -55,9 +55,12 @@ public struct WatchdogPinger: Sendable {
     let interval: Duration
     let liveness: Liveness
     let logger: Logger
+    /// A loop that has not reported progress for this long counts as stalled.
+    let stallAfter: Duration
 
-    public init(notifier: SystemdNotifier, interval: Duration, liveness: Liveness, logger: Logger) {
+    public init(notifier: SystemdNotifier, interval: Duration, liveness: Liveness, logger: Logger, stallAfter: Duration? = nil) {
         self.notifier = notifier; self.interval = interval; self.liveness = liveness; self.logger = logger
+        self.stallAfter = stallAfter ?? max(interval / 2, .seconds(3))
     }
 
     public func run() async {
@@ -65,7 +68,7 @@ public struct WatchdogPinger: Sendable {
         var warned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: period)
-            let stalled = liveness.stalled(maxAge: max(period, .seconds(3)))
+            let stalled = liveness.stalled(maxAge: stallAfter)
             if stalled.isEmpty {
                 notifier.notify("WATCHDOG=1")
                 warned = false

@@ -91,8 +91,22 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         }
     }
 
+    /// Inputs held while the store cannot commit are bounded: past this, new swipes and bad
+    /// reads are refused (counted and logged); reader changes, ticks and close-day still queue.
+    static let maximumQueuedInputs = 10_000
+
     private func enqueue(_ input: Input) {
-        queue.withLock { $0.append(input) }
+        let accepted = queue.withLock { q -> Bool in
+            if q.count >= Self.maximumQueuedInputs, case .signal(_, .card, _) = input { return false }
+            if q.count >= Self.maximumQueuedInputs, case .signal(_, .badRead, _) = input { return false }
+            q.append(input)
+            return true
+        }
+        guard accepted else {
+            Metrics.Counter(label: "yizhan_inputs_dropped_total").increment()
+            logger.error("event log unwritable and \(Self.maximumQueuedInputs) inputs held: a swipe was refused")
+            return
+        }
         wakeContinuation.yield()
     }
 
@@ -122,13 +136,15 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                 let batch = queue.withLock { q in Array(q.prefix(512)) }
                 if batch.isEmpty { break }
                 do {
-                    try commit(batch)
+                    try await commit(batch)
                     queue.withLock { $0.removeFirst(batch.count) }
                     retryDelay = .milliseconds(100)
                     liveness.beat(Self.livenessKey)
                 } catch {
-                    // The store answered, so the loop is alive; the inputs stay queued.
+                    // The store answered, so the loop is alive; the inputs stay queued, except
+                    // close-day requests, whose callers get the error now instead of waiting.
                     liveness.beat(Self.livenessKey)
+                    for reply in takeCloseDayRequests(among: batch.count) { reply(.failure(error)) }
                     let message = "\(error)"
                     let first = snapshotState.withLock { s in defer { s.storeError = message }; return s.storeError == nil }
                     if first { logger.error("cannot commit to the event log, \(batch.count) input(s) held in memory and retried: \(message)") }
@@ -138,16 +154,31 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                     retryDelay = min(retryDelay * 2, .seconds(10))
                 }
             }
-            if Task.isCancelled { return }
+            if Task.isCancelled { break }
+        }
+        // Shutting down: nobody will commit what is left; answer waiting close-day callers.
+        for reply in takeCloseDayRequests(among: Int.max) { reply(.failure(CancellationError())) }
+    }
+
+    private func takeCloseDayRequests(among count: Int) -> [@Sendable (Result<CloseDayResult, any Error>) -> Void] {
+        queue.withLock { q in
+            var replies: [@Sendable (Result<CloseDayResult, any Error>) -> Void] = []
+            var kept: [Input] = []
+            for (i, input) in q.enumerated() {
+                if i < count, case .closeDay(_, let reply) = input { replies.append(reply) } else { kept.append(input) }
+            }
+            q = kept
+            return replies
         }
     }
 
-    private func commit(_ batch: [Input]) throws {
+    private func commit(_ batch: [Input]) async throws {
         var draft = machine.withLock { $0 }
         var events: [StationEvent] = []
         var outcomes: [SwipeOutcome] = []
         var replies: [(@Sendable (Result<CloseDayResult, any Error>) -> Void, Int)] = []
         var ticked = false
+        var readCounts: [(reader: String, bad: Bool)] = []
 
         func take(_ decided: [StationEvent]) {
             for e in decided { draft.apply(e) }
@@ -164,11 +195,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                     if let last = decided.last {
                         outcomes.append(SwipeOutcome(kind: last.kind, displayName: displayName, reader: reader, time: time))
                     }
-                    registry.update(reader) { $0.reads += 1 }
+                    readCounts.append((reader, false))
                 case .badRead(let reason):
                     take(draft.decideBadRead(reader: reader, reason: reason, now: time))
                     outcomes.append(SwipeOutcome(kind: .badRead, displayName: nil, reader: reader, time: time))
-                    registry.update(reader) { $0.badReads += 1 }
+                    readCounts.append((reader, true))
                 case .up(let device):
                     take(draft.decideReader(.readerUp, reader: reader, detail: device, now: time))
                 case .down(let reason):
@@ -189,11 +220,12 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
 
         let recorded: [RecordedEvent]
         if events.isEmpty {
-            if ticked { try store.ping() }
+            if ticked { try await store.ping() }
             recorded = []
         } else {
-            recorded = try store.append(events)
+            recorded = try await store.append(events)
         }
+        for (reader, bad) in readCounts { registry.update(reader) { if bad { $0.badReads += 1 } else { $0.reads += 1 } } }
         // Committed: now the state may change and be shown.
         let occupancy = draft.occupancy
         let isOpen = draft.policy.hours.isOpen(at: .now())

@@ -95,6 +95,9 @@ public struct HIDKeyAssembler: Sendable {
         if text.contains("X") && !(text.count == 18 && text.last == "X" && text.dropLast().allSatisfy(\.isNumber)) {
             return .error(.unexpectedKeys(count: 1))
         }
+        if ResidentIDNumber.looksLikeIDNumber(text), (try? ResidentIDNumber(validating: text)) == nil {
+            return .error(.invalidIDNumber)
+        }
         return .card(NormalizedCardNumber(text))
     }
 
@@ -106,12 +109,13 @@ public struct HIDKeyAssembler: Sendable {
 }
 
 public enum HIDBurstError: Error, Hashable, Sendable, CustomStringConvertible {
-    case incomplete(keyCount: Int), unexpectedKeys(count: Int), badLength(Int)
+    case incomplete(keyCount: Int), unexpectedKeys(count: Int), badLength(Int), invalidIDNumber
     public var description: String {
         switch self {
         case .incomplete(let n): return "burst of \(n) key(s) without Enter in time"
         case .unexpectedKeys(let n): return "burst with \(n) key(s) that are not digits or X"
         case .badLength(let n): return "burst of \(n) characters is not a card number"
+        case .invalidIDNumber: return ResidentIDNumberError.badCheckCharacter.description
         }
     }
 }

@@ -43,6 +43,8 @@ public struct IDCardReaderSession: Sendable {
     private var lastFind: Duration?
     /// A card was read and no "no card" has been seen since.
     private var cardConsumed = false
+    /// A failed read was reported for the card on the reader; retries stay quiet until it leaves.
+    private var failureReported = false
 
     public init(timing: Timing = Timing()) {
         self.timing = timing
@@ -77,6 +79,7 @@ public struct IDCardReaderSession: Sendable {
                 if !cardConsumed { return send(.selectCard, now: now) }
             } else if response.isStatus(.noCard) {
                 cardConsumed = false
+                failureReported = false
             }
         case .selectCard:
             // A failed select is normal when a card is pulled away quickly; the next find retries.
@@ -89,7 +92,9 @@ public struct IDCardReaderSession: Sendable {
                 } catch {
                     actions.append(.badRead(error.description))
                 }
-            } else {
+            } else if !failureReported {
+                // Retried at the next poll while the card stays; reported once per presentation.
+                failureReported = true
                 actions.append(.badRead("read failed: \(response.status)"))
             }
         }

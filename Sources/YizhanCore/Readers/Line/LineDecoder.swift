@@ -64,14 +64,17 @@ public struct LineDecoder: Sendable {
             guard text.hasSuffix(framing.suffix) else { return .error(.missingSuffix) }
             text = text.dropLast(framing.suffix.count)
         }
-        let trimmed = String(text).trimmingSpaces()
+        let trimmed = String(String(text).trimmingSpaces())
         guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isLetter || $0.isNumber }) else { return .error(.notACardNumber) }
+        if ResidentIDNumber.looksLikeIDNumber(trimmed), (try? ResidentIDNumber(validating: trimmed)) == nil {
+            return .error(.invalidIDNumber)
+        }
         return .card(NormalizedCardNumber(trimmed))
     }
 }
 
 public enum LineError: Error, Hashable, Sendable, CustomStringConvertible {
-    case tooLong(Int), notPrintable, missingPrefix, missingSuffix, notACardNumber
+    case tooLong(Int), notPrintable, missingPrefix, missingSuffix, notACardNumber, invalidIDNumber
     public var description: String {
         switch self {
         case .tooLong(let n): return "line longer than \(n) bytes"
@@ -79,6 +82,7 @@ public enum LineError: Error, Hashable, Sendable, CustomStringConvertible {
         case .missingPrefix: return "line lacks the configured prefix"
         case .missingSuffix: return "line lacks the configured suffix"
         case .notACardNumber: return "line is not a card number"
+        case .invalidIDNumber: return ResidentIDNumberError.badCheckCharacter.description
         }
     }
 }
