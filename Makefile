@@ -7,7 +7,7 @@ SWIFT ?= swift
 # Debian packages the build and the tests need; installed only when missing.
 DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev systemd
 
-.PHONY: all deps build test demo bench verify-units clean
+.PHONY: all deps build release test demo bench verify-units clean
 all: build
 
 deps:
@@ -30,9 +30,17 @@ test: deps
 demo: build
 	./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
 
+# Release binaries as installed on a station box: Swift runtime linked in, so the box
+# needs no Swift installation.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --gc-sections
+
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-station
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhanctl
+
 bench: deps
-	$(SWIFT) build -c release --product yizhan-bench
-	$(SWIFT) build -c release --product yizhan-station
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-bench
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-station
 	"$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" --bin-dir "$$($(SWIFT) build -c release --show-bin-path)"
 
 verify-units: build

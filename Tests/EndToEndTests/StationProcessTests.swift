@@ -152,19 +152,19 @@ import Glibc
         let config = writeStationConfig(s, readers: [("wedge", "hid", s.file("wedge.fifo")), ("counter", "line", s.file("line"))])
         let station = try StationProcess(config: config, logPath: s.file("station.log"))
         try await station.waitUntilServing()
-        async let hid = Task.detached {
-            try run("yizhanctl", ["simulate", "hid", "--fifo", "--link", self.s.file("wedge.fifo"),
-                                  "--commands", "wait 2; swipe 0006480805; corrupt; swipe 0000000001; wait 1"])
-        }.value
-        async let serial = Task.detached {
-            try run("yizhanctl", ["simulate", "line", "--config", config, "--reader", "counter",
-                                  "--commands", "wait 2; swipe 12345678; garbage 07 07 0a; wait 1"])
-        }.value
-        let (h, l) = try await (hid, serial)
+        // Interactive mode: commands typed on standard input once the readers are up.
+        let hid = try InteractiveTool("yizhanctl", ["simulate", "hid", "--fifo", "--link", s.file("wedge.fifo")])
+        let line = try InteractiveTool("yizhanctl", ["--config", config, "simulate", "line", "--reader", "counter"])
+        try await eventually("both simulated readers up") {
+            try logLines(config).filter { $0["kind"] as? String == "reader_up" }.count == 2
+        }
+        hid.type("swipe 0006480805\ncorrupt\nswipe 0000000001\nwait 0.5\n")
+        line.type("swipe 12345678\ngarbage 07 07 0a\nwait 0.5\n")
+        let (h, l) = (hid.finish(), line.finish())  // end of input: the readers are unplugged
         #expect(h.status == 0, "\(h.stderr)")
         #expect(l.status == 0, "\(l.stderr)")
         #expect(h.stderr.contains("sim: swiped ******0805"))
-        try await eventually("visits and bad reads") {
+        try await eventually("visits, bad reads and unplugs") {
             let lines = try logLines(config)
             return lines.filter { $0["kind"] as? String == "check_in" }.count == 2
                 && lines.filter { $0["kind"] as? String == "bad_read" }.count == 2

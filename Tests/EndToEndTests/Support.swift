@@ -72,6 +72,37 @@ func run(_ tool: String, _ args: [String], environment: [String: String] = [:]) 
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
+/// A tool whose standard input the test types into.
+final class InteractiveTool: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe()
+    let errorFile: String
+
+    init(_ tool: String, _ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: binDir + "/" + tool)
+        process.arguments = args
+        process.standardInput = input
+        errorFile = FileManager.default.temporaryDirectory.path + "/yizhan-tool-\(UUID().uuidString).err"
+        FileManager.default.createFile(atPath: errorFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorFile)!
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func type(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+    /// Closes standard input and waits for the tool to exit.
+    func finish() -> CommandResult {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let err = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: errorFile)
+        return CommandResult(status: process.terminationStatus, stdout: "", stderr: err)
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
+
 /// A running `yizhan-station`, its stderr going to a file.
 final class StationProcess: @unchecked Sendable {
     let process = Process()

@@ -24,12 +24,16 @@ public final class DeviceStream: @unchecked Sendable {
     /// happens under it, so a write can never reach an fd number the kernel has reused.
     private let state: FDState
 
-    /// Takes ownership of `fd` (which must be O_NONBLOCK).
-    public init(path: String, fd: Int32) {
+    /// Takes ownership of `fd` (which must be O_NONBLOCK). With `deliver`, chunks go straight
+    /// to it from the read handler (one thread hop less to the reader's driver) and `chunks`
+    /// stays empty; without it, they arrive on `chunks`.
+    public init(path: String, fd: Int32, deliver: (@Sendable (Chunk) -> Void)? = nil) {
         self.path = path
         self.fd = fd
-        let (stream, continuation) = AsyncStream<Chunk>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, streamContinuation) = AsyncStream<Chunk>.makeStream(bufferingPolicy: .unbounded)
         self.chunks = stream
+        let yield: @Sendable (Chunk) -> Void = deliver ?? { streamContinuation.yield($0) }
+        let continuation = ChunkSink(yield: yield, finish: { streamContinuation.finish() })
         let state = FDState()
         self.state = state
         let queue = DispatchQueue(label: "yizhan.device.\(path)")
@@ -64,7 +68,7 @@ public final class DeviceStream: @unchecked Sendable {
                 Glibc.close(fd)
             }
         }
-        continuation.onTermination = { _ in source.cancel() }
+        streamContinuation.onTermination = { _ in source.cancel() }
         source.activate()
     }
 
@@ -94,6 +98,12 @@ public final class DeviceStream: @unchecked Sendable {
     }
 
     deinit { close() }
+}
+
+/// Where the read handler puts chunks: the stream, or a driver's input.
+struct ChunkSink: Sendable {
+    let yield: @Sendable (DeviceStream.Chunk) -> Void
+    let finish: @Sendable () -> Void
 }
 
 /// Shared between the stream and its dispatch handlers.

@@ -6,7 +6,7 @@ import Glibc
 
 /// Opens a serial reader: raw 8N1 at the configured baud, no flow control, exclusive.
 public enum SerialPort {
-    public static func open(path: String, baud: Int) throws(DeviceError) -> DeviceStream {
+    public static func open(path: String, baud: Int, deliver: (@Sendable (DeviceStream.Chunk) -> Void)? = nil) throws(DeviceError) -> DeviceStream {
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw DeviceError(path: path, operation: "open", errno: errno) }
         // flock keeps a second yizhan-station (even as root) off the line; TIOCEXCL keeps
@@ -24,7 +24,7 @@ public enum SerialPort {
                               message: rc == -2 ? "unsupported baud rate \(baud)" : (e == ENOTTY ? "not a terminal device" : nil))
         }
         _ = yz_tty_set_exclusive(fd)
-        return DeviceStream(path: path, fd: fd)
+        return DeviceStream(path: path, fd: fd, deliver: deliver)
     }
 }
 
@@ -39,7 +39,7 @@ public enum EvdevDevice {
         public var grabbed: Bool
     }
 
-    public static func open(path: String) throws(DeviceError) -> Opened {
+    public static func open(path: String, deliver: (@Sendable (DeviceStream.Chunk) -> Void)? = nil) throws(DeviceError) -> Opened {
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw DeviceError(path: path, operation: "open", errno: errno) }
         var name: String?
@@ -66,7 +66,7 @@ public enum EvdevDevice {
                 throw DeviceError(path: path, operation: "open", errno: ENOTTY, message: "not an evdev input device")
             }
         }
-        return Opened(stream: DeviceStream(path: path, fd: fd), name: name, grabbed: grabbed)
+        return Opened(stream: DeviceStream(path: path, fd: fd, deliver: deliver), name: name, grabbed: grabbed)
     }
 
     /// Among `/dev/input/event*` nodes, the first with digit keys (readers that enumerate

@@ -49,16 +49,16 @@ final class ReaderSupervisor: Sendable {
         }
     }
 
-    func open(_ path: String) throws(DeviceError) -> DeviceStream {
+    func open(_ path: String, deliver: @escaping @Sendable (DeviceStream.Chunk) -> Void) throws(DeviceError) -> DeviceStream {
         switch config.protocol {
         case .hid:
-            let opened = try EvdevDevice.open(path: path)
+            let opened = try EvdevDevice.open(path: path, deliver: deliver)
             if !opened.grabbed {
                 logger.notice("\(path) is a FIFO of input events, not an evdev device: reading it without a grab")
             }
             return opened.stream
         default:
-            return try SerialPort.open(path: path, baud: config.baud)
+            return try SerialPort.open(path: path, baud: config.baud, deliver: deliver)
         }
     }
 
@@ -83,9 +83,16 @@ final class ReaderSupervisor: Sendable {
                 await waitForChange(&backoff, since: generation)
                 continue
             }
+            // The device's read handler feeds the driver's input directly; ticks join it.
+            let (inputs, inputContinuation) = AsyncStream<DriverInput>.makeStream(bufferingPolicy: .unbounded)
             let device: DeviceStream
             do {
-                device = try open(path)
+                device = try open(path) { chunk in
+                    switch chunk {
+                    case .bytes(let b): inputContinuation.yield(.bytes(b))
+                    case .ended(let reason): inputContinuation.yield(.ended(reason))
+                    }
+                }
             } catch {
                 problem(error.description)
                 await waitForChange(&backoff, since: generation)
@@ -97,7 +104,7 @@ final class ReaderSupervisor: Sendable {
 
             let started = ContinuousClock.now
             let wentUp = UpFlag()
-            let reason = await runDriver(driver, on: device, wentUp: wentUp)
+            let reason = await runDriver(driver, on: device, inputs: inputs, continuation: inputContinuation, wentUp: wentUp)
             device.close()
             if Task.isCancelled { break }
             if wentUp.value {
@@ -115,23 +122,13 @@ final class ReaderSupervisor: Sendable {
         backoff = min(backoff * 2, Self.maximumBackoff)
     }
 
-    /// Runs the driver with the device's bytes and clock ticks merged into one input stream.
-    private func runDriver(_ driver: any ReaderDriver, on device: DeviceStream, wentUp: UpFlag) async -> String {
-        let (inputs, continuation) = AsyncStream<DriverInput>.makeStream(bufferingPolicy: .unbounded)
+    /// Runs the driver on its input (the device's bytes) with clock ticks merged in.
+    private func runDriver(_ driver: any ReaderDriver, on device: DeviceStream, inputs: AsyncStream<DriverInput>,
+                           continuation: AsyncStream<DriverInput>.Continuation, wentUp: UpFlag) async -> String {
         let name = config.name
         let sink = self.sink
         let registry = self.registry
         return await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                for await chunk in device.chunks {
-                    switch chunk {
-                    case .bytes(let b): continuation.yield(.bytes(b))
-                    case .ended(let reason): continuation.yield(.ended(reason))
-                    }
-                }
-                continuation.yield(.ended("device closed"))
-                return nil
-            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: driver.tickInterval)

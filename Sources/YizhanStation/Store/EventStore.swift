@@ -92,23 +92,15 @@ public final class EventStore: Sendable {
         return recorded
     }
 
-    /// `append` for async callers: the write runs on GRDB's writer queue, not on a thread
-    /// of Swift's cooperative pool (an fsync can take tens of milliseconds on an SD card).
-    @discardableResult
-    public func append(_ events: [StationEvent]) async throws -> [RecordedEvent] {
-        guard !events.isEmpty else { return [] }
-        return try await pool.write { db in try Self.insert(events, db) }
-    }
-
     /// `events` for async callers (the HTTP API).
     public func events(_ q: Query) async throws -> [RecordedEvent] {
         let (sql, arguments) = Self.sql(for: q)
         return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode) }
     }
 
-    /// Proves the writer connection answers, without blocking the cooperative pool.
-    public func ping() async throws {
-        try await pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
+    /// Proves the writer connection answers (the watchdog's store check).
+    public func ping() throws {
+        try pool.writeWithoutTransaction { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func events(_ q: Query) throws -> [RecordedEvent] {

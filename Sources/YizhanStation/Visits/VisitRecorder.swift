@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import Metrics
@@ -42,8 +43,9 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     let liveness: Liveness
     let logger: Logger
     private let queue = Mutex<[Input]>([])
-    private let wake: AsyncStream<Void>
-    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let wakeSignal = DispatchSemaphore(value: 0)
+    private let backoffSignal = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
     private let machine: Mutex<VisitStateMachine>
     private let snapshotState: Mutex<Snapshot>
     private let observers = Mutex<[@Sendable ([RecordedEvent], [SwipeOutcome]) -> Void]>([])
@@ -61,7 +63,6 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         self.machine = Mutex(m)
         self.snapshotState = Mutex(Snapshot(occupancy: m.occupancy, lastSeq: try store.lastSeq(), storeError: nil,
                                             isOpen: policy.hours.isOpen(at: now)))
-        (wake, wakeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         Metrics.Gauge(label: "yizhan_occupancy").record(m.occupancy)
     }
 
@@ -107,36 +108,52 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
             logger.error("event log unwritable and \(Self.maximumQueuedInputs) inputs held: a swipe was refused")
             return
         }
-        wakeContinuation.yield()
+        wakeSignal.signal()
     }
 
     // MARK: the loop
 
-    /// Runs until cancelled. Ticks every second for automatic check-outs and liveness.
+    /// Runs until cancelled. Commits happen on a dedicated thread: one writer, no task
+    /// hops between a swipe and its fsync, and a slow fsync (an SD card) never blocks a
+    /// thread of Swift's cooperative pool. The thread also ticks every second for
+    /// automatic check-outs and the watchdog's proof that the store answers.
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    // While commits fail, one queued tick is enough.
-                    let pending = queue.withLock { q in if case .tick = q.last { return true } else { return false } }
-                    if !pending { enqueue(.tick(.now())) }
-                }
-            }
-            group.addTask { [self] in await consume() }
-            await group.next()
-            group.cancelAll()
+        let (exited, exitedContinuation) = AsyncStream<Void>.makeStream()
+        let thread = Thread { [self] in
+            commitLoop()
+            exitedContinuation.finish()
+        }
+        thread.name = "yizhan-commit"
+        thread.start()
+        await withTaskCancellationHandler {
+            for await _ in exited {}
+        } onCancel: {
+            stopping.store(true, ordering: .relaxed)
+            wakeSignal.signal()
+            backoffSignal.signal()
         }
     }
 
-    private func consume() async {
+    private func commitLoop() {
         var retryDelay: Duration = .milliseconds(100)
-        for await _ in wake {
-            while true {
+        var nextTick = ContinuousClock.now + .seconds(1)
+        while !stopping.load(ordering: .relaxed) {
+            let untilTick = max(.zero, nextTick - ContinuousClock.now)
+            _ = wakeSignal.wait(timeout: .now() + .milliseconds(Int(untilTick.milliseconds) + 1))
+            if stopping.load(ordering: .relaxed) { break }
+            if ContinuousClock.now >= nextTick {
+                nextTick = ContinuousClock.now + .seconds(1)
+                // While commits fail, one queued tick is enough.
+                queue.withLock { q in
+                    if case .tick = q.last { return }
+                    q.append(.tick(.now()))
+                }
+            }
+            while !stopping.load(ordering: .relaxed) {
                 let batch = queue.withLock { q in Array(q.prefix(512)) }
                 if batch.isEmpty { break }
                 do {
-                    try await commit(batch)
+                    try commit(batch)
                     queue.withLock { $0.removeFirst(batch.count) }
                     retryDelay = .milliseconds(100)
                     liveness.beat(Self.livenessKey)
@@ -149,12 +166,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                     let first = snapshotState.withLock { s in defer { s.storeError = message }; return s.storeError == nil }
                     if first { logger.error("cannot commit to the event log, \(batch.count) input(s) held in memory and retried: \(message)") }
                     Metrics.Counter(label: "yizhan_store_errors_total").increment()
-                    if Task.isCancelled { return }
-                    try? await Task.sleep(for: retryDelay)
+                    _ = backoffSignal.wait(timeout: .now() + .milliseconds(Int(retryDelay.milliseconds)))
                     retryDelay = min(retryDelay * 2, .seconds(10))
+                    break  // back to the outer loop: ticks keep coming while we retry
                 }
             }
-            if Task.isCancelled { break }
         }
         // Shutting down: nobody will commit what is left; answer waiting close-day callers.
         for reply in takeCloseDayRequests(among: Int.max) { reply(.failure(CancellationError())) }
@@ -172,7 +188,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         }
     }
 
-    private func commit(_ batch: [Input]) async throws {
+    private func commit(_ batch: [Input]) throws {
         var draft = machine.withLock { $0 }
         var events: [StationEvent] = []
         var outcomes: [SwipeOutcome] = []
@@ -220,10 +236,10 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
 
         let recorded: [RecordedEvent]
         if events.isEmpty {
-            if ticked { try await store.ping() }
+            if ticked { try store.ping() }
             recorded = []
         } else {
-            recorded = try await store.append(events)
+            recorded = try store.append(events)
         }
         for (reader, bad) in readCounts { registry.update(reader) { if bad { $0.badReads += 1 } else { $0.reads += 1 } } }
         // Committed: now the state may change and be shown.
