@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import GRDB
 import Logging
@@ -28,6 +29,7 @@ struct YizhanBench: AsyncParsableCommand {
     func run() async throws {
         print("yizhan-bench \(YizhanVersion.current) on \(ProcessInfo.processInfo.processorCount) cores, scratch \(scratch)\n")
         let bare = try bareSQLite(rows: swipes)
+        let pty = try await ptyDelivery(samples: samples)
         let pipeline = try await pipelineRun()
         print("## Pipeline vs bare SQLite (WAL, synchronous=FULL, one fsync'd transaction per commit)")
         print("| measure | pipeline (pty → decoder → visit → commit) | bare SQLite insert loop | ratio | goal |")
@@ -35,6 +37,7 @@ struct YizhanBench: AsyncParsableCommand {
         print("| throughput | \(fmt(pipeline.throughput)) events/s | \(fmt(bare.throughput)) rows/s | \(pct(pipeline.throughput / bare.throughput)) | ≥ 50% |")
         print("| latency p50 | \(ms(pipeline.p50)) swipe→commit | \(ms(bare.p50)) per commit | | |")
         print("| latency p99 | \(ms(pipeline.p99)) swipe→commit | \(ms(bare.p99)) per commit | \(String(format: "%.2f×", pipeline.p99 / bare.p99)) | ≤ 2× |")
+        print("| pty delivery alone p50 / p99 | \(ms(pty.p50)) / \(ms(pty.p99)) (write to the simulator's pty → bytes in the daemon's read handler) | | | |")
         print("(pipeline throughput: \(swipes) swipes written to the pty as fast as it takes them, group commit; latency: \(samples) swipes one at a time)\n")
 
         let startup = try await startupAndMemory()
@@ -75,6 +78,33 @@ struct YizhanBench: AsyncParsableCommand {
         return Figures(throughput: Double(rows) / total, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
     }
 
+    // MARK: the kernel's share
+
+    /// Latency of the pseudo-terminal alone: the simulator writes a line, the serial
+    /// adapter's read handler receives it. Nothing of the daemon runs.
+    func ptyDelivery(samples: Int) async throws -> Figures {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sim = try SimulatedLineReader(link: dir + "/line.tty")
+        defer { sim.close() }
+        let received = Mutex<ContinuousClock.Instant?>(nil)
+        let signal = DispatchSemaphore(value: 0)
+        let port = try SerialPort.open(path: dir + "/line.tty", baud: 921_600) { chunk in
+            if case .bytes = chunk { received.withLock { $0 = .now }; signal.signal() }
+        }
+        defer { port.close() }
+        var latencies: [Double] = []
+        for i in 0..<samples {
+            received.withLock { $0 = nil }
+            let t = ContinuousClock.now
+            sim.present(number: String(30_000_000 + i), name: "")
+            _ = signal.wait(timeout: .now() + 2)
+            if let r = received.withLock({ $0 }) { latencies.append(seconds(r - t)) }
+        }
+        latencies.sort()
+        return Figures(throughput: 0, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+    }
+
     // MARK: pipeline
 
     func pipelineRun() async throws -> Figures {
@@ -111,10 +141,14 @@ struct YizhanBench: AsyncParsableCommand {
         let runtime = try StationRuntime(configuration: configuration, prometheus: PrometheusCollectorRegistry(), logger: logger,
                                          systemd: SystemdNotifier(environment: [:]), onReady: { readyContinuation.yield() })
         let committed = Atomic<Int>(0)
+        // Stamped in the commit callback, right after the transaction is durable: the bench's
+        // own wake-up is not part of the pipeline.
+        let committedAt = Mutex<ContinuousClock.Instant>(.now)
         let (commits, commitContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
         runtime.recorder.observe { events, _ in
             let n = events.filter { $0.event.kind == .checkIn || $0.event.kind == .checkOut }.count
             if n > 0 {
+                committedAt.withLock { $0 = .now }
                 committed.add(n, ordering: .relaxed)
                 commitContinuation.yield()
             }
@@ -140,7 +174,7 @@ struct YizhanBench: AsyncParsableCommand {
             let t = ContinuousClock.now
             sim.present(number: String(20_000_000 + i), name: "")
             while committed.load(ordering: .relaxed) == before { _ = await iterator.next() }
-            latencies.append(seconds(ContinuousClock.now - t))
+            latencies.append(seconds(committedAt.withLock { $0 } - t))
         }
         latencies.sort()
         await group.triggerGracefulShutdown()
