@@ -13,13 +13,9 @@ struct YizhanStationCommand: AsyncParsableCommand {
         commandName: "yizhan-station",
         abstract: "The Yizhan station daemon: card readers → durable, private visit log → status.",
         discussion: """
-            Reads ID cards and RFID cards from serial (GA 467 SAM, RDM6300, line) and USB HID
-            readers, turns swipes into visits, and commits every event to SQLite before showing
-            it anywhere. Serves /healthz and /metrics on the configured loopback address and the
-            local API on a unix socket in the data directory (used by yizhanctl).
+            Reads ID cards and RFID cards from serial (GA 467 SAM, RDM6300, line) and USB HID readers, turns swipes into visits, and commits every event to SQLite before showing it anywhere. Serves /healthz and /metrics on the configured loopback address and the local API on a unix socket in the data directory (used by yizhanctl).
 
-            Runs under systemd as Type=notify (see systemd/yizhan-station.service).
-            Exit status 78 means the configuration is invalid.
+            Runs under systemd as Type=notify (see systemd/yizhan-station.service). Exit status 78 means the configuration is invalid.
             """,
         version: YizhanVersion.current)
 

@@ -11,13 +11,9 @@ struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a simulated card reader that speaks the real protocol.",
         discussion: """
-            idcard, rdm6300 and line create a pseudo-terminal and link it at --link (put that path
-            in the reader's device = ...); hid creates a uinput keyboard where /dev/uinput exists,
-            otherwise a FIFO of input_event records at --link. With --config and --reader, the
-            link is that reader's configured device.
+            idcard, rdm6300 and line create a pseudo-terminal and link it at --link (put that path in the reader's device = ...); hid creates a uinput keyboard where /dev/uinput exists, otherwise a FIFO of input_event records at --link. With --config and --reader, the link is that reader's configured device.
 
-            Commands come from --script (a file, - for stdin), --commands ("swipe 110105...; wait 2"),
-            or interactively from stdin:
+            Commands come from --script (a file, - for stdin), --commands ("swipe 110105...; wait 2"), or interactively from stdin:
 
             \(SimulationCommand.help)
             """)

@@ -9,8 +9,7 @@ struct YizhanCTL: AsyncParsableCommand {
         commandName: "yizhanctl",
         abstract: "Manage a Yizhan station: status, visit log, readers, close the day, simulated readers.",
         discussion: """
-            Finds the daemon from the station configuration (the unix socket in [station] data_dir,
-            or [http] socket). Operators need to be in the socket's group.
+            Finds the daemon from the station configuration (the unix socket in [station] data_dir, or [http] socket). Operators need to be in the socket's group.
             """,
         version: YizhanVersion.current,
         subcommands: [Status.self, Log.self, Readers.self, CheckoutAll.self, Simulate.self])
@@ -104,11 +103,7 @@ struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The visit log (oldest first).",
         discussion: """
-            --format json prints one object per line with seq, time (RFC 3339), kind, card_key,
-            card_hint, reader, occupancy, stay_seconds and detail. Times accept RFC 3339
-            (2026-11-23T08:00:00+08:00), a local time (2026-11-23 08:00) or a date (2026-11-23).
-            --card takes a card or ID number; it is turned into its card key by the daemon and
-            never stored or logged.
+            --format json prints one object per line with seq, time (RFC 3339), kind, card_key, card_hint, reader, occupancy, stay_seconds and detail. Times accept RFC 3339 (2026-11-23T08:00:00+08:00), a local time (2026-11-23 08:00) or a date (2026-11-23). --card takes a card or ID number; it is turned into its card key by the daemon and never stored or logged.
             """)
     @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
