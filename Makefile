@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests need; installed only when missing.
-DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev systemd
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd
 
 .PHONY: all deps build release test demo bench verify-units clean
 all: build

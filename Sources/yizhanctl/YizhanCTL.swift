@@ -72,7 +72,9 @@ struct Status: AsyncParsableCommand {
             print("\(status.name) (\(status.stationID))")
             print("occupancy  \(status.occupancy) / \(status.capacity)\(status.full ? "  FULL" : "")  \(status.open ? "open" : "closed")  mode \(status.mode)")
             print("log        last seq \(status.lastSeq)")
-            print("uplink     \(status.uplink.state), backlog \(status.uplink.backlog), last ack \(status.uplink.lastAck)\(status.uplink.detail.map { " (\($0))" } ?? "")")
+            let u = status.uplink
+            print("uplink     \(u.state), backlog \(u.backlog), last ack \(u.lastAck), sent \(u.sent), retried \(u.retried)"
+                  + (u.quarantined > 0 ? ", QUARANTINED \(u.quarantined)" : "") + (u.detail.map { " (\($0))" } ?? ""))
             print("readers")
             printReaders(status.readers)
             print("since      \(status.startedAt)  version \(status.version)")

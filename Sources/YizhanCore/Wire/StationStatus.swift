@@ -29,9 +29,22 @@ public struct StationStatus: Codable, Hashable, Sendable {
         public var backlog: Int64
         public var lastAck: Int64
         public var detail: String?
-        enum CodingKeys: String, CodingKey { case state, backlog, detail; case lastAck = "last_ack" }
-        public init(state: String, backlog: Int64, lastAck: Int64, detail: String? = nil) {
+        /// Events acknowledged by the collector since the daemon started.
+        public var sent: Int
+        /// Failed attempts since the daemon started.
+        public var retried: Int
+        /// Events the collector refused for good (kept locally).
+        public var quarantined: Int
+        public var lastHeartbeat: String?
+        enum CodingKeys: String, CodingKey {
+            case state, backlog, detail, sent, retried, quarantined
+            case lastAck = "last_ack"
+            case lastHeartbeat = "last_heartbeat"
+        }
+        public init(state: String, backlog: Int64, lastAck: Int64, detail: String? = nil, sent: Int = 0, retried: Int = 0,
+                    quarantined: Int = 0, lastHeartbeat: String? = nil) {
             self.state = state; self.backlog = backlog; self.lastAck = lastAck; self.detail = detail
+            self.sent = sent; self.retried = retried; self.quarantined = quarantined; self.lastHeartbeat = lastHeartbeat
         }
     }
 

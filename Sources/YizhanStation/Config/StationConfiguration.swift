@@ -61,6 +61,20 @@ public struct StationConfiguration: Sendable {
     public struct Uplink: Sendable {
         public var collector: String
         public var tokenFile: String
+        public var heartbeat: Duration = .seconds(60)
+        public var batchEvents = 500
+        public var batchBytes = 512 * 1024
+        public var timeout: Duration = .seconds(30)
+        public var backoffCap: Duration = .seconds(300)
+    }
+
+    /// Local storage limits (`[storage]`).
+    public struct Storage: Sendable {
+        /// Events the collector acknowledged are purged after this many days.
+        public var retentionDays = 30
+        /// Above this size of station.db, acknowledged events are purged early and the
+        /// daemon alerts; unacknowledged events are never dropped.
+        public var maximumMegabytes = 1024
     }
 
     public var file: String
@@ -70,6 +84,7 @@ public struct StationConfiguration: Sendable {
     public var policy: VisitPolicy
     public var readers: [Reader]
     public var uplink: Uplink?
+    public var storage = Storage()
     public var logLevel: String
 
     public static let defaultPath = "/etc/yizhan/station.toml"
@@ -88,7 +103,7 @@ public struct StationConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        let allowedTables = ["station", "visits", "http", "privacy", "readers", "uplink", "log"]
+        let allowedTables = ["station", "visits", "http", "privacy", "readers", "uplink", "storage", "log"]
         for key in doc.root.keys.sorted() where !allowedTables.contains(key) {
             throw doc.error("unknown table or key \"\(key)\" (expected: \(allowedTables.joined(separator: ", ")))",
                             table: key, key: nil)
@@ -216,8 +231,21 @@ public struct StationConfiguration: Sendable {
             guard collector.hasPrefix("http://") || collector.hasPrefix("https://") else {
                 throw u.fail("collector", "expected an http:// or https:// URL, got \"\(collector)\"")
             }
-            uplink = Uplink(collector: collector, tokenFile: try u.requiredString("token_file"))
+            var up = Uplink(collector: collector, tokenFile: try u.requiredString("token_file"))
+            if let v = try u.int("heartbeat_seconds", range: 5...3600) { up.heartbeat = .seconds(v) }
+            if let v = try u.int("batch_events", range: 1...5000) { up.batchEvents = v }
+            if let v = try u.int("batch_kilobytes", range: 1...16384) { up.batchBytes = v * 1024 }
+            if let v = try u.int("timeout_seconds", range: 1...600) { up.timeout = .seconds(v) }
+            if let v = try u.int("backoff_cap_seconds", range: 1...86400) { up.backoffCap = .seconds(v) }
+            uplink = up
             try u.rejectUnknownKeys()
+        }
+
+        var storage = Storage()
+        if var st = try section("storage", required: false) {
+            if let v = try st.int("retention_days", range: 1...3650) { storage.retentionDays = v }
+            if let v = try st.int("max_megabytes", range: 16...1_048_576) { storage.maximumMegabytes = v }
+            try st.rejectUnknownKeys()
         }
 
         var logLevel = "info"
@@ -230,7 +258,7 @@ public struct StationConfiguration: Sendable {
         }
 
         return StationConfiguration(file: file, station: station, http: http, regionKeyFile: regionKeyFile, policy: policy,
-                                    readers: readers, uplink: uplink, logLevel: logLevel)
+                                    readers: readers, uplink: uplink, storage: storage, logLevel: logLevel)
     }
 
     /// Reads the region key file (raw bytes, or 64 hex characters).

@@ -23,6 +23,7 @@ public final class StationRuntime: Sendable {
     public let logger: Logger
     public let systemd: SystemdNotifier
     public let startedAt: Timestamp
+    public let uplink: UplinkService?
     let deviceChanges = DeviceChangeNotifier()
     private let listenersRunning = Atomic<Int>(0)
     private let tcpPort = Atomic<Int>(0)
@@ -51,12 +52,19 @@ public final class StationRuntime: Sendable {
         liveness = Liveness()
         recorder = try VisitRecorder(store: store, keyer: keyer, policy: configuration.policy, registry: registry,
                                      liveness: liveness, logger: logger)
+        if let settings = configuration.uplink {
+            uplink = UplinkService(configuration: configuration, uplink: settings, store: store, recorder: recorder,
+                                   registry: registry, logger: logger)
+        } else {
+            uplink = nil
+        }
     }
 
-    /// The services in start order: recorder, readers, HTTP (TCP, unix socket), watchdog.
+    /// The services in start order: recorder, uplink, readers, HTTP (TCP, unix socket), watchdog.
     public func services() -> [any Service] {
         var services: [any Service] = []
         services.append(LoopService { [recorder] in await recorder.run() })
+        if let uplink { services.append(LoopService { await uplink.run() }) }
         services.append(LoopService { [self] in await runReaders() })
         let http = StationHTTP(runtime: self)
         let tcp = Application(
@@ -143,15 +151,20 @@ public final class StationRuntime: Sendable {
                                  since: $0.since.map { RFC3339.format($0, offset: offset) }, detail: $0.detail,
                                  reads: $0.reads, badReads: $0.badReads)
         }
-        let uplink = configuration.uplink == nil
-            ? StationStatus.Uplink(state: "not_configured", backlog: 0, lastAck: 0)
-            : StationStatus.Uplink(state: "not_started", backlog: snapshot.lastSeq, lastAck: 0,
-                                   detail: "the uplink service is not part of this build yet")
+        let uplinkStatus: StationStatus.Uplink
+        if let u = uplink?.snapshot {
+            uplinkStatus = StationStatus.Uplink(
+                state: u.state, backlog: max(0, snapshot.lastSeq - u.lastAck), lastAck: u.lastAck, detail: u.detail,
+                sent: u.sentEvents, retried: u.retries, quarantined: u.quarantined,
+                lastHeartbeat: u.lastHeartbeat.map { RFC3339.format($0, offset: offset) })
+        } else {
+            uplinkStatus = StationStatus.Uplink(state: "not_configured", backlog: 0, lastAck: 0)
+        }
         return StationStatus(
             stationID: configuration.station.id, name: configuration.station.name, occupancy: snapshot.occupancy,
             capacity: configuration.station.capacity, full: snapshot.occupancy >= configuration.station.capacity,
             open: configuration.policy.hours.isOpen(at: now), mode: configuration.policy.mode.rawValue,
-            readers: readers, uplink: uplink, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
+            readers: readers, uplink: uplinkStatus, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
             startedAt: RFC3339.format(startedAt, offset: offset), version: YizhanVersion.current)
     }
 

@@ -1,0 +1,54 @@
+/// `POST /api/v1/ingest/events`: a contiguous, ordered batch of a station's events.
+/// Sent gzip-compressed with the station's bearer token. Card hints stay at the station:
+/// the office counts workers by card key alone.
+public struct EventBatch: Codable, Hashable, Sendable {
+    public var stationID: String
+    public var events: [EventRecord]
+    enum CodingKeys: String, CodingKey { case stationID = "station_id"; case events }
+    public init(stationID: String, events: [EventRecord]) { self.stationID = stationID; self.events = events }
+}
+
+/// The collector's answer to a batch: everything up to `acknowledgedSeq` is stored there.
+public struct IngestAcknowledgement: Codable, Hashable, Sendable {
+    public var acknowledgedSeq: Int64
+    enum CodingKeys: String, CodingKey { case acknowledgedSeq = "acknowledged_seq" }
+    public init(acknowledgedSeq: Int64) { self.acknowledgedSeq = acknowledgedSeq }
+}
+
+/// `POST /api/v1/ingest/heartbeat`, every `heartbeat_seconds`: the live state of a station.
+public struct Heartbeat: Codable, Hashable, Sendable {
+    public struct Reader: Codable, Hashable, Sendable {
+        public var name: String
+        public var state: String
+        public init(name: String, state: String) { self.name = name; self.state = state }
+    }
+
+    public var stationID: String
+    /// The station's clock (RFC 3339), so the collector can spot a wrong clock.
+    public var time: String
+    public var occupancy: Int
+    public var capacity: Int
+    public var open: Bool
+    public var readers: [Reader]
+    /// Amenity states (filled once amenities are tracked).
+    public var amenities: [String: String]
+    public var backlog: Int64
+    public var lastAck: Int64
+    public var lastSeq: Int64
+    public var version: String
+
+    enum CodingKeys: String, CodingKey {
+        case stationID = "station_id"
+        case time, occupancy, capacity, open, readers, amenities, backlog
+        case lastAck = "last_ack"
+        case lastSeq = "last_seq"
+        case version
+    }
+
+    public init(stationID: String, time: String, occupancy: Int, capacity: Int, open: Bool, readers: [Reader],
+                amenities: [String: String], backlog: Int64, lastAck: Int64, lastSeq: Int64, version: String) {
+        self.stationID = stationID; self.time = time; self.occupancy = occupancy; self.capacity = capacity; self.open = open
+        self.readers = readers; self.amenities = amenities; self.backlog = backlog; self.lastAck = lastAck
+        self.lastSeq = lastSeq; self.version = version
+    }
+}
