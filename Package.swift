@@ -32,6 +32,8 @@ let package = Package(
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        // TOML configuration files with file:line errors, shared by the executables.
+        .target(name: "YizhanTOML", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         // The pure core: reader codecs, visit state machine, privacy, wire types.
         // Imports no NIO, GRDB, Glibc or Foundation; time is always passed in.
         .target(
@@ -42,7 +44,7 @@ let package = Package(
         .target(
             name: "YizhanStation",
             dependencies: [
-                "YizhanCore", "CShims", "CUdev",
+                "YizhanCore", "YizhanTOML", "CShims", "CUdev",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

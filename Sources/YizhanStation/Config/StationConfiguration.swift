@@ -1,6 +1,7 @@
 import Foundation
 import TOMLKit
 import YizhanCore
+@_exported import YizhanTOML
 
 /// Everything `yizhan-station` and `yizhanctl` read from `station.toml`.
 /// See config/station.example.toml for every key with its meaning.
@@ -103,19 +104,8 @@ public struct StationConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        let allowedTables = ["station", "visits", "http", "privacy", "readers", "uplink", "storage", "log"]
-        for key in doc.root.keys.sorted() where !allowedTables.contains(key) {
-            throw doc.error("unknown table or key \"\(key)\" (expected: \(allowedTables.joined(separator: ", ")))",
-                            table: key, key: nil)
-        }
-        func section(_ name: String, required: Bool) throws(ConfigurationError) -> TOMLSection? {
-            guard let value = doc.root[name] else {
-                if required { throw ConfigurationError(file: file, line: nil, message: "missing table [\(name)]") }
-                return nil
-            }
-            guard let table = value.table else { throw doc.error("\(name) must be a table [\(name)]", table: nil, key: name) }
-            return TOMLSection(document: doc, table: table, name: name)
-        }
+        try doc.rejectUnknownTables(["station", "visits", "http", "privacy", "readers", "uplink", "storage", "log"])
+        let section = doc.section
 
         // [station]
         var s = try section("station", required: true)!

@@ -3,13 +3,13 @@ import TOMLKit
 /// A parsed TOML file that remembers where each key was written, so that semantic errors
 /// ("capacity must be positive", "unknown key") point at the file and line like parse
 /// errors do. TOMLKit reports positions only for syntax errors; keys are located by a
-/// line scan that follows table headers.
-struct TOMLDocument {
-    let file: String
-    let root: TOMLTable
+/// line scan that follows table headers. Shared by the station and the collector.
+public struct TOMLDocument {
+    public let file: String
+    public let root: TOMLTable
     private let lines: [Substring]
 
-    init(file: String, text: String) throws(ConfigurationError) {
+    public init(file: String, text: String) throws(ConfigurationError) {
         self.file = file
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         do {
@@ -23,7 +23,7 @@ struct TOMLDocument {
 
     /// The line of `key` inside table `table` (e.g. "station", or "readers" with `index`
     /// for the n-th `[[readers]]`); the table header's line when `key` is nil.
-    func line(table: String?, index: Int? = nil, key: String?) -> Int? {
+    public func line(table: String?, index: Int? = nil, key: String?) -> Int? {
         var current: String? = nil
         var arrayCounts: [String: Int] = [:]
         var currentIndex: Int? = nil
@@ -51,43 +51,43 @@ struct TOMLDocument {
         return headerLine
     }
 
-    func error(_ message: String, table: String?, index: Int? = nil, key: String? = nil) -> ConfigurationError {
+    public func error(_ message: String, table: String?, index: Int? = nil, key: String? = nil) -> ConfigurationError {
         ConfigurationError(file: file, line: line(table: table, index: index, key: key), message: message)
     }
 }
 
 /// Typed, checked access to one TOML table; records which keys were read so the rest
 /// can be reported as unknown.
-struct TOMLSection {
-    let document: TOMLDocument
-    let table: TOMLTable
-    let name: String
-    let index: Int?
-    private(set) var known: Set<String> = []
+public struct TOMLSection {
+    public let document: TOMLDocument
+    public let table: TOMLTable
+    public let name: String
+    public let index: Int?
+    public private(set) var known: Set<String> = []
 
-    init(document: TOMLDocument, table: TOMLTable, name: String, index: Int? = nil) {
+    public init(document: TOMLDocument, table: TOMLTable, name: String, index: Int? = nil) {
         self.document = document; self.table = table; self.name = name; self.index = index
     }
 
-    var label: String { index.map { "[[\(name)]] #\($0 + 1)" } ?? "[\(name)]" }
+    public var label: String { index.map { "[[\(name)]] #\($0 + 1)" } ?? "[\(name)]" }
 
-    func fail(_ key: String?, _ message: String) -> ConfigurationError {
+    public func fail(_ key: String?, _ message: String) -> ConfigurationError {
         document.error("\(label)\(key.map { " \($0)" } ?? ""): \(message)", table: name, index: index, key: key)
     }
 
-    mutating func string(_ key: String) throws(ConfigurationError) -> String? {
+    public mutating func string(_ key: String) throws(ConfigurationError) -> String? {
         known.insert(key)
         guard let v = table[key] else { return nil }
         guard let s = v.string else { throw fail(key, "expected a string, got \(v.type)") }
         return s
     }
 
-    mutating func requiredString(_ key: String) throws(ConfigurationError) -> String {
+    public mutating func requiredString(_ key: String) throws(ConfigurationError) -> String {
         guard let s = try string(key), !s.isEmpty else { throw fail(key, "is required (a non-empty string)") }
         return s
     }
 
-    mutating func int(_ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+    public mutating func int(_ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         known.insert(key)
         guard let v = table[key] else { return nil }
         guard let i = v.int else { throw fail(key, "expected an integer, got \(v.type)") }
@@ -95,14 +95,14 @@ struct TOMLSection {
         return i
     }
 
-    mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+    public mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
         known.insert(key)
         guard let v = table[key] else { return nil }
         guard let b = v.bool else { throw fail(key, "expected true or false, got \(v.type)") }
         return b
     }
 
-    mutating func strings(_ key: String) throws(ConfigurationError) -> [String]? {
+    public mutating func strings(_ key: String) throws(ConfigurationError) -> [String]? {
         known.insert(key)
         guard let v = table[key] else { return nil }
         guard let array = v.array else { throw fail(key, "expected an array of strings, got \(v.type)") }
@@ -114,7 +114,7 @@ struct TOMLSection {
         return out
     }
 
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T?
+    public mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigurationError) -> T?
     where T.RawValue == String {
         guard let s = try string(key) else { return nil }
         guard let v = T(rawValue: s) else {
@@ -124,7 +124,7 @@ struct TOMLSection {
     }
 
     /// Fails on the first key that was never asked for: a typo must not be ignored.
-    func rejectUnknownKeys() throws(ConfigurationError) {
+    public func rejectUnknownKeys() throws(ConfigurationError) {
         for key in table.keys.sorted() where !known.contains(key) {
             let expected = known.sorted().joined(separator: ", ")
             throw document.error("\(label): unknown key \"\(key)\" (expected one of: \(expected))", table: name, index: index, key: key)
@@ -133,14 +133,33 @@ struct TOMLSection {
 }
 
 extension Substring {
-    var trimmed: String {
+    public var trimmed: String {
         String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
     }
 }
 
 extension String {
-    var trimmingQuotes: String {
+    public var trimmingQuotes: String {
         if count >= 2, (first == "\"" && last == "\"") || (first == "'" && last == "'") { return String(dropFirst().dropLast()) }
         return self
+    }
+}
+
+extension TOMLDocument {
+    /// The named top-level table as a checked section; nil when absent.
+    public func section(_ name: String, required: Bool) throws(ConfigurationError) -> TOMLSection? {
+        guard let value = root[name] else {
+            if required { throw ConfigurationError(file: file, line: nil, message: "missing table [\(name)]") }
+            return nil
+        }
+        guard let table = value.table else { throw error("\(name) must be a table [\(name)]", table: nil, key: name) }
+        return TOMLSection(document: self, table: table, name: name)
+    }
+
+    /// Fails on a top-level key that is not one of `allowed`.
+    public func rejectUnknownTables(_ allowed: [String]) throws(ConfigurationError) {
+        for key in root.keys.sorted() where !allowed.contains(key) {
+            throw error("unknown table or key \"\(key)\" (expected: \(allowed.joined(separator: ", ")))", table: key, key: nil)
+        }
     }
 }
