@@ -105,10 +105,8 @@ public struct StationConfiguration: Sendable {
     public static func parse(text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
         try doc.rejectUnknownTables(["station", "visits", "http", "privacy", "readers", "uplink", "storage", "log"])
-        let section = doc.section
-
         // [station]
-        var s = try section("station", required: true)!
+        var s = try doc.section("station", required: true)!
         let id = try s.requiredString("id")
         guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }), id.count <= 64 else {
             throw s.fail("id", "expected letters, digits, '-', '_' or '.' (at most 64), got \"\(id)\"")
@@ -123,7 +121,7 @@ public struct StationConfiguration: Sendable {
 
         // [visits]
         var policy = VisitPolicy(capacity: capacity)
-        if var v = try section("visits", required: false) {
+        if var v = try doc.section("visits", required: false) {
             policy.mode = try v.choice("mode", VisitPolicy.Mode.self) ?? .toggle
             policy.whenFull = try v.choice("when_full", VisitPolicy.WhenFull.self) ?? .deny
             if let d = try v.int("debounce_seconds", range: 0...3600) { policy.debounce = .seconds(d) }
@@ -144,7 +142,7 @@ public struct StationConfiguration: Sendable {
 
         // [http]
         var http = HTTP(host: "127.0.0.1", port: 8080, socketPath: dataDirectory + "/station.sock")
-        if var h = try section("http", required: false) {
+        if var h = try doc.section("http", required: false) {
             if let listen = try h.string("listen") {
                 guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                       (0...65535).contains(port), colon != listen.startIndex
@@ -157,7 +155,7 @@ public struct StationConfiguration: Sendable {
         }
 
         // [privacy]
-        var p = try section("privacy", required: true)!
+        var p = try doc.section("privacy", required: true)!
         let regionKeyFile = try p.requiredString("region_key_file")
         try p.rejectUnknownKeys()
 
@@ -216,7 +214,7 @@ public struct StationConfiguration: Sendable {
 
         // [uplink]
         var uplink: Uplink?
-        if var u = try section("uplink", required: false) {
+        if var u = try doc.section("uplink", required: false) {
             let collector = try u.requiredString("collector")
             guard collector.hasPrefix("http://") || collector.hasPrefix("https://") else {
                 throw u.fail("collector", "expected an http:// or https:// URL, got \"\(collector)\"")
@@ -232,14 +230,14 @@ public struct StationConfiguration: Sendable {
         }
 
         var storage = Storage()
-        if var st = try section("storage", required: false) {
+        if var st = try doc.section("storage", required: false) {
             if let v = try st.int("retention_days", range: 1...3650) { storage.retentionDays = v }
             if let v = try st.int("max_megabytes", range: 16...1_048_576) { storage.maximumMegabytes = v }
             try st.rejectUnknownKeys()
         }
 
         var logLevel = "info"
-        if var l = try section("log", required: false) {
+        if var l = try doc.section("log", required: false) {
             logLevel = try l.string("level") ?? "info"
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
                 throw l.fail("level", "expected trace, debug, info, notice, warning, error or critical, got \"\(logLevel)\"")
