@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "yizhan-station", targets: ["yizhan-station"]),
         .executable(name: "yizhanctl", targets: ["yizhanctl"]),
+        .executable(name: "yizhan-collector", targets: ["yizhan-collector"]),
         .executable(name: "yizhan-bench", targets: ["yizhan-bench"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // C declarations Swift's Glibc module hides or cannot import (pty, ioctl macros).
@@ -54,6 +56,27 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        // The central collector: ingest, live state, queries; storage behind CollectorStore.
+        .target(
+            name: "YizhanCollector",
+            dependencies: [
+                "YizhanCore", "YizhanTOML",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "yizhan-collector",
+            dependencies: [
+                "YizhanCollector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Simulated readers: pseudo-terminals (and uinput/FIFOs) that speak the real protocols.
@@ -90,6 +113,16 @@ let package = Package(
             dependencies: [
                 "YizhanStation", "YizhanSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "YizhanCollector",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]

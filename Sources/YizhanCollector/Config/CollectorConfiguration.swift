@@ -1,0 +1,78 @@
+import Foundation
+import YizhanCore
+import YizhanTOML
+
+/// `collector.toml`: see config/collector.example.toml.
+public struct CollectorConfiguration: Sendable {
+    public enum Storage: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var file: String
+    public var host: String
+    public var port: Int
+    public var storage: Storage
+    /// Largest accepted request body, compressed and inflated.
+    public var maximumBodyBytes: Int
+    /// A station without a heartbeat for this long is offline.
+    public var offlineAfter: Duration
+    public var logLevel: String
+
+    public static let defaultPath = "/etc/yizhan/collector.toml"
+
+    public static func load(path: String) throws(ConfigurationError) -> CollectorConfiguration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, line: nil, message: "cannot read the configuration file")
+        }
+        return try parse(text: text, file: path)
+    }
+
+    public static func parse(text: String, file: String) throws(ConfigurationError) -> CollectorConfiguration {
+        let doc = try TOMLDocument(file: file, text: text)
+        try doc.rejectUnknownTables(["http", "storage", "ingest", "log"])
+        var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan/collector.db"),
+                                       maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
+        if var h = try doc.section("http", required: false) {
+            if let listen = try h.string("listen") {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                      (0...65535).contains(port), colon != listen.startIndex
+                else { throw h.fail("listen", "expected \"HOST:PORT\", got \"\(listen)\"") }
+                c.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                c.port = port
+            }
+            try h.rejectUnknownKeys()
+        }
+        if var s = try doc.section("storage", required: false) {
+            if let url = try s.string("url") {
+                if url.hasPrefix("sqlite://") {
+                    let path = String(url.dropFirst("sqlite://".count))
+                    guard path.hasPrefix("/") else { throw s.fail("url", "expected sqlite:///absolute/path.db, got \"\(url)\"") }
+                    c.storage = .sqlite(path: path)
+                } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                    c.storage = .postgres(url: url)
+                } else {
+                    throw s.fail("url", "expected sqlite:///path or postgres://user@host/db, got \"\(url)\"")
+                }
+            }
+            try s.rejectUnknownKeys()
+        }
+        if var i = try doc.section("ingest", required: false) {
+            if let kb = try i.int("max_body_kilobytes", range: 16...1_048_576) { c.maximumBodyBytes = kb * 1024 }
+            if let s = try i.int("offline_after_seconds", range: 10...86_400) { c.offlineAfter = .seconds(s) }
+            try i.rejectUnknownKeys()
+        }
+        if var l = try doc.section("log", required: false) {
+            c.logLevel = try l.string("level") ?? "info"
+            try l.rejectUnknownKeys()
+        }
+        return c
+    }
+}
+
+extension Timestamp {
+    /// The wall clock.
+    static func now() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import YizhanCore
+
+/// The embedded collector store (GRDB, WAL, synchronous=FULL).
+public final class SQLiteCollectorStore: CollectorStore {
+    private let pool: DatabasePool
+
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: config)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE stations (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT, capacity INTEGER NOT NULL,
+                    latitude REAL, longitude REAL, token_hash TEXT NOT NULL UNIQUE,
+                    occupancy INTEGER NOT NULL DEFAULT 0, last_seen_ms INTEGER, last_ack INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE events (
+                    station_id TEXT NOT NULL REFERENCES stations(id),
+                    seq INTEGER NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    card_key TEXT,
+                    reader TEXT,
+                    occupancy INTEGER NOT NULL,
+                    stay_seconds INTEGER,
+                    detail TEXT,
+                    PRIMARY KEY (station_id, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX events_time ON events(station_id, time_ms);
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE
+                );
+                CREATE TABLE user_stations (
+                    user_name TEXT NOT NULL REFERENCES users(name), station_id TEXT NOT NULL,
+                    PRIMARY KEY (user_name, station_id)
+                );
+                """)
+        }
+        return m
+    }
+
+    public func addStation(_ s: StationRecord, tokenHash: String) async throws {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM stations WHERE id = ?", arguments: [s.id]) == true {
+                throw CollectorStoreError.duplicateStation(s.id)
+            }
+            try db.execute(sql: """
+                INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [s.id, s.name, s.district, s.capacity, s.latitude, s.longitude, tokenHash])
+        }
+    }
+
+    public func station(forTokenHash tokenHash: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT id FROM stations WHERE token_hash = ?", arguments: [tokenHash]) }
+    }
+
+    public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
+        try await pool.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station_id, seq) DO NOTHING
+                """)
+            var new = 0
+            for e in events {
+                try insert.execute(arguments: [station, e.seq, e.time.millisecondsSinceEpoch, e.kind, e.cardKey, e.reader,
+                                               e.occupancy, e.staySeconds, e.detail])
+                new += db.changesCount
+            }
+            if let last = events.last {
+                try db.execute(sql: "UPDATE stations SET last_ack = max(last_ack, ?) WHERE id = ?", arguments: [last.seq, station])
+            }
+            return new
+        }
+    }
+
+    public func recordHeartbeat(station: String, occupancy: Int, lastAck: Int64, at: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE stations SET occupancy = ?, last_seen_ms = ? WHERE id = ?",
+                           arguments: [occupancy, at.millisecondsSinceEpoch, station])
+        }
+    }
+
+    public func stations() async throws -> [StationRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id").map { row in
+                let lastSeen: Int64? = row["last_seen_ms"]
+                return StationRecord(id: row["id"], name: row["name"], district: row["district"], capacity: row["capacity"],
+                                     latitude: row["latitude"], longitude: row["longitude"], occupancy: row["occupancy"],
+                                     lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"])
+            }
+        }
+    }
+
+    public func eventCount(station: String) async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE station_id = ?", arguments: [station]) ?? 0 }
+    }
+
+    public func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [user.name]) == true {
+                throw CollectorStoreError.duplicateUser(user.name)
+            }
+            for s in user.stations where try Bool.fetchOne(db, sql: "SELECT 1 FROM stations WHERE id = ?", arguments: [s]) != true {
+                throw CollectorStoreError.unknownStation(s)
+            }
+            try db.execute(sql: "INSERT INTO users(name, role, password_hash, token_hash) VALUES (?, ?, ?, ?)",
+                           arguments: [user.name, user.role.rawValue, passwordHash, tokenHash])
+            for s in user.stations {
+                try db.execute(sql: "INSERT INTO user_stations(user_name, station_id) VALUES (?, ?)", arguments: [user.name, s])
+            }
+        }
+    }
+
+    public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT name, role FROM users WHERE token_hash = ?", arguments: [tokenHash]) else {
+                return nil
+            }
+            let name: String = row["name"]
+            let stations = try String.fetchAll(db, sql: "SELECT station_id FROM user_stations WHERE user_name = ? ORDER BY station_id",
+                                               arguments: [name])
+            return UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations)
+        }
+    }
+}

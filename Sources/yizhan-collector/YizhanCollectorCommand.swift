@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import ServiceLifecycle
+import YizhanCollector
+import YizhanCore
+
+@main
+struct YizhanCollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yizhan-collector",
+        abstract: "The Yizhan central collector: ingests every station's events once, keeps their live state, answers the office.",
+        version: YizhanVersion.current,
+        subcommands: [Serve.self, StationCommands.self, UserCommands.self])
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Collector configuration (TOML).", valueName: "path"))
+    var config: String = CollectorConfiguration.defaultPath
+
+    func load() throws -> CollectorConfiguration {
+        do {
+            return try CollectorConfiguration.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("yizhan-collector: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
+
+func openStore(_ c: CollectorConfiguration) throws -> any CollectorStore {
+    switch c.storage {
+    case .sqlite(let path): return try SQLiteCollectorStore(path: path)
+    case .postgres:
+        FileHandle.standardError.write(Data("yizhan-collector: PostgreSQL storage is not built yet; use sqlite:///path\n".utf8))
+        throw ExitCode(78)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the collector's HTTP server.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let c = try options.load()
+        let level = Logger.Level(rawValue: c.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "yizhan-collector")
+        let store = try openStore(c)
+        let app = Application(
+            router: CollectorHTTP(store: store, configuration: c, logger: logger).router(),
+            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "yizhan-collector"),
+            onServerRunning: { channel in
+                logger.info("collector listening on http://\(c.host):\(channel.localAddress?.port ?? c.port)")
+            },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct StationCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "station", abstract: "Manage stations.", subcommands: [AddStation.self])
+}
+
+struct AddStation: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Register a station; prints its token alone on the last line (only a hash is stored).")
+    @OptionGroup var options: ConfigOption
+    @Option var id: String
+    @Option var name: String
+    @Option var district: String?
+    @Option var capacity: Int = 10
+    @Option var lat: Double?
+    @Option var lon: Double?
+
+    func run() async throws {
+        let c = try options.load()
+        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), (1...64).contains(id.count) else {
+            throw ValidationError("--id: letters, digits, '-', '_' or '.', at most 64")
+        }
+        guard capacity > 0 else { throw ValidationError("--capacity must be positive") }
+        let store = try openStore(c)
+        let token = Tokens.generate(prefix: "yzs_")
+        do {
+            try await store.addStation(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat,
+                                                     longitude: lon, occupancy: 0, lastSeen: nil, lastAck: 0),
+                                       tokenHash: Tokens.hash(token))
+        } catch let e as CollectorStoreError {
+            FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("station \(id) added; put this token in the station's token_file:")
+        print(token)
+    }
+}
+
+struct UserCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [AddUser.self])
+}
+
+struct AddUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a user; reads the password from standard input, prints an API token alone on the last line.")
+    @OptionGroup var options: ConfigOption
+    @Option var name: String
+    @Option var role: String
+    @Option(name: .customLong("station"), help: "A station a manager may see (repeatable).") var stations: [String] = []
+
+    func run() async throws {
+        let c = try options.load()
+        guard let role = UserRole(rawValue: role) else { throw ValidationError("--role must be office or manager") }
+        if role == .manager && stations.isEmpty { throw ValidationError("a manager needs at least one --station") }
+        guard let password = readLine(strippingNewline: true), password.count >= 8 else {
+            throw ValidationError("a password of at least 8 characters is expected on standard input")
+        }
+        let store = try openStore(c)
+        let token = Tokens.generate(prefix: "yzu_")
+        do {
+            try await store.addUser(UserRecord(name: name, role: role, stations: stations),
+                                    passwordHash: Bcrypt.hash(password, cost: 12), tokenHash: Tokens.hash(token))
+        } catch let e as CollectorStoreError {
+            FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("user \(name) (\(role.rawValue)) added; API token:")
+        print(token)
+    }
+}
