@@ -127,6 +127,6 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["YizhanCore", "YizhanSimulator"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["YizhanCore", "YizhanSimulator", "YizhanCollector"]),
     ]
 )

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import YizhanCollector
+import YizhanCore
+import YizhanSimulator
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A free loopback port (bound and released; the collector takes it a moment later).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+final class CollectorProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    init(config: String, logPath: String) throws {
+        self.logPath = logPath
+        process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
+        process.arguments = ["serve", "--config", config]
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+    }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    func waitUntilListening() async throws { try await eventually("collector listening") { log.contains("collector listening") } }
+    func kill9() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
+
+@Suite(.serialized) struct CollectorProcessTests {
+    let s = Scratch()
+
+    @Test func everyVisitReachesTheCollectorExactlyOnceThroughAnOutageAndAKill() async throws {
+        let port = freePort()
+        let collectorConfig = s.file("collector.toml")
+        FileManager.default.createFile(atPath: collectorConfig, contents: Data("""
+            [http]
+            listen = "127.0.0.1:\(port)"
+            [storage]
+            url = "sqlite://\(s.file("collector/collector.db"))"
+            """.utf8))
+        // Provisioning through the CLI: the token is alone on the last line.
+        let added = try run("yizhan-collector", ["station", "add", "--config", collectorConfig, "--id", "pt-e2e-01",
+                                                 "--name", "端到端测试站", "--district", "普陀区", "--capacity", "500"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let token = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        #expect(token.hasPrefix("yzs_") && token.count == 68)
+        FileManager.default.createFile(atPath: s.file("station.token"), contents: Data((token + "\n").utf8))
+        let again = try run("yizhan-collector", ["station", "add", "--config", collectorConfig, "--id", "pt-e2e-01", "--name", "x"])
+        #expect(again.status != 0 && again.stderr.contains("exists already"))
+
+        let line = try SimulatedLineReader(link: s.file("line"))
+        defer { line.close() }
+        let stationConfig = writeStationConfig(s, readers: [("counter", "line", s.file("line"))], extra: """
+            when_full = "admit"
+            [uplink]
+            collector = "http://127.0.0.1:\(port)"
+            token_file = "\(s.file("station.token"))"
+            heartbeat_seconds = 5
+            backoff_cap_seconds = 1
+            batch_events = 40
+            """)
+        var collector = try CollectorProcess(config: collectorConfig, logPath: s.file("collector.log"))
+        try await collector.waitUntilListening()
+        let station = try StationProcess(config: stationConfig, logPath: s.file("station.log"))
+        try await station.waitUntilServing()
+        try await eventually("reader up") { try logLines(stationConfig).contains { $0["kind"] as? String == "reader_up" } }
+
+        func swipes(_ range: Range<Int>) async throws {
+            for i in range {
+                line.present(number: String(200_000 + i), name: "")
+                try await Task.sleep(for: .milliseconds(3))
+            }
+        }
+        func collectorCount() async throws -> Int {
+            try await SQLiteCollectorStore(path: s.file("collector/collector.db")).eventCount(station: "pt-e2e-01")
+        }
+        func stationLastSeq() throws -> Int { try logLines(stationConfig, ["--last", "1"]).first?["seq"] as? Int ?? 0 }
+
+        try await swipes(0..<100)
+        try await eventually("all at the collector") { let n = try stationLastSeq(); return n >= 101 }
+        try await eventually("delivered") {
+            let status = try ctl(stationConfig, ["status", "--format", "json"]).stdout
+            return status.contains("\"backlog\":0") && status.contains("\"state\":\"idle\"")
+        }
+        #expect(try await collectorCount() == stationLastSeq())
+
+        // The collector is killed in the middle of a burst, stays down a while, comes back.
+        let burst = Task { try await swipes(100..<400) }
+        try await Task.sleep(for: .milliseconds(150))
+        collector.kill9()
+        try await burst.value
+        try await eventually("station notices") {
+            try ctl(stationConfig, ["status", "--format", "json"]).stdout.contains("\"state\":\"retrying\"")
+        }
+        collector = try CollectorProcess(config: collectorConfig, logPath: s.file("collector2.log"))
+        try await collector.waitUntilListening()
+        try await eventually("drained after the outage", timeout: .seconds(40)) {
+            ctlStatusBacklogIsZero(stationConfig)
+        }
+        let last = try stationLastSeq()
+        #expect(last >= 400)
+        #expect(try await collectorCount() == last, "every event once: nothing lost, nothing doubled")
+        let stations = try await SQLiteCollectorStore(path: s.file("collector/collector.db")).stations()
+        #expect(stations.first?.lastAck == Int64(last))
+        #expect(station.terminate() == 0)
+    }
+
+    @Test func collectorConfigAndUsers() throws {
+        let config = s.file("c.toml")
+        FileManager.default.createFile(atPath: config, contents: Data("[http]\nlisten = \"127.0.0.1:0\"\nlistn = 1\n".utf8))
+        let bad = try run("yizhan-collector", ["serve", "--config", config])
+        #expect(bad.status == 78)
+        #expect(bad.stderr.contains("c.toml:3: [http]: unknown key \"listn\""))
+        FileManager.default.createFile(atPath: config, contents: Data("[storage]\nurl = \"sqlite://\(s.file("c.db"))\"\n".utf8))
+        _ = try run("yizhan-collector", ["station", "add", "--config", config, "--id", "st-1", "--name", "一号站"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
+        p.arguments = ["user", "add", "--config", config, "--name", "li", "--role", "manager", "--station", "st-1"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data("correct horse battery\n".utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(out.split(separator: "\n").last?.hasPrefix("yzu_") == true)
+        let db = try [s.file("c.db"), s.file("c.db-wal")].filter { FileManager.default.fileExists(atPath: $0) }
+            .map { try String(contentsOfFile: $0, encoding: .isoLatin1) }.joined()
+        #expect(db.contains("li"), "the user row is there")
+        #expect(!db.contains("correct horse battery"), "passwords are hashed")
+        #expect(!db.contains(String(out.split(separator: "\n").last!)), "tokens are hashed")
+    }
+}
+
+func ctlStatusBacklogIsZero(_ config: String) -> Bool {
+    (try? ctl(config, ["status", "--format", "json"]).stdout.contains("\"backlog\":0")) ?? false
+}
