@@ -79,6 +79,25 @@ func batch(_ station: String, _ seqs: ClosedRange<Int64>, time: String = "2026-1
     return try! JSONEncoder().encode(EventBatch(stationID: station, events: events))
 }
 
+@Suite struct CollectorConfigurationTests {
+    @Test func theExampleConfigurationIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try CollectorConfiguration.load(path: root.appendingPathComponent("config/collector.example.toml").path)
+        #expect(c.port == 9090 && c.host == "0.0.0.0")
+        #expect(c.storage == .sqlite(path: "/var/lib/yizhan-collector/collector.db"))
+        #expect(c.maximumBodyBytes == 8192 * 1024)
+    }
+
+    @Test func badStorageURLsSayWhatIsExpected() {
+        do {
+            _ = try CollectorConfiguration.parse(text: "[storage]\nurl = \"mysql://x\"\n", file: "c.toml")
+            Issue.record("accepted mysql")
+        } catch {
+            #expect(error.description == "c.toml:2: [storage] url: expected sqlite:///path or postgres://user@host/db, got \"mysql://x\"")
+        }
+    }
+}
+
 @Suite struct IngestTests {
     func addStation(_ store: SQLiteCollectorStore, _ id: String) async throws -> String {
         let token = Tokens.generate(prefix: "yzs_")
