@@ -2,11 +2,14 @@
 # verify-units.sh BIN_DIR [UNIT_FILE]
 #
 # Checks the Yizhan systemd/udev files without installing anything:
-#   1. systemd-analyze verify on systemd/yizhan-station.service (or UNIT_FILE),
-#      with ExecStart=/usr/local/bin/ rewritten to BIN_DIR/ because verify
-#      insists that the binary exists. If BIN_DIR/yizhan-station is missing
-#      (not built yet) a dummy executable stands in for it.
-#      Any warning or error about the unit makes the script fail; messages
+#   1. systemd-analyze verify on systemd/yizhan-station.service and
+#      systemd/yizhan-collector.service (or only on UNIT_FILE), each with
+#      ExecStart=/usr/local/bin/ rewritten to BIN_DIR/ because verify insists
+#      that the binary exists. If the binary (BIN_DIR/yizhan-station,
+#      BIN_DIR/yizhan-collector) is missing (not built yet) a dummy executable
+#      stands in for it. A unit is checked under the name <binary>.service,
+#      e.g. yizhan-collector.service for ExecStart=/usr/local/bin/yizhan-collector.
+#      Any warning or error about a unit makes the script fail; messages
 #      about other units on this machine are shown but ignored.
 #   2. systemd-sysusers and systemd-tmpfiles on yizhan.sysusers.conf and
 #      yizhan.tmpfiles.conf inside a throw-away --root directory (never the
@@ -21,8 +24,9 @@ set -euo pipefail
 
 usage() {
     echo "usage: $0 BIN_DIR [UNIT_FILE]" >&2
-    echo "  BIN_DIR    directory holding the built yizhan-station binary" >&2
-    echo "  UNIT_FILE  unit to check (default: systemd/yizhan-station.service)" >&2
+    echo "  BIN_DIR    directory holding the built yizhan-station and yizhan-collector binaries" >&2
+    echo "  UNIT_FILE  check only this unit (default: systemd/yizhan-station.service" >&2
+    echo "             and systemd/yizhan-collector.service)" >&2
     exit 2
 }
 
@@ -30,13 +34,18 @@ usage() {
 case "$1" in -h|--help) usage ;; esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-unit_src=${2:-$repo/systemd/yizhan-station.service}
+if [[ $# -eq 2 ]]; then
+    unit_srcs=("$2")
+else
+    unit_srcs=("$repo/systemd/yizhan-station.service" "$repo/systemd/yizhan-collector.service")
+fi
 sysusers_src=$repo/systemd/yizhan.sysusers.conf
 tmpfiles_src=$repo/systemd/yizhan.tmpfiles.conf
 rules_src=$repo/config/udev/70-yizhan-readers.rules
-unit_name=yizhan-station.service
 
-[[ -f $unit_src ]] || { echo "error: unit file not found: $unit_src" >&2; exit 2; }
+for unit_src in "${unit_srcs[@]}"; do
+    [[ -f $unit_src ]] || { echo "error: unit file not found: $unit_src" >&2; exit 2; }
+done
 command -v systemd-analyze >/dev/null || { echo "error: systemd-analyze not found" >&2; exit 2; }
 
 # Absolute BIN_DIR; it may not exist yet.
@@ -54,94 +63,115 @@ failed=0
 # ---------------------------------------------------------------------------
 # 1. systemd-analyze verify
 # ---------------------------------------------------------------------------
-exec_dir=$bin_dir
-if [[ ! -x $bin_dir/yizhan-station ]]; then
-    exec_dir=$tmp/bin
-    mkdir -p "$exec_dir"
-    printf '#!/bin/sh\nexit 0\n' >"$exec_dir/yizhan-station"
-    chmod 0755 "$exec_dir/yizhan-station"
-    echo "note: $bin_dir/yizhan-station does not exist (not built yet?);" \
-         "verifying against a dummy executable instead"
-fi
-
-if ! grep -q '^ExecStart=/usr/local/bin/' "$unit_src"; then
-    echo "FAIL: $unit_src has no 'ExecStart=/usr/local/bin/...' line to rewrite" >&2
-    exit 1
-fi
-
-# The copy keeps the unit's own name: verify derives the unit name from it.
-mkdir -p "$tmp/unit"
-unit=$tmp/unit/$unit_name
-# '%' starts a specifier in unit files, so escape it in the path.
-exec_dir_escaped=${exec_dir//%/%%}
-while IFS= read -r line || [[ -n $line ]]; do
-    if [[ $line == ExecStart=/usr/local/bin/* ]]; then
-        line="ExecStart=$exec_dir_escaped/${line#ExecStart=/usr/local/bin/}"
-    fi
-    printf '%s\n' "$line"
-done <"$unit_src" >"$unit"
-
 verify_args=()
 # --recursive-errors=no (systemd >= 250): exit status reflects only our unit,
 # not whatever units it references on this machine.
 if systemd-analyze --help 2>/dev/null | grep -q -- '--recursive-errors'; then
     verify_args+=(--recursive-errors=no)
 fi
-
-# Pin logging so the environment cannot hide warnings (journal target, high
-# log level) or decorate them (colour, source locations, timestamps).
-set +e
-verify_out=$(SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=info SYSTEMD_LOG_COLOR=0 \
-             SYSTEMD_LOG_LOCATION=0 SYSTEMD_LOG_TIME=0 SYSTEMD_LOG_TID=0 \
-             SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 \
-             systemd-analyze verify "${verify_args[@]}" "$unit" 2>&1)
-verify_rc=$?
-set -e
-
-# Classify every line. Anything that names our unit (its temp path, the
-# source path or the unit name) is a finding. Lines that clearly concern other
-# units or the environment are noise. Lines matching neither also count as
-# findings: better a false alarm than a warning about our unit slipping through.
-ours=()
-noise=()
-unknown=()
 unit_suffixes='service|socket|target|mount|automount|swap|timer|path|slice|scope|device'
-while IFS= read -r line; do
-    [[ -z ${line//[[:space:]]/} ]] && continue
-    if [[ $line == *"$unit"* || $line == *"$unit_src"* || $line == *"$unit_name"* ]]; then
-        ours+=("$line")
-    # "/lib/systemd/system/foo.service:12: ..." or a drop-in of another unit.
-    elif [[ $line =~ ^/[^:[:space:]]+\.($unit_suffixes)(\.d/[^:[:space:]]+\.conf)?:[0-9]+: ]]; then
-        noise+=("$line")
-    # "foo.service: ..." / "Unit foo.service ..." about another unit.
-    elif [[ $line =~ ^(Unit\ )?[A-Za-z0-9@._\\:-]+\.($unit_suffixes)[:\ ] ]]; then
-        noise+=("$line")
-    # Containers / machines without a booted systemd or without a terminal.
-    elif [[ $line =~ ^Failed\ to\ open\ /dev/tty || \
-            $line =~ ^Failed\ to\ read\ \$container\ of\ PID\ 1 || \
-            $line =~ ^System\ has\ not\ been\ booted\ with\ systemd ]]; then
-        noise+=("$line")
-    else
-        unknown+=("$line")
-    fi
-done <<<"$verify_out"
 
-echo "== systemd-analyze verify $unit_name (exit status $verify_rc)"
-if (( ${#noise[@]} )); then
-    echo "ignored (not about $unit_name):"
-    printf '  %s\n' "${noise[@]}" | awk '!seen[$0]++'
-fi
-if (( ${#ours[@]} || ${#unknown[@]} || verify_rc != 0 )); then
-    failed=1
-    echo "FAIL: systemd-analyze verify reported problems:" >&2
-    (( ${#ours[@]} )) && printf '  %s\n' "${ours[@]}" >&2
-    (( ${#unknown[@]} )) && printf '  (unclassified) %s\n' "${unknown[@]}" >&2
-    (( verify_rc != 0 )) && echo "  systemd-analyze verify exited with status $verify_rc" >&2
-    echo "full output:" >&2
-    printf '%s\n' "$verify_out" | sed 's/^/  | /' >&2
-else
-    echo "OK: $unit_src"
-fi
+verify_unit() {  # unit_src
+    local unit_src=$1 exe unit_name exec_dir unit exec_dir_escaped line
+    local verify_out verify_rc
+    local -a ours=() noise=() unknown=()
+
+    # The binary named by ExecStart=/usr/local/bin/<exe> [args] gives the unit
+    # its name (<exe>.service) and the dummy executable its name.
+    line=$(grep -m1 '^ExecStart=/usr/local/bin/' "$unit_src" || true)
+    exe=${line#ExecStart=/usr/local/bin/}
+    exe=${exe%%[[:space:]]*}
+    if [[ -z $line ]]; then
+        echo "FAIL: $unit_src has no 'ExecStart=/usr/local/bin/...' line to rewrite" >&2
+        failed=1
+        return
+    fi
+    if [[ ! $exe =~ ^[A-Za-z0-9_.@-]+$ ]]; then
+        echo "FAIL: $unit_src: cannot tell the binary from '$line'" \
+             "(expected ExecStart=/usr/local/bin/NAME [ARGS])" >&2
+        failed=1
+        return
+    fi
+    unit_name=$exe.service
+
+    exec_dir=$bin_dir
+    if [[ ! -x $bin_dir/$exe ]]; then
+        exec_dir=$tmp/bin
+        mkdir -p "$exec_dir"
+        printf '#!/bin/sh\nexit 0\n' >"$exec_dir/$exe"
+        chmod 0755 "$exec_dir/$exe"
+        echo "note: $bin_dir/$exe does not exist (not built yet?);" \
+             "verifying against a dummy executable instead"
+    fi
+
+    # The copy keeps the unit's own name: verify derives the unit name from it.
+    # One directory per unit, so each verify run sees only that unit.
+    mkdir -p "$tmp/unit/$exe"
+    unit=$tmp/unit/$exe/$unit_name
+    # '%' starts a specifier in unit files, so escape it in the path.
+    exec_dir_escaped=${exec_dir//%/%%}
+    while IFS= read -r line || [[ -n $line ]]; do
+        if [[ $line == ExecStart=/usr/local/bin/* ]]; then
+            line="ExecStart=$exec_dir_escaped/${line#ExecStart=/usr/local/bin/}"
+        fi
+        printf '%s\n' "$line"
+    done <"$unit_src" >"$unit"
+
+    # Pin logging so the environment cannot hide warnings (journal target, high
+    # log level) or decorate them (colour, source locations, timestamps).
+    set +e
+    verify_out=$(SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=info SYSTEMD_LOG_COLOR=0 \
+                 SYSTEMD_LOG_LOCATION=0 SYSTEMD_LOG_TIME=0 SYSTEMD_LOG_TID=0 \
+                 SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 \
+                 systemd-analyze verify "${verify_args[@]}" "$unit" 2>&1)
+    verify_rc=$?
+    set -e
+
+    # Classify every line. Anything that names our unit (its temp path, the
+    # source path or the unit name) is a finding. Lines that clearly concern other
+    # units or the environment are noise. Lines matching neither also count as
+    # findings: better a false alarm than a warning about our unit slipping through.
+    while IFS= read -r line; do
+        [[ -z ${line//[[:space:]]/} ]] && continue
+        if [[ $line == *"$unit"* || $line == *"$unit_src"* || $line == *"$unit_name"* ]]; then
+            ours+=("$line")
+        # "/lib/systemd/system/foo.service:12: ..." or a drop-in of another unit.
+        elif [[ $line =~ ^/[^:[:space:]]+\.($unit_suffixes)(\.d/[^:[:space:]]+\.conf)?:[0-9]+: ]]; then
+            noise+=("$line")
+        # "foo.service: ..." / "Unit foo.service ..." about another unit.
+        elif [[ $line =~ ^(Unit\ )?[A-Za-z0-9@._\\:-]+\.($unit_suffixes)[:\ ] ]]; then
+            noise+=("$line")
+        # Containers / machines without a booted systemd or without a terminal.
+        elif [[ $line =~ ^Failed\ to\ open\ /dev/tty || \
+                $line =~ ^Failed\ to\ read\ \$container\ of\ PID\ 1 || \
+                $line =~ ^System\ has\ not\ been\ booted\ with\ systemd ]]; then
+            noise+=("$line")
+        else
+            unknown+=("$line")
+        fi
+    done <<<"$verify_out"
+
+    echo "== systemd-analyze verify $unit_name (exit status $verify_rc)"
+    if (( ${#noise[@]} )); then
+        echo "ignored (not about $unit_name):"
+        printf '  %s\n' "${noise[@]}" | awk '!seen[$0]++'
+    fi
+    if (( ${#ours[@]} || ${#unknown[@]} || verify_rc != 0 )); then
+        failed=1
+        echo "FAIL: systemd-analyze verify reported problems:" >&2
+        (( ${#ours[@]} )) && printf '  %s\n' "${ours[@]}" >&2
+        (( ${#unknown[@]} )) && printf '  (unclassified) %s\n' "${unknown[@]}" >&2
+        (( verify_rc != 0 )) && echo "  systemd-analyze verify exited with status $verify_rc" >&2
+        echo "full output:" >&2
+        printf '%s\n' "$verify_out" | sed 's/^/  | /' >&2
+    else
+        echo "OK: $unit_src"
+    fi
+}
+
+for unit_src in "${unit_srcs[@]}"; do
+    verify_unit "$unit_src"
+done
 
 # ---------------------------------------------------------------------------
 # 2. sysusers.d and tmpfiles.d, applied to a throw-away root

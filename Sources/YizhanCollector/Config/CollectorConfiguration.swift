@@ -19,7 +19,8 @@ public struct CollectorConfiguration: Sendable {
     public var offlineAfter: Duration
     public var logLevel: String
 
-    public static let defaultPath = "/etc/yizhan/collector.toml"
+    /// Its own directory: /etc/yizhan is group-restricted to station operators.
+    public static let defaultPath = "/etc/yizhan-collector/collector.toml"
 
     public static func load(path: String) throws(ConfigurationError) -> CollectorConfiguration {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
@@ -31,7 +32,7 @@ public struct CollectorConfiguration: Sendable {
     public static func parse(text: String, file: String) throws(ConfigurationError) -> CollectorConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
         try doc.rejectUnknownTables(["http", "storage", "ingest", "log"])
-        var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan/collector.db"),
+        var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan-collector/collector.db"),
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
             if let listen = try h.string("listen") {
