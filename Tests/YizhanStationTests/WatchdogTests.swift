@@ -41,8 +41,11 @@ import Testing
         let running = Task { await pinger.run() }
         defer { running.cancel(); beater.cancel() }
 
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(drain().filter { $0 == "WATCHDOG=1" }.count >= 3, "pings while everything makes progress")
+        var pings = 0
+        try await eventually("pings while everything makes progress") {
+            pings += drain().filter { $0 == "WATCHDOG=1" }.count
+            return pings >= 3
+        }
 
         keepBeating.store(false, ordering: .relaxed)   // the reader loop hangs
         try await Task.sleep(for: .milliseconds(600))  // past the stall threshold
@@ -52,7 +55,6 @@ import Testing
         #expect(logs.all.contains { $0.contains("watchdog: no progress from reader door") })
 
         keepBeating.store(true, ordering: .relaxed)
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(drain().contains("WATCHDOG=1"), "pings again once it recovers")
+        try await eventually("pings again once it recovers") { drain().contains("WATCHDOG=1") }
     }
 }
