@@ -123,6 +123,17 @@ public struct TOMLSection {
         return v
     }
 
+    /// A `"HOST:PORT"` listen address (`[::1]:80` allowed); nil when the key is absent.
+    public mutating func listenAddress(_ key: String) throws(ConfigurationError) -> (host: String, port: Int)? {
+        guard let listen = try string(key) else { return nil }
+        guard let colon = listen.lastIndex(of: ":"), colon != listen.startIndex,
+              let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
+        else { throw fail(key, "expected \"HOST:PORT\", got \"\(listen)\"") }
+        var host = Substring(listen[..<colon])
+        if host.first == "[" && host.last == "]" { host = host.dropFirst().dropLast() }
+        return (String(host), port)
+    }
+
     /// Fails on the first key that was never asked for: a typo must not be ignored.
     public func rejectUnknownKeys() throws(ConfigurationError) {
         for key in table.keys.sorted() where !known.contains(key) {

@@ -35,13 +35,7 @@ public struct CollectorConfiguration: Sendable {
         var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan-collector/collector.db"),
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
-            if let listen = try h.string("listen") {
-                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                      (0...65535).contains(port), colon != listen.startIndex
-                else { throw h.fail("listen", "expected \"HOST:PORT\", got \"\(listen)\"") }
-                c.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                c.port = port
-            }
+            if let (host, port) = try h.listenAddress("listen") { (c.host, c.port) = (host, port) }
             try h.rejectUnknownKeys()
         }
         if var s = try doc.section("storage", required: false) {

@@ -143,13 +143,7 @@ public struct StationConfiguration: Sendable {
         // [http]
         var http = HTTP(host: "127.0.0.1", port: 8080, socketPath: dataDirectory + "/station.sock")
         if var h = try doc.section("http", required: false) {
-            if let listen = try h.string("listen") {
-                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                      (0...65535).contains(port), colon != listen.startIndex
-                else { throw h.fail("listen", "expected \"HOST:PORT\", got \"\(listen)\"") }
-                http.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                http.port = port
-            }
+            if let (host, port) = try h.listenAddress("listen") { (http.host, http.port) = (host, port) }
             if let socket = try h.string("socket") { http.socketPath = socket }
             try h.rejectUnknownKeys()
         }
