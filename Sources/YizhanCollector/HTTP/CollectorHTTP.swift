@@ -64,13 +64,29 @@ public struct CollectorHTTP: Sendable {
         self.store = store; self.configuration = configuration; self.logger = logger
     }
 
+    /// Every route, in one table: the router is built from it and the OpenAPI document
+    /// (docs/openapi.json) is checked against it by a test.
+    public static let routes: [(method: String, path: String)] = [
+        ("GET", "/healthz"),
+        ("POST", "/api/v1/ingest/events"),
+        ("POST", "/api/v1/ingest/heartbeat"),
+        ("GET", "/api/v1/stations"),
+    ]
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware(logger: logger))
-        router.get("/healthz") { _, _ in try json(["status": "ok"]) }
-        router.post("/api/v1/ingest/events") { request, _ in try await self.ingestEvents(request) }
-        router.post("/api/v1/ingest/heartbeat") { request, _ in try await self.heartbeat(request) }
-        router.get("/api/v1/stations") { request, _ in try await self.stations(request) }
+        for (method, path) in Self.routes {
+            let handler: @Sendable (Request, BasicRequestContext) async throws -> Response
+            switch (method, path) {
+            case ("GET", "/healthz"): handler = { _, _ in try json(["status": "ok"]) }
+            case ("POST", "/api/v1/ingest/events"): handler = { request, _ in try await self.ingestEvents(request) }
+            case ("POST", "/api/v1/ingest/heartbeat"): handler = { request, _ in try await self.heartbeat(request) }
+            case ("GET", "/api/v1/stations"): handler = { request, _ in try await self.stations(request) }
+            default: preconditionFailure("route \(method) \(path) has no handler")
+            }
+            router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
+        }
         return router
     }
 
