@@ -1,5 +1,8 @@
 import CShims
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import YizhanCore
 
@@ -89,53 +92,67 @@ struct IDCardDriver: ReaderDriver {
     }
 }
 
-/// RDM6300-style 125 kHz readers.
-struct RDM6300Driver: ReaderDriver {
-    var repeatWindow: Duration
+/// Serial readers whose bytes decode straight to card numbers (RDM6300, line readers):
+/// one loop; only the decoder differs.
+struct StreamingCardDriver: ReaderDriver {
+    enum Decoded {
+        case card(NormalizedCardNumber)
+        case badRead(String)
+        /// Line noise: logged, not an event (it is not a swipe).
+        case noise(String)
+    }
+
+    typealias Decode = ([UInt8], Duration) -> [Decoded]
+    /// Makes a fresh decoder for each opened device.
+    let makeDecoder: @Sendable () -> Decode
     var logger: Logger
     var tickInterval: Duration { .seconds(1) }
+
+    /// RDM6300-style 125 kHz readers (repeated frames within `repeatWindow` are one swipe).
+    static func rdm6300(repeatWindow: Duration, logger: Logger) -> StreamingCardDriver {
+        StreamingCardDriver(makeDecoder: {
+            var decoder = RDM6300Decoder(repeatWindow: repeatWindow)
+            return { bytes, now in
+                decoder.feed(bytes, now: now).map {
+                    switch $0 {
+                    case .card(let number): return .card(number)
+                    // Noise between frames, and the tail of a damaged frame.
+                    case .error(.garbage(let n)): return .noise("skipped \(n) byte(s) outside a frame")
+                    case .error(let error): return .badRead(error.description)
+                    }
+                }
+            }
+        }, logger: logger)
+    }
+
+    /// Readers that print a line per card.
+    static func line(framing: LineDecoder.Framing, logger: Logger) -> StreamingCardDriver {
+        StreamingCardDriver(makeDecoder: {
+            var decoder = LineDecoder(framing: framing)
+            return { bytes, _ in
+                decoder.feed(bytes).map {
+                    switch $0 {
+                    case .card(let number): return .card(number)
+                    case .error(let error): return .badRead(error.description)
+                    }
+                }
+            }
+        }, logger: logger)
+    }
 
     func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
              emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         let clock = DriverClock()
-        var decoder = RDM6300Decoder(repeatWindow: repeatWindow)
+        let decode = makeDecoder()
         emit(.up(device: device.path))
         for await input in inputs {
             switch input {
             case .bytes(let bytes):
-                for output in decoder.feed(bytes, now: clock.now) {
-                    switch output {
+                for decoded in decode(bytes, clock.now) {
+                    switch decoded {
                     case .card(let number): emit(.card(number, displayName: nil))
-                    case .error(.garbage(let n)):
-                        // Noise between frames (and the tail of a damaged frame): not a swipe.
-                        logger.debug("skipped \(n) byte(s) outside a frame", metadata: ["device": "\(device.path)"])
-                    case .error(let error): emit(.badRead(error.description))
-                    }
-                }
-            case .tick: heartbeat()
-            case .ended(let reason): return reason
-            }
-        }
-        return "stopped"
-    }
-}
-
-/// Serial readers that print a line per card.
-struct LineDriver: ReaderDriver {
-    var framing: LineDecoder.Framing
-    var tickInterval: Duration { .seconds(1) }
-
-    func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
-             emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
-        var decoder = LineDecoder(framing: framing)
-        emit(.up(device: device.path))
-        for await input in inputs {
-            switch input {
-            case .bytes(let bytes):
-                for output in decoder.feed(bytes) {
-                    switch output {
-                    case .card(let number): emit(.card(number, displayName: nil))
-                    case .error(let error): emit(.badRead(error.description))
+                    case .badRead(let reason): emit(.badRead(reason))
+                    case .noise(let text): logger.debug("\(text)", metadata: ["device": "\(device.path)"])
                     }
                 }
             case .tick: heartbeat()
@@ -149,13 +166,15 @@ struct LineDriver: ReaderDriver {
 /// USB HID keyboard-wedge readers through evdev.
 struct HIDDriver: ReaderDriver {
     var window: Duration
-    var isFIFO: Bool
     var tickInterval: Duration { .milliseconds(100) }
 
     func run(_ device: DeviceStream, inputs: AsyncStream<DriverInput>, heartbeat: @escaping @Sendable () -> Void,
              emit: @escaping @Sendable (ReaderSignal) -> Void) async -> String {
         let clock = DriverClock()
         // A FIFO carries the 64-bit layout the simulator writes; a real node the platform's.
+        // Decided on the opened file: the path may have been anything when the daemon started.
+        var st = stat()
+        let isFIFO = fstat(device.fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
         var records = InputEventRecordDecoder(recordSize: isFIFO ? InputEventRecord.size : Int(yz_input_event_size()))
         var assembler = HIDKeyAssembler(window: window)
         emit(.up(device: device.path))

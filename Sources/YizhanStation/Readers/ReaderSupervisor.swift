@@ -37,15 +37,9 @@ final class ReaderSupervisor: Sendable {
             var timing = IDCardReaderSession.Timing()
             timing.pollInterval = config.pollInterval
             return IDCardDriver(timing: timing, logger: logger)
-        case .rdm6300: return RDM6300Driver(repeatWindow: config.repeatWindow, logger: logger)
-        case .line: return LineDriver(framing: config.lineFraming)
-        case .hid:
-            var isFIFO = false
-            if case .path(let p) = config.match {
-                var st = stat()
-                isFIFO = stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
-            }
-            return HIDDriver(window: config.burstWindow, isFIFO: isFIFO)
+        case .rdm6300: return StreamingCardDriver.rdm6300(repeatWindow: config.repeatWindow, logger: logger)
+        case .line: return StreamingCardDriver.line(framing: config.lineFraming, logger: logger)
+        case .hid: return HIDDriver(window: config.burstWindow)
         }
     }
 

@@ -128,9 +128,6 @@ public struct IDCardReaderSession: Sendable {
         return schedule(now: now)
     }
 
-    /// True when the adapter should drop half-decoded bytes (a request timed out).
-    public var expectsAnswer: Bool { if case .awaiting = phase { return true } else { return false } }
-
     private mutating func schedule(now: Duration) -> [Action] {
         guard phase == .idle else { return [] }
         if !isUp {
