@@ -106,8 +106,9 @@ public final class UplinkService: Sendable {
                 e.cardHint = nil  // hints stay at the station
                 return e
             }
-            let encoded = records.map { (try? encoder.encode($0).count) ?? 256 }
-            guard let range = machine.nextBatch(owed: zip(owed, encoded).map { ($0.seq, $1) }, now: now) else {
+            // Each event is encoded once: its size feeds the batch limit, its bytes the body.
+            let encoded = records.compactMap { r in (try? encoder.encode(r)).map { (seq: r.seq, json: $0) } }
+            guard let range = machine.nextBatch(owed: encoded.map { ($0.seq, $0.json.count) }, now: now) else {
                 updateState(machine, lastSeq: recorder.snapshot.lastSeq)
                 // Nothing to send, or backing off: wait for new events or the end of the wait.
                 var wait: Duration = .seconds(5)
@@ -119,8 +120,8 @@ public final class UplinkService: Sendable {
                 }
                 continue
             }
-            let batch = records.filter { range.contains($0.seq) }
-            let answer = await send(batch)
+            let batch = encoded.filter { range.contains($0.seq) }
+            let answer = await send(batch.map(\.json))
             if case .unauthorized = answer { stoppedToken = try? readToken() }
             if case .retryable = answer { status.withLock { $0.retries += 1 } }
             for action in machine.received(answer, now: clock.now - origin, random: Double.random(in: 0..<1)) {
@@ -174,13 +175,28 @@ public final class UplinkService: Sendable {
         return text
     }
 
-    private func send(_ batch: [EventRecord]) async -> OutboxStateMachine.Answer {
+    /// The body of an `EventBatch` (see Wire/Uplink.swift), assembled from events that are
+    /// already JSON.
+    private func batchBody(_ events: [Data]) throws -> ByteBuffer {
+        var body = ByteBuffer()
+        body.writeString(#"{"station_id":"#)
+        body.writeBytes(try JSONEncoder().encode(configuration.station.id))
+        body.writeString(#","events":["#)
+        for (i, event) in events.enumerated() {
+            if i > 0 { body.writeString(",") }
+            body.writeBytes(event)
+        }
+        body.writeString("]}")
+        return body
+    }
+
+    private func send(_ batch: [Data]) async -> OutboxStateMachine.Answer {
         let token: String
         do { token = try readToken() } catch {
             return .unauthorized(reason: "cannot read token_file \(uplink.tokenFile)")
         }
         do {
-            var body = ByteBuffer(bytes: try JSONEncoder().encode(EventBatch(stationID: configuration.station.id, events: batch)))
+            var body = try batchBody(batch)
             let compressed = try body.compress(with: .gzip())
             var request = HTTPClientRequest(url: endpoint("/api/v1/ingest/events"))
             request.method = .POST
