@@ -120,6 +120,11 @@ func batch(_ station: String, _ seqs: ClosedRange<Int64>, time: String = "2026-1
             #expect(ra.status == 200 && rb.status == 200)
             #expect(try await store.eventCount(station: "st-1") == 80)
             #expect(try await store.stations().first?.lastAck == 80)
+            // The live occupancy is the newest event's (batch() sets occupancy = seq) ...
+            #expect(try await store.stations().first?.occupancy == 80)
+            // ... and a late replay of old events does not roll it back.
+            _ = try await post(url + "/api/v1/ingest/events", token: token, body: batch("st-1", 10...20))
+            #expect(try await store.stations().first?.occupancy == 80)
         }
     }
 

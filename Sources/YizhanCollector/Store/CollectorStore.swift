@@ -51,7 +51,7 @@ public protocol CollectorStore: Sendable {
     /// The station whose token hashes to `tokenHash`.
     func station(forTokenHash tokenHash: String) async throws -> String?
     /// Stores the events not stored yet (by station and seq) in one transaction; returns
-    /// how many were new.
+    /// how many were new. The newest event's occupancy becomes the station's live occupancy.
     func ingest(station: String, events: [IngestedEvent]) async throws -> Int
     func recordHeartbeat(station: String, occupancy: Int, lastAck: Int64, at: Timestamp) async throws
     func stations() async throws -> [StationRecord]

@@ -78,7 +78,10 @@ public final class SQLiteCollectorStore: CollectorStore {
                 new += db.changesCount
             }
             if let last = events.last {
-                try db.execute(sql: "UPDATE stations SET last_ack = max(last_ack, ?) WHERE id = ?", arguments: [last.seq, station])
+                // Each event carries the occupancy after it: the newest one is the live state
+                // (between heartbeats). An older batch (a backlog drained late) changes nothing.
+                try db.execute(sql: "UPDATE stations SET occupancy = ?, last_ack = ? WHERE id = ? AND last_ack < ?",
+                               arguments: [last.occupancy, last.seq, station, last.seq])
             }
             return new
         }
