@@ -6,6 +6,7 @@
 #include <pty.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -118,3 +119,7 @@ void yz_uinput_destroy(int fd) {
 }
 
 size_t yz_input_event_size(void) { return sizeof(struct input_event); }
+
+int yz_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int yz_eventfd_signal(int fd) { return eventfd_write(fd, 1); }

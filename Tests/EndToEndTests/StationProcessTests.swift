@@ -164,11 +164,17 @@ import Glibc
         #expect(h.status == 0, "\(h.stderr)")
         #expect(l.status == 0, "\(l.stderr)")
         #expect(h.stderr.contains("sim: swiped ******0805"))
-        try await eventually("visits, bad reads and unplugs") {
-            let lines = try logLines(config)
-            return lines.filter { $0["kind"] as? String == "check_in" }.count == 2
-                && lines.filter { $0["kind"] as? String == "bad_read" }.count == 2
-                && lines.filter { $0["kind"] as? String == "reader_down" }.count == 2
+        do {
+            try await eventually("visits, bad reads and unplugs") {
+                let lines = try logLines(config)
+                return lines.filter { $0["kind"] as? String == "check_in" }.count == 2
+                    && lines.filter { $0["kind"] as? String == "bad_read" }.count == 2
+                    && lines.filter { $0["kind"] as? String == "reader_down" }.count == 2
+            }
+        } catch {
+            let log = try ctl(config, ["log"])
+            print("station log on failure:\n\(log.stdout)\(log.stderr)\ndaemon:\n\(station.log)\nsimulators:\n\(h.stderr)\n\(l.stderr)")
+            throw error
         }
         #expect(station.terminate() == 0)
     }

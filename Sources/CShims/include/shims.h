@@ -17,6 +17,10 @@ int yz_evdev_name(int fd, char *buf, size_t len);
 int yz_evdev_has_digit_keys(int fd);
 /// sizeof(struct input_event) on this platform (24 on 64-bit, 16 on 32-bit with 32-bit time_t).
 size_t yz_input_event_size(void);
+/// An eventfd (non-blocking, close-on-exec) to wake a thread blocked in poll(); -1 on error.
+int yz_eventfd(void);
+/// Makes an eventfd readable.
+int yz_eventfd_signal(int fd);
 /// Creates a uinput keyboard; returns its fd or -1 (errno).
 int yz_uinput_create_keyboard(const char *name, unsigned short vendor, unsigned short product);
 /// Writes one input_event and a SYN_REPORT.
