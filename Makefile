@@ -5,7 +5,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests need; installed only when missing.
-DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd
+# postgresql-15: the collector's contract suite runs against a throwaway cluster too.
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15
 
 .PHONY: all deps build release test demo bench verify-units clean
 all: build
@@ -24,10 +25,11 @@ build: deps
 	$(SWIFT) build
 
 # Swift Testing runs the suites; XCTest reports "Executed 0 tests" beside it, so the
-# last line restates Swift Testing's own count plainly for CI.
+# last line restates Swift Testing's own count plainly for CI. The tests run inside a
+# throwaway PostgreSQL 15 cluster (scripts/test-postgres.sh) for the collector's stores.
 test: deps
 	$(SWIFT) build --build-tests
-	@set -o pipefail; YIZHAN_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt
+	@set -o pipefail; YIZHAN_BIN_DIR="$$($(SWIFT) build --show-bin-path)" ./scripts/test-postgres.sh $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt
 	@grep -E "Test run with [0-9]+ tests? .* passed" .build/test-output.txt | tail -1 | \
 	  sed -E 's/.*Test run with ([0-9]+) tests?.*/\1 passed, 0 failed/' 
 

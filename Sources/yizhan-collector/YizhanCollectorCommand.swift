@@ -30,11 +30,15 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-func openStore(_ c: CollectorConfiguration) throws -> any CollectorStore {
-    switch c.storage {
-    case .sqlite(let path): return try SQLiteCollectorStore(path: path)
-    case .postgres:
-        FileHandle.standardError.write(Data("yizhan-collector: PostgreSQL storage is not built yet; use sqlite:///path\n".utf8))
+/// Opens the configured store; a store that cannot be opened is a configuration problem (78).
+func openStore(_ c: CollectorConfiguration, logger: Logger = Logger(label: "yizhan-collector")) async throws -> any CollectorStore {
+    do {
+        switch c.storage {
+        case .sqlite(let path): return try SQLiteCollectorStore(path: path)
+        case .postgres(let url): return try await PostgresCollectorStore(url: url, logger: logger)
+        }
+    } catch {
+        FileHandle.standardError.write(Data("yizhan-collector: cannot open the store (\(c.storage.redacted)): \(String(reflecting: error))\n".utf8))
         throw ExitCode(78)
     }
 }
@@ -52,16 +56,19 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "yizhan-collector")
-        let store = try openStore(c)
+        let store = try await openStore(c, logger: logger)
+        let http = CollectorHTTP(store: store, configuration: c, logger: logger)
         let app = Application(
-            router: CollectorHTTP(store: store, configuration: c, logger: logger).router(),
+            router: http.router(),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "yizhan-collector"),
             onServerRunning: { channel in
                 logger.info("collector listening on http://\(c.host):\(channel.localAddress?.port ?? c.port)")
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app, flusher], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await store.close()
     }
 }
 
@@ -86,7 +93,7 @@ struct AddStation: AsyncParsableCommand {
             throw ValidationError("--id: letters, digits, '-', '_' or '.', at most 64")
         }
         guard capacity > 0 else { throw ValidationError("--capacity must be positive") }
-        let store = try openStore(c)
+        let store = try await openStore(c)
         let token = Tokens.generate(prefix: "yzs_")
         do {
             try await store.addStation(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat,
@@ -94,8 +101,10 @@ struct AddStation: AsyncParsableCommand {
                                        tokenHash: Tokens.hash(token))
         } catch let e as CollectorStoreError {
             FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+            try? await store.close()
             throw ExitCode.failure
         }
+        try await store.close()
         print("station \(id) added; put this token in the station's token_file:")
         print(token)
     }
@@ -121,15 +130,17 @@ struct AddUser: AsyncParsableCommand {
         guard let password = readLine(strippingNewline: true), password.count >= 8 else {
             throw ValidationError("a password of at least 8 characters is expected on standard input")
         }
-        let store = try openStore(c)
+        let store = try await openStore(c)
         let token = Tokens.generate(prefix: "yzu_")
         do {
             try await store.addUser(UserRecord(name: name, role: role, stations: stations),
                                     passwordHash: Bcrypt.hash(password, cost: 12), tokenHash: Tokens.hash(token))
         } catch let e as CollectorStoreError {
             FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+            try? await store.close()
             throw ExitCode.failure
         }
+        try await store.close()
         print("user \(name) (\(role.rawValue)) added; API token:")
         print(token)
     }

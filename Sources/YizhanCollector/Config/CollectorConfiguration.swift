@@ -7,6 +7,17 @@ public struct CollectorConfiguration: Sendable {
     public enum Storage: Sendable, Equatable {
         case sqlite(path: String)
         case postgres(url: String)
+
+        /// For messages: a PostgreSQL password never reaches a log.
+        public var redacted: String {
+            switch self {
+            case .sqlite(let path): return "sqlite://" + path
+            case .postgres(let url):
+                guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://"),
+                      let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
+                return String(url[..<colon]) + ":***" + String(url[at...])
+            }
+        }
     }
 
     public var file: String

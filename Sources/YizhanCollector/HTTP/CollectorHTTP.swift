@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 import YizhanCore
 
 /// Tokens: 32 random bytes, hex, prefixed by kind. Only SHA-256 of a token is stored; a
@@ -59,9 +60,13 @@ public struct CollectorHTTP: Sendable {
     let store: any CollectorStore
     let configuration: CollectorConfiguration
     let logger: Logger
+    /// Heartbeats wait here for the next flush (run `HeartbeatFlusher` beside the server).
+    public let heartbeats: HeartbeatBuffer
+    let stationTokens = TokenCache()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
+        heartbeats = HeartbeatBuffer(store: store)
     }
 
     /// Every route, in one table: the router is built from it and the OpenAPI document
@@ -71,6 +76,9 @@ public struct CollectorHTTP: Sendable {
         ("POST", "/api/v1/ingest/events"),
         ("POST", "/api/v1/ingest/heartbeat"),
         ("GET", "/api/v1/stations"),
+        ("GET", "/api/v1/districts"),
+        ("GET", "/api/v1/usage"),
+        ("GET", "/api/v1/nearby"),
     ]
 
     public func router() -> Router<BasicRequestContext> {
@@ -83,6 +91,9 @@ public struct CollectorHTTP: Sendable {
             case ("POST", "/api/v1/ingest/events"): handler = { request, _ in try await self.ingestEvents(request) }
             case ("POST", "/api/v1/ingest/heartbeat"): handler = { request, _ in try await self.heartbeat(request) }
             case ("GET", "/api/v1/stations"): handler = { request, _ in try await self.stations(request) }
+            case ("GET", "/api/v1/districts"): handler = { request, _ in try await self.districts(request) }
+            case ("GET", "/api/v1/usage"): handler = { request, _ in try await self.usage(request) }
+            case ("GET", "/api/v1/nearby"): handler = { request, _ in try await self.nearby(request) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }
             router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
@@ -96,9 +107,12 @@ public struct CollectorHTTP: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a station token is required (Authorization: Bearer ...)")
         }
-        guard let station = try await store.station(forTokenHash: Tokens.hash(String(header.dropFirst(7)))) else {
+        let hash = Tokens.hash(String(header.dropFirst(7)))
+        if let station = stationTokens[hash] { return station }
+        guard let station = try await store.station(forTokenHash: hash) else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "unknown station token")
         }
+        stationTokens[hash] = station
         return station
     }
 
@@ -163,7 +177,7 @@ public struct CollectorHTTP: Sendable {
             guard r.seq > 0 else { throw bad("seq must be positive") }
             guard r.seq > previous else { throw CollectorHTTPError(.unprocessableContent, "out_of_order", "event \(r.seq) follows \(previous): seqs must increase") }
             previous = r.seq
-            guard EventKind(rawValue: r.kind) != nil || r.kind == "amenity" else { throw bad("unknown kind \"\(r.kind)\"") }
+            guard EventKind(rawValue: r.kind) != nil || AmenityEventDetail.kinds.contains(r.kind) else { throw bad("unknown kind \"\(r.kind)\"") }
             guard let time = RFC3339.parse(r.time, defaultOffset: .utc), r.time.count >= 20 else { throw bad("time is not RFC 3339") }
             // Station clocks drift; a time from before the project or from next week is not a clock, it is garbage.
             guard time >= Timestamp(secondsSinceEpoch: 1_577_836_800), time <= now + .seconds(7 * 86_400) else {
@@ -173,8 +187,12 @@ public struct CollectorHTTP: Sendable {
             guard (0...100_000).contains(r.occupancy) else { throw bad("occupancy out of range") }
             if let s = r.staySeconds, s < 0 { throw bad("stay_seconds must not be negative") }
             guard (r.reader?.count ?? 0) <= 64, (r.detail?.count ?? 0) <= 512 else { throw bad("reader or detail too long") }
-            out.append(IngestedEvent(seq: r.seq, time: time, kind: r.kind, cardKey: r.cardKey, reader: r.reader,
-                                     occupancy: r.occupancy, staySeconds: r.staySeconds, detail: r.detail))
+            if AmenityEventDetail.kinds.contains(r.kind) {
+                do { _ = try AmenityEventDetail.parse(kind: r.kind, detail: r.detail) } catch { throw bad("\(error)") }
+            }
+            // Empty text is stored as absent, the same in both stores.
+            out.append(IngestedEvent(seq: r.seq, time: time, kind: r.kind, cardKey: r.cardKey, reader: r.reader.flatMap { $0.isEmpty ? nil : $0 },
+                                     occupancy: r.occupancy, staySeconds: r.staySeconds, detail: r.detail.flatMap { $0.isEmpty ? nil : $0 }))
         }
         return out
     }
@@ -192,49 +210,34 @@ public struct CollectorHTTP: Sendable {
         guard hb.stationID == station else {
             throw CollectorHTTPError(.forbidden, "wrong_station", "this token belongs to station \(station), not \(hb.stationID)")
         }
-        guard (0...100_000).contains(hb.occupancy) else {
-            throw CollectorHTTPError(.unprocessableContent, "invalid_heartbeat", "occupancy out of range")
+        func invalid(_ why: String) -> CollectorHTTPError { CollectorHTTPError(.unprocessableContent, "invalid_heartbeat", why) }
+        guard (0...100_000).contains(hb.occupancy), (0...100_000).contains(hb.capacity) else { throw invalid("occupancy or capacity out of range") }
+        guard let stationTime = RFC3339.parse(hb.time, defaultOffset: .utc) else { throw invalid("time is not RFC 3339") }
+        var amenities: [String: AmenityStatus] = [:]
+        for (id, status) in hb.amenities {
+            guard AmenityEventDetail.isValidAmenityID(Substring(id)), let s = AmenityStatus(rawValue: status) else {
+                throw invalid("amenity \(id)=\(status): expected an id and one of ok, degraded, out_of_order, closed")
+            }
+            amenities[id] = s
         }
-        try await store.recordHeartbeat(station: station, occupancy: hb.occupancy, lastAck: hb.lastAck, at: .now())
+        guard hb.amenities.count <= 64, hb.readers.count <= 32, hb.version.count <= 64,
+              hb.readers.allSatisfy({ $0.name.count <= 64 && $0.state.count <= 32 }) else { throw invalid("too many or too long fields") }
+        let now = Timestamp.now()
+        heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
+            open: hb.open, capacity: hb.capacity, amenities: amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
+            version: hb.version, clockSkewSeconds: (stationTime - now).components.seconds)))
         return Response(status: .noContent)
     }
 
-    // MARK: queries
+    // MARK: queries (the handlers are in QueryRoutes.swift)
 
-    private func authenticatedUser(_ request: Request) async throws -> UserRecord {
+    func authenticatedUser(_ request: Request) async throws -> UserRecord {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7,
               let user = try await store.user(forTokenHash: Tokens.hash(String(header.dropFirst(7))))
         else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a user API token is required (Authorization: Bearer ...)")
         }
         return user
-    }
-
-    struct StationView: Encodable {
-        var id: String
-        var name: String
-        var district: String?
-        var occupancy: Int
-        var capacity: Int
-        var online: Bool
-        var lastSeen: String?
-        var lastAck: Int64
-        enum CodingKeys: String, CodingKey {
-            case id, name, district, occupancy, capacity, online
-            case lastSeen = "last_seen"
-            case lastAck = "last_ack"
-        }
-    }
-
-    private func stations(_ request: Request) async throws -> Response {
-        let user = try await authenticatedUser(request)
-        let now = Timestamp.now()
-        let visible = try await store.stations().filter { user.role == .office || user.stations.contains($0.id) }
-        return try json(["stations": visible.map { s in
-            StationView(id: s.id, name: s.name, district: s.district, occupancy: s.occupancy, capacity: s.capacity,
-                        online: s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false,
-                        lastSeen: s.lastSeen.map { RFC3339.format($0, offset: .china) }, lastAck: s.lastAck)
-        }])
     }
 }
 
@@ -243,4 +246,14 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> 
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+/// Station tokens already looked up (hash → station): heartbeats come thousands a second.
+/// Tokens are only ever added, so a cached answer stays right.
+final class TokenCache: Sendable {
+    private let map = Mutex<[String: String]>([:])
+    subscript(hash: String) -> String? {
+        get { map.withLock { $0[hash] } }
+        set { map.withLock { m in if m.count > 1_000_000 { m.removeAll() }; m[hash] = newValue } }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import YizhanCore
 
 /// A station as the office sees it.
@@ -11,12 +12,69 @@ public struct StationRecord: Sendable, Hashable, Codable {
     public var occupancy: Int
     public var lastSeen: Timestamp?
     public var lastAck: Int64
+    /// What the last heartbeat said beyond occupancy; nil before the first.
+    public var live: LiveState?
 
     public init(id: String, name: String, district: String? = nil, capacity: Int, latitude: Double? = nil, longitude: Double? = nil,
-                occupancy: Int = 0, lastSeen: Timestamp? = nil, lastAck: Int64 = 0) {
+                occupancy: Int = 0, lastSeen: Timestamp? = nil, lastAck: Int64 = 0, live: LiveState? = nil) {
         self.id = id; self.name = name; self.district = district; self.capacity = capacity; self.latitude = latitude
-        self.longitude = longitude; self.occupancy = occupancy; self.lastSeen = lastSeen; self.lastAck = lastAck
+        self.longitude = longitude; self.occupancy = occupancy; self.lastSeen = lastSeen; self.lastAck = lastAck; self.live = live
     }
+}
+
+/// A station's live state from its heartbeats, stored as one JSON document (the same text
+/// in both stores).
+public struct LiveState: Sendable, Hashable, Codable {
+    public var open: Bool
+    /// The station's configured capacity (it wins over the one given at `station add`).
+    public var capacity: Int
+    public var amenities: [String: AmenityStatus]
+    public var readers: [Heartbeat.Reader]
+    public var backlog: Int64
+    public var lastSeq: Int64
+    public var version: String
+    /// Station clock minus collector clock when the heartbeat arrived.
+    public var clockSkewSeconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case open, capacity, amenities, readers, backlog, version
+        case lastSeq = "last_seq"
+        case clockSkewSeconds = "clock_skew_seconds"
+    }
+
+    public init(open: Bool, capacity: Int, amenities: [String: AmenityStatus], readers: [Heartbeat.Reader], backlog: Int64, lastSeq: Int64,
+                version: String, clockSkewSeconds: Int64) {
+        self.open = open; self.capacity = capacity; self.amenities = amenities; self.readers = readers; self.backlog = backlog; self.lastSeq = lastSeq
+        self.version = version; self.clockSkewSeconds = clockSkewSeconds
+    }
+
+    var json: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try! e.encode(self), as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> LiveState? {
+        text.flatMap { try? JSONDecoder().decode(LiveState.self, from: Data($0.utf8)) }
+    }
+}
+
+/// One heartbeat as stored: the collector's time of arrival and what the station said.
+public struct HeartbeatRecord: Sendable, Hashable {
+    public var station: String
+    public var at: Timestamp
+    public var occupancy: Int
+    public var live: LiveState
+    public init(station: String, at: Timestamp, occupancy: Int, live: LiveState) {
+        self.station = station; self.at = at; self.occupancy = occupancy; self.live = live
+    }
+}
+
+/// What a usage question needs from the store: each station's state when the period
+/// starts and its events inside the period.
+public struct UsageInput: Sendable, Hashable {
+    public var starts: [String: UsageStart]
+    public var events: [UsageEvent]
 }
 
 /// A validated event of one station, ready to store.
@@ -53,23 +111,31 @@ public protocol CollectorStore: Sendable {
     /// Stores the events not stored yet (by station and seq) in one transaction; returns
     /// how many were new. The newest event's occupancy becomes the station's live occupancy.
     func ingest(station: String, events: [IngestedEvent]) async throws -> Int
-    func recordHeartbeat(station: String, occupancy: Int, lastAck: Int64, at: Timestamp) async throws
+    /// Live state from heartbeats, several at once (the collector coalesces them).
+    func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws
     func stations() async throws -> [StationRecord]
     func eventCount(station: String) async throws -> Int
+    /// Rows for `UsageAggregator`: stations' states at `from` and their events in [from, to).
+    func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput
 
     func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws
     func user(forTokenHash tokenHash: String) async throws -> UserRecord?
+
+    /// Lets go of connections; the store is not used afterwards.
+    func close() async throws
 }
 
 public enum CollectorStoreError: Error, CustomStringConvertible {
     case duplicateStation(String)
     case duplicateUser(String)
     case unknownStation(String)
+    case tooMuchData(Int)
     public var description: String {
         switch self {
         case .duplicateStation(let id): return "station \(id) exists already"
         case .duplicateUser(let n): return "user \(n) exists already"
         case .unknownStation(let id): return "no station \(id)"
+        case .tooMuchData(let n): return "the question covers more than \(n) events: ask for fewer stations or a shorter period"
         }
     }
 }

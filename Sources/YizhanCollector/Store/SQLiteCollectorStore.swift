@@ -47,8 +47,17 @@ public final class SQLiteCollectorStore: CollectorStore {
                 );
                 """)
         }
+        m.registerMigration("v2-live-and-usage") { db in
+            try db.execute(sql: """
+                ALTER TABLE stations ADD COLUMN live TEXT;
+                CREATE INDEX events_amenity ON events(station_id, time_ms) WHERE kind = 'amenity';
+                """)
+        }
         return m
     }
+
+    /// The most events one usage question may read (about 300 MB of rows in memory).
+    public static let usageEventLimit = 2_000_000
 
     public func addStation(_ s: StationRecord, tokenHash: String) async throws {
         try await pool.write { db in
@@ -87,10 +96,15 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
-    public func recordHeartbeat(station: String, occupancy: Int, lastAck: Int64, at: Timestamp) async throws {
+    public func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws {
+        guard !heartbeats.isEmpty else { return }
         try await pool.write { db in
-            try db.execute(sql: "UPDATE stations SET occupancy = ?, last_seen_ms = ? WHERE id = ?",
-                           arguments: [occupancy, at.millisecondsSinceEpoch, station])
+            let update = try db.cachedStatement(sql: """
+                UPDATE stations SET occupancy = ?, last_seen_ms = ?, live = ? WHERE id = ? AND (last_seen_ms IS NULL OR last_seen_ms <= ?)
+                """)
+            for h in heartbeats {
+                try update.execute(arguments: [h.occupancy, h.at.millisecondsSinceEpoch, h.live.json, h.station, h.at.millisecondsSinceEpoch])
+            }
         }
     }
 
@@ -100,8 +114,46 @@ public final class SQLiteCollectorStore: CollectorStore {
                 let lastSeen: Int64? = row["last_seen_ms"]
                 return StationRecord(id: row["id"], name: row["name"], district: row["district"], capacity: row["capacity"],
                                      latitude: row["latitude"], longitude: row["longitude"], occupancy: row["occupancy"],
-                                     lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"])
+                                     lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"],
+                                     live: LiveState.decode(row["live"]))
             }
+        }
+    }
+
+    public func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput {
+        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
+        return try await pool.read { db in
+            // One read transaction: every station is seen at the same moment.
+            var total = 0
+            for s in stations {
+                total += try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE station_id = ? AND time_ms >= ? AND time_ms < ?",
+                                          arguments: [s, f, t]) ?? 0
+                if total > Self.usageEventLimit { throw CollectorStoreError.tooMuchData(Self.usageEventLimit) }
+            }
+            var starts: [String: UsageStart] = [:]
+            var events: [UsageEvent] = []
+            events.reserveCapacity(total)
+            for s in stations {
+                var start = UsageStart()
+                start.occupancy = try Int.fetchOne(db, sql: """
+                    SELECT occupancy FROM events WHERE station_id = ? AND time_ms < ? ORDER BY time_ms DESC, seq DESC LIMIT 1
+                    """, arguments: [s, f]) ?? 0
+                for detail in try String?.fetchAll(db, sql: """
+                    SELECT detail FROM events WHERE station_id = ? AND kind = 'amenity' AND time_ms < ? ORDER BY time_ms, seq
+                    """, arguments: [s, f]) {
+                    start.apply(amenityDetail: detail)
+                }
+                starts[s] = start
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT seq, time_ms, kind, card_key, occupancy, stay_seconds, detail FROM events
+                    WHERE station_id = ? AND time_ms >= ? AND time_ms < ?
+                    """, arguments: [s, f, t])
+                while let r = try rows.next() {
+                    events.append(UsageEvent(station: s, seq: r[0], time: Timestamp(millisecondsSinceEpoch: r[1]), kind: r[2],
+                                             cardKey: r[3], occupancy: r[4], staySeconds: r[5], detail: r[6]))
+                }
+            }
+            return UsageInput(starts: starts, events: events)
         }
     }
 
@@ -134,6 +186,17 @@ public final class SQLiteCollectorStore: CollectorStore {
             let stations = try String.fetchAll(db, sql: "SELECT station_id FROM user_stations WHERE user_name = ? ORDER BY station_id",
                                                arguments: [name])
             return UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations)
+        }
+    }
+
+    public func close() async throws { try pool.close() }
+}
+
+extension UsageStart {
+    /// Folds an earlier `amenity` event into the state the period starts with.
+    mutating func apply(amenityDetail detail: String?) {
+        if case .change(let amenity, let status, _)? = try? AmenityEventDetail.parse(kind: "amenity", detail: detail) {
+            amenities[amenity] = status
         }
     }
 }

@@ -1,0 +1,270 @@
+import Foundation
+import Hummingbird
+import YizhanCore
+
+/// The office's read endpoints. Every one takes a user API token; a manager sees only
+/// their own stations, everywhere.
+extension CollectorHTTP {
+    struct StationView: Encodable {
+        var id: String
+        var name: String
+        var district: String?
+        var occupancy: Int
+        var capacity: Int
+        var online: Bool
+        var lastSeen: String?
+        var lastAck: Int64
+        var open: Bool?
+        var latitude: Double?
+        var longitude: Double?
+        var amenities: [String: AmenityStatus]
+        /// Amenities not ok (out of order or degraded), sorted.
+        var faults: [String]
+        var readers: [Heartbeat.Reader]
+        var backlog: Int64?
+        var version: String?
+        var clockSkewSeconds: Int64?
+        enum CodingKeys: String, CodingKey {
+            case id, name, district, occupancy, capacity, online, open, latitude, longitude, amenities, faults, readers, backlog, version
+            case lastSeen = "last_seen"
+            case lastAck = "last_ack"
+            case clockSkewSeconds = "clock_skew_seconds"
+        }
+
+        init(_ s: StationRecord, online: Bool) {
+            id = s.id; name = s.name; district = s.district; occupancy = s.occupancy; capacity = s.live?.capacity ?? s.capacity
+            self.online = online; lastSeen = s.lastSeen.map { RFC3339.format($0, offset: .china) }; lastAck = s.lastAck
+            open = s.live?.open; latitude = s.latitude; longitude = s.longitude; amenities = s.live?.amenities ?? [:]
+            faults = amenities.filter { $0.value == .outOfOrder || $0.value == .degraded }.keys.sorted()
+            readers = s.live?.readers ?? []; backlog = s.live?.backlog; version = s.live?.version; clockSkewSeconds = s.live?.clockSkewSeconds
+        }
+    }
+
+    /// The stations this user may see, with heartbeats up to this moment.
+    func visibleStations(_ user: UserRecord) async throws -> [StationRecord] {
+        try await heartbeats.flush()
+        return try await store.stations().filter { user.role == .office || user.stations.contains($0.id) }
+    }
+
+    func isOnline(_ s: StationRecord, now: Timestamp) -> Bool {
+        s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false
+    }
+
+    func stations(_ request: Request) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let now = Timestamp.now()
+        return try json(["stations": try await visibleStations(user).map { StationView($0, online: isOnline($0, now: now)) }])
+    }
+
+    struct DistrictView: Encodable {
+        var district: String
+        var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0
+    }
+
+    /// Live roll-up per district (stations without one are under "").
+    func districts(_ request: Request) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let now = Timestamp.now()
+        var byDistrict: [String: DistrictView] = [:]
+        for s in try await visibleStations(user) {
+            let view = StationView(s, online: isOnline(s, now: now))
+            let d = s.district ?? ""
+            var r = byDistrict[d] ?? DistrictView(district: d)
+            r.stations += 1; r.online += view.online ? 1 : 0; r.occupancy += view.occupancy; r.capacity += view.capacity
+            r.faults += view.faults.count
+            byDistrict[d] = r
+        }
+        return try json(["districts": byDistrict.values.sorted { $0.district < $1.district }])
+    }
+
+    // MARK: usage
+
+    struct UsageView: Encodable {
+        struct Bucket: Encodable {
+            var start: String
+            var visits, uniqueWorkers, peakOccupancy: Int
+            var meanStaySeconds: Int64?
+            var rejectedFull, badReads, faultReports: Int
+            var amenityDowntimeSeconds: Int64
+            var ratings: Int
+            var meanRating: Double?
+            enum CodingKeys: String, CodingKey {
+                case start, visits, ratings
+                case uniqueWorkers = "unique_workers", peakOccupancy = "peak_occupancy", meanStaySeconds = "mean_stay_seconds"
+                case rejectedFull = "rejected_full", badReads = "bad_reads", faultReports = "fault_reports"
+                case amenityDowntimeSeconds = "amenity_downtime_seconds", meanRating = "mean_rating"
+            }
+            init(_ f: UsageFigures) {
+                start = RFC3339.format(f.start, offset: .china); visits = f.visits; uniqueWorkers = f.uniqueWorkers
+                peakOccupancy = f.peakOccupancy; meanStaySeconds = f.meanStaySeconds; rejectedFull = f.rejectedFull
+                badReads = f.badReads; faultReports = f.faultReports; amenityDowntimeSeconds = f.amenityDowntimeSeconds
+                ratings = f.ratings; meanRating = f.meanRating
+            }
+            func encode(to encoder: any Encoder) throws {
+                // Explicit nulls: every bucket has every key.
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(start, forKey: .start); try c.encode(visits, forKey: .visits)
+                try c.encode(uniqueWorkers, forKey: .uniqueWorkers); try c.encode(peakOccupancy, forKey: .peakOccupancy)
+                try c.encode(meanStaySeconds, forKey: .meanStaySeconds); try c.encode(rejectedFull, forKey: .rejectedFull)
+                try c.encode(badReads, forKey: .badReads); try c.encode(faultReports, forKey: .faultReports)
+                try c.encode(amenityDowntimeSeconds, forKey: .amenityDowntimeSeconds)
+                try c.encode(ratings, forKey: .ratings); try c.encode(meanRating, forKey: .meanRating)
+            }
+            static let csvHeader = "start,visits,unique_workers,peak_occupancy,mean_stay_seconds,rejected_full,bad_reads,fault_reports,amenity_downtime_seconds,ratings,mean_rating"
+            var csvLine: String {
+                [start, "\(visits)", "\(uniqueWorkers)", "\(peakOccupancy)", meanStaySeconds.map(String.init) ?? "", "\(rejectedFull)",
+                 "\(badReads)", "\(faultReports)", "\(amenityDowntimeSeconds)", "\(ratings)", meanRating.map { String($0) } ?? ""]
+                    .joined(separator: ",")
+            }
+        }
+        var stations: [String]
+        var district: String?
+        var from: String
+        var to: String
+        var bucket: String
+        var buckets: [Bucket]
+        var totals: Bucket
+    }
+
+    /// A date (`2026-11-23`, local: the whole day) or an RFC 3339 time.
+    static func parseBound(_ text: String, name: String, isEnd: Bool) throws -> Timestamp {
+        if text.count == 10, let day = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .china) {
+            return isEnd ? day + .seconds(86_400) : day
+        }
+        if let t = RFC3339.parse(text, defaultOffset: .china) { return t }
+        throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(text): expected a date (2026-11-23) or an RFC 3339 time")
+    }
+
+    func usage(_ request: Request) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let q = request.uri.queryParameters
+        let bucket: UsageBucketSize
+        switch q["bucket"].map(String.init) ?? "day" {
+        case "hour": bucket = .hour
+        case "day": bucket = .day
+        case let other: throw CollectorHTTPError(.badRequest, "bad_query", "bucket=\(other): expected hour or day")
+        }
+        let format = q["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(format): expected json or csv") }
+        let now = Timestamp.now()
+        let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true) }
+            ?? UsageQuery(from: now, to: now, bucket: .day).to
+        let from = try q["from"].map { try Self.parseBound(String($0), name: "from", isEnd: false) }
+            ?? to - .seconds(bucket == .day ? 7 * 86_400 : 86_400)
+        guard from < to else { throw CollectorHTTPError(.badRequest, "bad_query", "from must be before to") }
+        let query = UsageQuery(from: from, to: to, bucket: bucket)
+        guard query.bucketCount <= 4000 else {
+            throw CollectorHTTPError(.unprocessableContent, "range_too_large", "\(query.bucketCount) buckets: at most 4000 (about 5 months by hour)")
+        }
+
+        let visible = try await visibleStations(user)
+        var scope: [StationRecord]
+        let district = q["district"].map(String.init)
+        if let id = q["station"].map(String.init) {
+            guard let s = visible.first(where: { $0.id == id }) else {
+                throw user.role == .office
+                    ? CollectorHTTPError(.notFound, "unknown_station", "no station \(id)")
+                    : CollectorHTTPError(.forbidden, "forbidden", "station \(id) is not one of yours")
+            }
+            scope = [s]
+        } else if let district {
+            scope = visible.filter { $0.district == district }
+            guard !scope.isEmpty else { throw CollectorHTTPError(.notFound, "unknown_district", "no station of yours in district \(district)") }
+        } else {
+            scope = visible
+        }
+        let input: UsageInput
+        do {
+            input = try await store.usageInput(stations: scope.map(\.id), from: query.from, to: query.to)
+        } catch let e as CollectorStoreError {
+            throw CollectorHTTPError(.unprocessableContent, "too_much_data", e.description)
+        }
+        let report = UsageAggregator.aggregate(query, starts: input.starts, events: input.events, now: now)
+        let view = UsageView(stations: scope.map(\.id), district: district, from: RFC3339.format(query.from, offset: .china),
+                             to: RFC3339.format(query.to, offset: .china), bucket: bucket.rawValue,
+                             buckets: report.buckets.map(UsageView.Bucket.init), totals: UsageView.Bucket(report.totals))
+        guard format == "csv" else { return try json(view) }
+        var csv = UsageView.Bucket.csvHeader + "\r\n"
+        for b in view.buckets { csv += b.csvLine + "\r\n" }
+        let name = (q["station"].map(String.init) ?? district ?? "all").map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" }
+        let day = { (t: Timestamp) in String(RFC3339.format(t, offset: .china).prefix(10)) }
+        return Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"usage-\(String(name))-\(day(query.from))-\(bucket.rawValue).csv\"",
+        ], body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    // MARK: the 15-minute service circle
+
+    struct NearbyView: Encodable {
+        var id: String
+        var name: String
+        var district: String?
+        var distanceMeters: Int
+        var walkMinutes: Int
+        var occupancy: Int
+        var capacity: Int
+        var free: Int
+        var amenity: AmenityStatus?
+        enum CodingKeys: String, CodingKey {
+            case id, name, district, occupancy, capacity, free, amenity
+            case distanceMeters = "distance_m", walkMinutes = "walk_minutes"
+        }
+    }
+
+    /// Walking pace for "minutes away": 80 m a minute, so 15 minutes is 1,200 m.
+    static let walkingMetersPerMinute = 80.0
+
+    /// Stations open now, online, with room, and (if asked) with the amenity working,
+    /// nearest first.
+    func nearby(_ request: Request) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let q = request.uri.queryParameters
+        func number(_ key: Substring, _ range: ClosedRange<Double>, default d: Double? = nil) throws -> Double {
+            guard let text = q[key].map(String.init) else {
+                if let d { return d }
+                throw CollectorHTTPError(.badRequest, "bad_query", "\(key) is required")
+            }
+            guard let v = Double(text), range.contains(v) else {
+                throw CollectorHTTPError(.badRequest, "bad_query", "\(key)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return v
+        }
+        let lat = try number("lat", -90...90), lon = try number("lon", -180...180)
+        let radius = try number("radius_m", 10...50_000, default: 15 * Self.walkingMetersPerMinute)
+        let limit = Int(try number("limit", 1...100, default: 5))
+        let amenity = q["amenity"].map(String.init)
+        if let amenity, !AmenityEventDetail.isValidAmenityID(Substring(amenity)) {
+            throw CollectorHTTPError(.badRequest, "bad_query", "amenity=\(amenity): expected an amenity id such as microwave")
+        }
+        let now = Timestamp.now()
+        var found: [NearbyView] = []
+        for s in try await visibleStations(user) {
+            guard let sLat = s.latitude, let sLon = s.longitude, isOnline(s, now: now), let live = s.live, live.open else { continue }
+            let capacity = live.capacity
+            guard s.occupancy < capacity else { continue }
+            var status: AmenityStatus?
+            if let amenity {
+                status = live.amenities[amenity]
+                guard status == .ok || status == .degraded else { continue }
+            }
+            let d = Geo.distanceMeters(lat, lon, sLat, sLon)
+            guard d <= radius else { continue }
+            found.append(NearbyView(id: s.id, name: s.name, district: s.district, distanceMeters: Int(d.rounded()),
+                                    walkMinutes: Int((d / Self.walkingMetersPerMinute).rounded(.up)), occupancy: s.occupancy,
+                                    capacity: capacity, free: capacity - s.occupancy, amenity: status))
+        }
+        found.sort { ($0.distanceMeters, $0.id) < ($1.distanceMeters, $1.id) }
+        return try json(["stations": Array(found.prefix(limit))])
+    }
+}
+
+enum Geo {
+    /// Great-circle distance (haversine) on a sphere of the Earth's mean radius.
+    static func distanceMeters(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+        let r = 6_371_008.8, rad = Double.pi / 180
+        let dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad
+        let a = sin(dLat / 2) * sin(dLat / 2) + cos(lat1 * rad) * cos(lat2 * rad) * sin(dLon / 2) * sin(dLon / 2)
+        return 2 * r * asin(min(1, a.squareRoot()))
+    }
+}

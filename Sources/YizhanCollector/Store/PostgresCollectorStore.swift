@@ -1,0 +1,282 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import YizhanCore
+
+/// The shared collector store: PostgreSQL through PostgresNIO's connection pool. Several
+/// stateless collectors may use one database: ingest is idempotent under the unique key
+/// (station, seq), and migrations run under an advisory lock.
+public final class PostgresCollectorStore: CollectorStore {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&host=/socket/dir]`.
+    /// A `host` query item (or an empty host) means a unix socket in that directory, as libpq does.
+    public static func configuration(url: String) throws -> PostgresClient.Configuration {
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql" else {
+            throw PostgresURLError(url: url, why: "expected postgres://user@host/database")
+        }
+        let items = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, b in b })
+        let user = c.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = c.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        var database = String(c.path.drop(while: { $0 == "/" }))
+        if database.isEmpty { database = user }
+        let port = c.port ?? Int(items["port"] ?? "") ?? 5432
+        var config: PostgresClient.Configuration
+        if let dir = items["host"], dir.hasPrefix("/") {
+            config = .init(unixSocketPath: "\(dir)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else if let host = c.host, !host.isEmpty {
+            let local = host == "localhost" || host == "127.0.0.1" || host == "::1"
+            let tls: PostgresClient.Configuration.TLS
+            switch items["sslmode"] ?? (local ? "disable" : "require") {
+            case "disable": tls = .disable
+            case "prefer": tls = .prefer(.makeClientConfiguration())
+            case "require", "verify-full": tls = .require(.makeClientConfiguration())
+            case let other: throw PostgresURLError(url: url, why: "sslmode \(other) is not one of disable, prefer, require, verify-full")
+            }
+            config = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        } else {
+            config = .init(unixSocketPath: "/run/postgresql/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        }
+        config.options.maximumConnections = Int(items["pool"] ?? "") ?? 8
+        return config
+    }
+
+    public init(url: String, logger: Logger) async throws {
+        self.logger = logger
+        let client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    /// A transaction whose own errors (a duplicate, an unknown station) come out as they were
+    /// thrown, not wrapped in PostgresTransactionError: both stores throw the same errors.
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { db in try await body(db) }
+        } catch let e as PostgresTransactionError {
+            if let inner = e.closureError as? CollectorStoreError { throw inner }
+            throw e
+        }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    static let migrations: [(String, [String])] = [
+        ("v1", [
+            """
+            CREATE TABLE stations (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT, capacity INTEGER NOT NULL,
+                latitude DOUBLE PRECISION, longitude DOUBLE PRECISION, token_hash TEXT NOT NULL UNIQUE,
+                occupancy INTEGER NOT NULL DEFAULT 0, last_seen_ms BIGINT, last_ack BIGINT NOT NULL DEFAULT 0, live TEXT
+            )
+            """,
+            """
+            CREATE TABLE events (
+                station_id TEXT NOT NULL REFERENCES stations(id), seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
+                kind TEXT NOT NULL, card_key TEXT, reader TEXT, occupancy INTEGER NOT NULL, stay_seconds BIGINT, detail TEXT,
+                PRIMARY KEY (station_id, seq)
+            )
+            """,
+            "CREATE INDEX events_time ON events(station_id, time_ms)",
+            "CREATE INDEX events_amenity ON events(station_id, time_ms) WHERE kind = 'amenity'",
+            "CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE)",
+            """
+            CREATE TABLE user_stations (
+                user_name TEXT NOT NULL REFERENCES users(name), station_id TEXT NOT NULL, PRIMARY KEY (user_name, station_id)
+            )
+            """,
+        ]),
+    ]
+
+    /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
+    private func migrate() async throws {
+        try await transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock(7260451)", logger: logger)
+            try await db.query("CREATE TABLE IF NOT EXISTS yizhan_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                               logger: logger)
+            var applied = Set<String>()
+            for try await name in try await db.query("SELECT name FROM yizhan_migrations", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for (name, statements) in Self.migrations where !applied.contains(name) {
+                for sql in statements { try await db.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                try await db.query("INSERT INTO yizhan_migrations(name) VALUES (\(name))", logger: logger)
+                logger.info("PostgreSQL schema: applied \(name)")
+            }
+        }
+    }
+
+    public func addStation(_ s: StationRecord, tokenHash: String) async throws {
+        let rows = try await client.query("""
+            INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash)
+            VALUES (\(s.id), \(s.name), \(s.district), \(s.capacity), \(s.latitude), \(s.longitude), \(tokenHash))
+            ON CONFLICT (id) DO NOTHING RETURNING id
+            """, logger: logger)
+        if try await rows.collect().isEmpty { throw CollectorStoreError.duplicateStation(s.id) }
+    }
+
+    public func station(forTokenHash tokenHash: String) async throws -> String? {
+        for try await id in try await client.query("SELECT id FROM stations WHERE token_hash = \(tokenHash)", logger: logger).decode(String.self) {
+            return id
+        }
+        return nil
+    }
+
+    public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
+        guard let last = events.last else { return 0 }
+        // One statement for the batch: arrays unnested into rows. Arrays cannot hold NULL
+        // here, so absent values travel as '' or -1 and come back as NULL (the collector
+        // never accepts an empty string or a negative stay, see CollectorHTTP.validate).
+        let seqs = events.map(\.seq), times = events.map(\.time.millisecondsSinceEpoch), kinds = events.map(\.kind)
+        let keys = events.map { $0.cardKey ?? "" }, readers = events.map { $0.reader ?? "" }
+        let occupancies = events.map { Int64($0.occupancy) }, stays = events.map { $0.staySeconds ?? -1 }
+        let details = events.map { $0.detail ?? "" }
+        return try await transaction { db in
+            var new = 0
+            let rows = try await db.query("""
+                WITH inserted AS (
+                    INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+                    SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
+                    FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
+                                \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
+                    ON CONFLICT (station_id, seq) DO NOTHING
+                    RETURNING 1
+                ) SELECT count(*) FROM inserted
+                """, logger: logger)
+            for try await n in rows.decode(Int64.self) { new = Int(n) }
+            try await db.query("""
+                UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq) WHERE id = \(station) AND last_ack < \(last.seq)
+                """, logger: logger)
+            return new
+        }
+    }
+
+    public func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws {
+        guard !heartbeats.isEmpty else { return }
+        // Sorted by station so two collectors flushing at once lock rows in the same order.
+        let sorted = heartbeats.sorted { $0.station < $1.station }
+        let ids = sorted.map(\.station), occ = sorted.map { Int64($0.occupancy) }
+        let seen = sorted.map(\.at.millisecondsSinceEpoch), live = sorted.map(\.live.json)
+        try await client.query("""
+            UPDATE stations SET occupancy = h.o, last_seen_ms = h.t, live = h.l
+            FROM unnest(\(ids)::text[], \(occ)::bigint[], \(seen)::bigint[], \(live)::text[]) AS h(id, o, t, l)
+            WHERE stations.id = h.id AND (stations.last_seen_ms IS NULL OR stations.last_seen_ms <= h.t)
+            """, logger: logger)
+    }
+
+    public func stations() async throws -> [StationRecord] {
+        var out: [StationRecord] = []
+        let rows = try await client.query("""
+            SELECT id, name, district, capacity, latitude, longitude, occupancy, last_seen_ms, last_ack, live
+            FROM stations ORDER BY id COLLATE "C"
+            """, logger: logger)
+        for try await (id, name, district, capacity, lat, lon, occupancy, lastSeen, lastAck, live)
+            in rows.decode((String, String, String?, Int, Double?, Double?, Int, Int64?, Int64, String?).self) {
+            out.append(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat, longitude: lon,
+                                     occupancy: occupancy, lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)),
+                                     lastAck: lastAck, live: LiveState.decode(live)))
+        }
+        return out
+    }
+
+    public func eventCount(station: String) async throws -> Int {
+        for try await n in try await client.query("SELECT count(*) FROM events WHERE station_id = \(station)", logger: logger).decode(Int64.self) {
+            return Int(n)
+        }
+        return 0
+    }
+
+    public func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput {
+        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
+        let limit = SQLiteCollectorStore.usageEventLimit
+        // REPEATABLE READ: every station is seen at the same moment, as in SQLite's read transaction.
+        return try await client.withConnection { db in
+            try await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                var total: Int64 = 0
+                for try await n in try await db.query("""
+                    SELECT count(*) FROM events WHERE station_id = ANY(\(stations)::text[]) AND time_ms >= \(f) AND time_ms < \(t)
+                    """, logger: logger).decode(Int64.self) { total = n }
+                if total > limit { throw CollectorStoreError.tooMuchData(limit) }
+                var starts = Dictionary(uniqueKeysWithValues: stations.map { ($0, UsageStart()) })
+                for try await (s, occupancy) in try await db.query("""
+                    SELECT DISTINCT ON (station_id) station_id, occupancy FROM events
+                    WHERE station_id = ANY(\(stations)::text[]) AND time_ms < \(f)
+                    ORDER BY station_id, time_ms DESC, seq DESC
+                    """, logger: logger).decode((String, Int).self) {
+                    starts[s]?.occupancy = occupancy
+                }
+                for try await (s, detail) in try await db.query("""
+                    SELECT station_id, detail FROM events
+                    WHERE station_id = ANY(\(stations)::text[]) AND kind = 'amenity' AND time_ms < \(f)
+                    ORDER BY station_id, time_ms, seq
+                    """, logger: logger).decode((String, String?).self) {
+                    starts[s]?.apply(amenityDetail: detail)
+                }
+                var events: [UsageEvent] = []
+                events.reserveCapacity(Int(total))
+                for try await (s, seq, time, kind, key, occupancy, stay, detail) in try await db.query("""
+                    SELECT station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail FROM events
+                    WHERE station_id = ANY(\(stations)::text[]) AND time_ms >= \(f) AND time_ms < \(t)
+                    """, logger: logger).decode((String, Int64, Int64, String, String?, Int, Int64?, String?).self) {
+                    events.append(UsageEvent(station: s, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind,
+                                             cardKey: key, occupancy: occupancy, staySeconds: stay, detail: detail))
+                }
+                try await db.query("COMMIT", logger: logger)
+                return UsageInput(starts: starts, events: events)
+            } catch {
+                _ = try? await db.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    public func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws {
+        try await transaction { db in
+            for s in user.stations {
+                let known = try await db.query("SELECT 1 FROM stations WHERE id = \(s)", logger: logger).collect()
+                if known.isEmpty { throw CollectorStoreError.unknownStation(s) }
+            }
+            let inserted = try await db.query("""
+                INSERT INTO users(name, role, password_hash, token_hash) VALUES (\(user.name), \(user.role.rawValue), \(passwordHash), \(tokenHash))
+                ON CONFLICT (name) DO NOTHING RETURNING name
+                """, logger: logger).collect()
+            if inserted.isEmpty { throw CollectorStoreError.duplicateUser(user.name) }
+            for s in user.stations {
+                try await db.query("INSERT INTO user_stations(user_name, station_id) VALUES (\(user.name), \(s))", logger: logger)
+            }
+        }
+    }
+
+    public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
+        var found: (String, String)?
+        for try await row in try await client.query("SELECT name, role FROM users WHERE token_hash = \(tokenHash)", logger: logger)
+            .decode((String, String).self) { found = row }
+        guard let (name, role) = found else { return nil }
+        var stations: [String] = []
+        for try await s in try await client.query("""
+            SELECT station_id FROM user_stations WHERE user_name = \(name) ORDER BY station_id COLLATE "C"
+            """, logger: logger).decode(String.self) {
+            stations.append(s)
+        }
+        return UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations)
+    }
+}
+
+public struct PostgresURLError: Error, CustomStringConvertible {
+    public var url: String
+    public var why: String
+    public var description: String { "storage url \(url): \(why)" }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Testing
+import YizhanCore
+@testable import YizhanCollector
+
+/// One contract, two stores: every test here runs against SQLite and PostgreSQL.
+@Suite struct StoreContractTests {
+    static let kinds = StoreKind.available
+
+    @Test(arguments: kinds) func provisioningAndLookups(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(StationRecord(id: "b-2", name: "乙站", district: "普陀", capacity: 8, latitude: 29.95, longitude: 122.3),
+                                       tokenHash: "hash-b")
+            try await store.addStation(StationRecord(id: "a-1", name: "甲站", capacity: 12), tokenHash: "hash-a")
+            await #expect(throws: CollectorStoreError.self) { try await store.addStation(StationRecord(id: "a-1", name: "x", capacity: 1), tokenHash: "other") }
+            #expect(try await store.station(forTokenHash: "hash-b") == "b-2")
+            #expect(try await store.station(forTokenHash: "nope") == nil)
+            let all = try await store.stations()
+            #expect(all.map(\.id) == ["a-1", "b-2"])
+            #expect(all[1] == StationRecord(id: "b-2", name: "乙站", district: "普陀", capacity: 8, latitude: 29.95, longitude: 122.3))
+
+            try await store.addUser(UserRecord(name: "li", role: .manager, stations: ["b-2", "a-1"]), passwordHash: "$2b$x", tokenHash: "u1")
+            await #expect(throws: CollectorStoreError.self) { try await store.addUser(UserRecord(name: "li", role: .office, stations: []), passwordHash: "x", tokenHash: "u2") }
+            await #expect(throws: CollectorStoreError.self) { try await store.addUser(UserRecord(name: "wang", role: .manager, stations: ["zz"]), passwordHash: "x", tokenHash: "u3") }
+            #expect(try await store.user(forTokenHash: "u1") == UserRecord(name: "li", role: .manager, stations: ["a-1", "b-2"]))
+            #expect(try await store.user(forTokenHash: "u3") == nil, "a failed add leaves nothing behind")
+        }
+    }
+
+    @Test(arguments: kinds) func ingestCountsEachEventOnceEvenFromTwoCollectorsAtOnce(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, url in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")
+            let events = Scenario(seed: 1).events(for: "s").map(\.ingested)
+            #expect(try await store.ingest(station: "s", events: Array(events[0..<100])) == 100)
+            #expect(try await store.ingest(station: "s", events: Array(events[0..<100])) == 0, "a replayed batch adds nothing")
+            // A second collector on the same data; both get the same overlapping batches at once.
+            let second = try await openSecondStore(url)
+            let batches = stride(from: 50, to: events.count, by: 120).map { Array(events[$0..<min($0 + 150, events.count)]) }
+            async let a: Int = { var n = 0; for b in batches { n += try await store.ingest(station: "s", events: b) }; return n }()
+            async let b: Int = { var n = 0; for b in batches.reversed() { n += try await second.ingest(station: "s", events: b) }; return n }()
+            let (na, nb) = try await (a, b)
+            try await second.close()
+            #expect(na + nb == events.count - 100)
+            #expect(try await store.eventCount(station: "s") == events.count)
+            let s = try #require(try await store.stations().first)
+            #expect(s.lastAck == events.last!.seq && s.occupancy == events.last!.occupancy, "the newest event sets the live state")
+            // Absent values stay absent (PostgreSQL gets them through sentinels).
+            let input = try await store.usageInput(stations: ["s"], from: Timestamp(secondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000))
+            #expect(input.events.sorted { $0.seq < $1.seq } == events.map { UsageEvent($0, station: "s") })
+        }
+    }
+
+    @Test(arguments: kinds) func heartbeatsSetLiveStateAndNeverGoBack(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")
+            let live = LiveState(open: true, capacity: 10, amenities: ["microwave": .outOfOrder, "ac": .ok],
+                                 readers: [.init(name: "door", state: "up")], backlog: 3, lastSeq: 9, version: "1.0", clockSkewSeconds: -2)
+            let t = Timestamp(secondsSinceEpoch: 1_795_000_000)
+            try await store.recordHeartbeats([HeartbeatRecord(station: "s", at: t, occupancy: 4, live: live),
+                                              HeartbeatRecord(station: "unknown", at: t, occupancy: 1, live: live)])
+            var older = live; older.open = false
+            try await store.recordHeartbeats([HeartbeatRecord(station: "s", at: t - .seconds(60), occupancy: 9, live: older)])
+            let s = try #require(try await store.stations().first)
+            #expect(s.occupancy == 4 && s.lastSeen == t && s.live == live)
+        }
+    }
+
+    @Test(arguments: kinds) func usageAnswersMatchTheEventLog(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let scenario = Scenario(seed: 7)
+            for (id, district) in [("p-1", "普陀"), ("p-2", "普陀"), ("d-1", "定海")] {
+                try await store.addStation(StationRecord(id: id, name: id, district: district, capacity: 6), tokenHash: "h-" + id)
+                let events = scenario.events(for: id).map(\.ingested)
+                // Uneven batches, with replays, as a flaky uplink would send them.
+                var i = 0
+                while i < events.count {
+                    let n = min(events.count - i, 1 + (i * 7) % 90)
+                    _ = try await store.ingest(station: id, events: Array(events[i..<i + n]))
+                    if i % 3 == 0 { _ = try await store.ingest(station: id, events: Array(events[max(0, i - 5)..<i + n])) }
+                    i += n
+                }
+            }
+            for q in scenario.questions {
+                let input = try await store.usageInput(stations: q.stations, from: q.query.from, to: q.query.to)
+                let answer = UsageAggregator.aggregate(q.query, starts: input.starts, events: input.events, now: scenario.now)
+                let expected = scenario.expected(q)
+                #expect(answer == expected, "\(q.stations) \(q.query.bucket)")
+                #expect(answer.totals.visits > 0 && answer.totals.amenityDowntimeSeconds > 0, "the scenario exercises the figures")
+            }
+        }
+    }
+
+    @Test(.enabled(if: StoreKind.postgresURL != nil, "needs the PostgreSQL cluster of make test"))
+    func sqliteAndPostgresGiveTheSameAnswers() async throws {
+        let scenario = Scenario(seed: 42)
+        var answers: [StoreKind: [UsageReport]] = [:]
+        for kind in StoreKind.allCases {
+            try await withStore(kind) { store, _ in
+                for id in ["p-1", "p-2", "d-1"] {
+                    try await store.addStation(StationRecord(id: id, name: id, capacity: 6), tokenHash: "h-" + id)
+                    _ = try await store.ingest(station: id, events: scenario.events(for: id).map(\.ingested))
+                }
+                var reports: [UsageReport] = []
+                for q in scenario.questions {
+                    let input = try await store.usageInput(stations: q.stations, from: q.query.from, to: q.query.to)
+                    reports.append(UsageAggregator.aggregate(q.query, starts: input.starts, events: input.events, now: scenario.now))
+                }
+                answers[kind] = reports
+            }
+        }
+        #expect(answers[.sqlite] == answers[.postgres])
+        #expect(answers[.sqlite]?.count == scenario.questions.count)
+    }
+}
+
+extension UsageEvent {
+    init(_ e: IngestedEvent, station: String) {
+        self.init(station: station, seq: e.seq, time: e.time, kind: e.kind, cardKey: e.cardKey, occupancy: e.occupancy,
+                  staySeconds: e.staySeconds, detail: e.detail)
+    }
+}
+
+/// Three days of a few stations, generated from a seed: visits with stays, full-house
+/// refusals, bad reads, amenities breaking and mended, fault reports and ratings.
+struct Scenario {
+    struct Generated { var ingested: IngestedEvent }
+    struct Question { var stations: [String]; var query: UsageQuery }
+
+    let seed: UInt64
+    let day0 = RFC3339.parse("2026-11-20T00:00:00+08:00", defaultOffset: .utc)!
+    var now: Timestamp { day0 + .seconds(3 * 86_400 - 3600) }
+
+    var questions: [Question] {
+        [
+            Question(stations: ["p-1"], query: UsageQuery(from: day0 + .seconds(86_400), to: day0 + .seconds(2 * 86_400), bucket: .hour)),
+            Question(stations: ["p-1", "p-2"], query: UsageQuery(from: day0, to: day0 + .seconds(3 * 86_400), bucket: .day)),
+            // Starting mid-way: occupancy and broken amenities carried in from before.
+            Question(stations: ["p-1", "p-2", "d-1"], query: UsageQuery(from: day0 + .seconds(86_400 + 13 * 3600), to: now, bucket: .hour)),
+        ]
+    }
+
+    func events(for station: String) -> [Generated] {
+        var rng = SplitMix64(seed: seed &+ UInt64(station.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
+        var out: [Generated] = []
+        var t = day0 + .seconds(6 * 3600)
+        var inside: [(card: String, since: Timestamp)] = []
+        var seq: Int64 = 0
+        var amenities = ["microwave": AmenityStatus.ok, "water": .ok]
+        func add(_ kind: String, card: String? = nil, stay: Int64? = nil, detail: String? = nil) {
+            seq += 1
+            out.append(Generated(ingested: IngestedEvent(seq: seq, time: t, kind: kind, cardKey: card, reader: kind == "check_in" ? "door" : nil,
+                                                         occupancy: inside.count, staySeconds: stay, detail: detail)))
+        }
+        while t < now + .seconds(3000) {
+            t = t + .seconds(Int64(rng.next() % 1500) + 30)
+            let roll = rng.next() % 100
+            if roll < 40, !inside.isEmpty {
+                let (card, since) = inside.remove(at: Int(rng.next() % UInt64(inside.count)))
+                add(roll < 35 ? "check_out" : "auto_check_out", card: card, stay: (t - since).components.seconds)
+                if rng.next() % 4 == 0 { add("rating", detail: "score=\(rng.next() % 5 + 1)") }
+            } else if roll < 85 {
+                let card = String(repeating: String(rng.next() % 40, radix: 16).leftPadded(2), count: 32)
+                if inside.contains(where: { $0.card == card }) { continue }
+                if inside.count >= 6 { add("rejected_full", card: card); continue }
+                inside.append((card, t))
+                add("check_in", card: card)
+            } else if roll < 90 {
+                add("bad_read")
+            } else if roll < 96 {
+                let name = rng.next() % 2 == 0 ? "microwave" : "water"
+                let status = AmenityStatus.allCases[Int(rng.next() % 4)]
+                guard status != amenities[name] else { continue }
+                amenities[name] = status
+                add("amenity", detail: AmenityEventDetail.change(amenity: name, status: status, note: rng.next() % 2 == 0 ? "坏了 no heat" : nil).detail)
+            } else {
+                add("fault_report", detail: AmenityEventDetail.faultReport(amenity: "water", note: "漏水").detail)
+            }
+        }
+        return out
+    }
+
+    /// The answer computed from the generated log alone, with no store in between.
+    func expected(_ q: Question) -> UsageReport {
+        var starts: [String: UsageStart] = [:]
+        var inPeriod: [UsageEvent] = []
+        for s in q.stations {
+            var start = UsageStart()
+            for g in events(for: s) {
+                let e = g.ingested
+                if e.time < q.query.from {
+                    start.occupancy = e.occupancy
+                    start.apply(amenityDetail: e.kind == "amenity" ? e.detail : nil)
+                } else if e.time < q.query.to {
+                    inPeriod.append(UsageEvent(e, station: s))
+                }
+            }
+            starts[s] = start
+        }
+        return UsageAggregator.aggregate(q.query, starts: starts, events: inPeriod, now: now)
+    }
+}
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import YizhanCore
+@testable import YizhanCollector
+
+/// The two stores the contract suite runs against. PostgreSQL is the throwaway cluster
+/// `make test` starts (scripts/test-postgres.sh sets YIZHAN_TEST_POSTGRES_URL); run alone,
+/// `swift test` skips those cases and says so.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    static let postgresURL = ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"]
+    static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : allCases }
+}
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A fresh, empty database of that kind: a SQLite file in a temporary directory, or a new
+/// database in the test cluster (dropped afterwards). `body` gets the storage URL too, so
+/// it can open a second store on the same data (a second collector).
+func withStore(_ kind: StoreKind, _ body: (_ store: any CollectorStore, _ url: String) async throws -> Void) async throws {
+    switch kind {
+    case .sqlite:
+        let scratch = Scratch()
+        let path = scratch.path + "/collector.db"
+        let store = try SQLiteCollectorStore(path: path)
+        do { try await body(store, "sqlite://" + path) } catch { try? await store.close(); throw error }
+        try await store.close()
+    case .postgres:
+        let admin = try #require(StoreKind.postgresURL, "YIZHAN_TEST_POSTGRES_URL is not set")
+        let name = "yizhan_t\(UInt32.random(in: 0...UInt32.max))"
+        try await adminQuery(admin, "CREATE DATABASE \(name)")
+        let url = admin.replacingOccurrences(of: "@/postgres?", with: "@/\(name)?")
+        let store = try await PostgresCollectorStore(url: url, logger: quietLogger)
+        do { try await body(store, url) } catch {
+            try? await store.close(); try? await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)"); throw error
+        }
+        try await store.close()
+        try await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)")
+    }
+}
+
+/// Opens a second store on the same data, as a second collector instance would.
+func openSecondStore(_ url: String) async throws -> any CollectorStore {
+    url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)))
+        : try await PostgresCollectorStore(url: url, logger: quietLogger)
+}
+
+private func adminQuery(_ url: String, _ sql: String) async throws {
+    let client = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        try await client.query(PostgresQuery(unsafeSQL: sql))
+        group.cancelAll()
+    }
+}
