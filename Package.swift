@@ -132,6 +132,9 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["YizhanCore", "YizhanSimulator", "YizhanCollector"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["YizhanCore", "YizhanSimulator", "YizhanCollector", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
 import Testing
 import YizhanCollector
 import YizhanCore
@@ -44,15 +48,41 @@ final class CollectorProcess: @unchecked Sendable {
 @Suite(.serialized) struct CollectorProcessTests {
     let s = Scratch()
 
-    @Test func everyVisitReachesTheCollectorExactlyOnceThroughAnOutageAndAKill() async throws {
-        let port = freePort()
-        let collectorConfig = s.file("collector.toml")
-        FileManager.default.createFile(atPath: collectorConfig, contents: Data("""
+    /// SQLite always; PostgreSQL inside `make test` (scripts/test-postgres.sh).
+    static let storages = ["sqlite"] + (ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"] == nil ? [] : ["postgres"])
+
+    /// A storage URL of that kind with nothing in it yet.
+    func freshStorage(_ kind: String) throws -> String {
+        guard kind == "postgres", let admin = ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"] else {
+            return "sqlite://\(s.file("collector/collector.db"))"
+        }
+        let name = "yizhan_e2e\(UInt32.random(in: 0...UInt32.max))"
+        let item = { (key: String) in String(admin.split(separator: "\(key)=")[1].split(separator: "&")[0]) }
+        let created = try run("/usr/lib/postgresql/15/bin/psql", ["-h", item("host"), "-p", item("port"), "-U", "postgres", "-c", "CREATE DATABASE \(name)"])
+        #expect(created.status == 0, "\(created.stderr)")
+        return admin.replacingOccurrences(of: "@/postgres?", with: "@/\(name)?")
+    }
+
+    func openStore(_ url: String) async throws -> any CollectorStore {
+        url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)))
+            : try await PostgresCollectorStore(url: url, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    func writeCollectorConfig(_ name: String, port: Int, storage: String) -> String {
+        let path = s.file(name)
+        FileManager.default.createFile(atPath: path, contents: Data("""
             [http]
             listen = "127.0.0.1:\(port)"
             [storage]
-            url = "sqlite://\(s.file("collector/collector.db"))"
+            url = "\(storage)"
             """.utf8))
+        return path
+    }
+
+    @Test(arguments: storages) func everyVisitReachesTheCollectorExactlyOnceThroughAnOutageAndAKill(_ storage: String) async throws {
+        let port = freePort()
+        let storageURL = try freshStorage(storage)
+        let collectorConfig = writeCollectorConfig("collector.toml", port: port, storage: storageURL)
         // Provisioning through the CLI: the token is alone on the last line.
         let added = try run("yizhan-collector", ["station", "add", "--config", collectorConfig, "--id", "pt-e2e-01",
                                                  "--name", "端到端测试站", "--district", "普陀区", "--capacity", "500"])
@@ -87,7 +117,10 @@ final class CollectorProcess: @unchecked Sendable {
             }
         }
         func collectorCount() async throws -> Int {
-            try await SQLiteCollectorStore(path: s.file("collector/collector.db")).eventCount(station: "pt-e2e-01")
+            let store = try await openStore(storageURL)
+            let n = try await store.eventCount(station: "pt-e2e-01")
+            try await store.close()
+            return n
         }
         func stationLastSeq() throws -> Int { try logLines(stationConfig, ["--last", "1"]).first?["seq"] as? Int ?? 0 }
 
@@ -115,9 +148,57 @@ final class CollectorProcess: @unchecked Sendable {
         let last = try stationLastSeq()
         #expect(last >= 400)
         #expect(try await collectorCount() == last, "every event once: nothing lost, nothing doubled")
-        let stations = try await SQLiteCollectorStore(path: s.file("collector/collector.db")).stations()
+        let store = try await openStore(storageURL)
+        let stations = try await store.stations()
+        try await store.close()
         #expect(stations.first?.lastAck == Int64(last))
         #expect(station.terminate() == 0)
+    }
+
+    /// Several stateless collectors share one PostgreSQL database: the same batch sent to
+    /// two of them at once is stored once, and either answers the office the same.
+    @Test(.enabled(if: storages.contains("postgres"), "needs the PostgreSQL cluster of make test"))
+    func twoCollectorsShareOnePostgresDatabase() async throws {
+        let storageURL = try freshStorage("postgres")
+        let (portA, portB) = (freePort(), freePort())
+        let configA = writeCollectorConfig("a.toml", port: portA, storage: storageURL)
+        let configB = writeCollectorConfig("b.toml", port: portB, storage: storageURL)
+        let added = try run("yizhan-collector", ["station", "add", "--config", configA, "--id", "pt-2", "--name", "二号站", "--district", "普陀区"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let token = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+        let a = try CollectorProcess(config: configA, logPath: s.file("a.log"))
+        let b = try CollectorProcess(config: configB, logPath: s.file("b.log"))
+        try await a.waitUntilListening()
+        try await b.waitUntilListening()
+
+        let day = RFC3339.parse("2026-11-23T09:00:00+08:00", defaultOffset: .utc)!
+        func batch(_ seqs: ClosedRange<Int64>) -> Data {
+            let events = seqs.map { seq in
+                EventRecord(RecordedEvent(seq: seq, event: StationEvent(time: day + .seconds(seq * 60), kind: .checkIn,
+                                                                         cardKey: CardKey(hex: String(repeating: String(seq % 10), count: 64)),
+                                                                         reader: "door", occupancy: Int(seq))), offset: .china)
+            }
+            return try! JSONEncoder().encode(EventBatch(stationID: "pt-2", events: events))
+        }
+        func post(_ port: Int, _ body: Data) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest/events")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let (_, response) = try await URLSession.shared.upload(for: request, from: body)
+            return (response as! HTTPURLResponse).statusCode
+        }
+        for range in [1...200, 150...400, 1...400] as [ClosedRange<Int64>] {
+            async let ra = post(portA, batch(range))
+            async let rb = post(portB, batch(range))
+            #expect(try await (ra, rb) == (200, 200))
+        }
+        let store = try await openStore(storageURL)
+        #expect(try await store.eventCount(station: "pt-2") == 400)
+        let usage = try await store.usageInput(stations: ["pt-2"], from: day, to: day + .seconds(86_400))
+        #expect(usage.events.filter { $0.kind == "check_in" }.count == 400)
+        try await store.close()
+        a.kill9(); b.kill9()
     }
 
     @Test func collectorConfigAndUsers() throws {
