@@ -44,10 +44,13 @@ release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-station
 	$(SWIFT) build $(RELEASE_FLAGS) --product yizhanctl
 
+# The collector's PostgreSQL figures come from a throwaway cluster with fsync on.
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-bench
 	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-station
-	"$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" --bin-dir "$$($(SWIFT) build -c release --show-bin-path)"
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-collector
+	PG_FSYNC=on ./scripts/test-postgres.sh "$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" \
+	  --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_ARGS)
 
 verify-units: build
 	./scripts/verify-units.sh "$$($(SWIFT) build --show-bin-path)"

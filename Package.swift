@@ -103,7 +103,10 @@ let package = Package(
         .executableTarget(
             name: "yizhan-bench",
             dependencies: [
-                "YizhanStation", "YizhanSimulator",
+                "YizhanStation", "YizhanSimulator", "YizhanCollector",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

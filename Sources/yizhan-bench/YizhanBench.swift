@@ -25,9 +25,50 @@ struct YizhanBench: AsyncParsableCommand {
     @Option(help: "Swipes for the latency run (one at a time).") var samples = 500
     @Option(help: "Directory for scratch files (the same disk as a station's data_dir gives honest fsync figures).")
     var scratch: String = FileManager.default.temporaryDirectory.path
+    @Option(help: "Which benchmarks: station, collector or all.") var suite = "all"
+    @Option(help: "Station counts for the heartbeat load, comma-separated; it stops at the first that does not hold.")
+    var stations = "100000,200000,300000,400000,500000,600000"
+    @Option(help: "Seconds of load at each station count.") var loadSeconds = 15.0
+    @Option(help: "Backlogged events for the catch-up run.") var catchUpEvents = 1_000_000
 
     func run() async throws {
         print("yizhan-bench \(YizhanVersion.current) on \(ProcessInfo.processInfo.processorCount) cores, scratch \(scratch)\n")
+        if suite == "station" || suite == "all" { try await stationBenchmarks() }
+        if suite == "collector" || suite == "all" { try await collectorBenchmarks() }
+    }
+
+    func collectorBenchmarks() async throws {
+        let postgres = ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"]
+        let bench = CollectorBench(binDir: binDir, scratch: scratchDirectory, postgresURL: postgres)
+        print("## Collector ingest vs a bare bulk insert (20 stations at once, batches of 500, gzip)")
+        print("| store | ingest over HTTP | bare insert of the same rows | ratio | goal |")
+        print("| --- | --- | --- | --- | --- |")
+        for kind in ["sqlite"] + (postgres == nil ? [] : ["postgres"]) {
+            let f = try await bench.ingest(kind: kind)
+            print("| \(kind) | \(fmt(f.ingest)) events/s | \(fmt(f.bare)) rows/s | \(pct(f.ingest / f.bare)) | ≥ 50% |")
+        }
+        if postgres == nil { print("(PostgreSQL skipped: run under scripts/test-postgres.sh, as make bench does)") }
+        print("")
+
+        print("## The national network on one collector (SQLite): a heartbeat a minute per station + 300 events/s")
+        let counts = stations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let steps = try await bench.heartbeats(counts: counts, seconds: loadSeconds)
+        print("| stations | target req/s | achieved req/s | p50 | p99 | errors | holds (p99 < 50 ms, no errors, keeps the rate) |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for s in steps {
+            print("| \(s.stations) | \(fmt(s.target)) | \(fmt(s.achieved)) | \(ms(s.p50)) | \(ms(s.p99)) | \(s.errors) | \(s.holds ? "yes" : "no") |")
+        }
+        let held = steps.filter(\.holds).map(\.stations).max()
+        print("highest station count held: \(held.map(String.init) ?? "none of those tried") (\(fmt(loadSeconds)) s at each count; load generator on the same 2 cores)\n")
+
+        print("## Catch-up: a station back after a week offline")
+        let c = try await bench.catchUp(events: catchUpEvents, stationBinDir: binDir)
+        print("| backlog | station start → last event acknowledged | events/s | goal |")
+        print("| --- | --- | --- | --- |")
+        print("| \(c.events) events | \(String(format: "%.1f s", c.seconds)) | \(fmt(Double(c.events) / c.seconds)) | < 60 s |")
+    }
+
+    func stationBenchmarks() async throws {
         let bare = try bareSQLite(rows: swipes)
         let pty = try await ptyDelivery(samples: samples)
         let pipeline = try await pipelineRun()
