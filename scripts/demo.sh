@@ -125,6 +125,7 @@ cat <<MSG
 
   Collector   http://127.0.0.1:$CPORT  (office API token in demo-run/office.token)
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" http://127.0.0.1:$CPORT/api/v1/stations
+              curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" "http://127.0.0.1:$CPORT/api/v1/usage?bucket=hour&from=\$(date +%F)"
   Station 1   demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml status | log | readers | checkout-all
               http://127.0.0.1:$PORT/healthz   http://127.0.0.1:$PORT/metrics
   Station 2   demo-run/bin/yizhanctl --config demo-run/pt-demo-02.toml status
@@ -138,6 +139,7 @@ if [ -n "${DEMO_SECONDS:-}" ]; then
   "$BIN/yizhanctl" --config "$RUN/pt-demo-01.toml" status
   "$BIN/yizhanctl" --config "$RUN/pt-demo-01.toml" log --last 6
   curl -s -H "Authorization: Bearer $(cat "$RUN/office.token")" "http://127.0.0.1:$CPORT/api/v1/stations"; echo
+  curl -s -H "Authorization: Bearer $(cat "$RUN/office.token")" "http://127.0.0.1:$CPORT/api/v1/usage?bucket=day"; echo
 else
   wait "${pids[0]}"
 fi

@@ -70,7 +70,7 @@ import Testing
 
     @Test func amenityDetailsRoundTripAndRejectGarbage() throws {
         for d in [AmenityEventDetail.change(amenity: "air_con", status: .outOfOrder, note: "漏水 = leaking"),
-                  .change(amenity: "wifi", status: .ok, note: nil), .faultReport(amenity: "toilet-2", note: "no water"), .rating(score: 3)] {
+                  .change(amenity: "wifi", status: .ok, by: "li.ming@office", note: nil), .faultReport(amenity: "toilet-2", note: "no water"), .rating(score: 3)] {
             #expect(try AmenityEventDetail.parse(kind: d.kind, detail: d.detail) == d)
         }
         #expect(throws: AmenityEventDetail.ParseError.missing("status")) { try AmenityEventDetail.parse(kind: "amenity", detail: "amenity=ac") }
@@ -78,6 +78,7 @@ import Testing
             try AmenityEventDetail.parse(kind: "amenity", detail: "amenity=ac status=broken")
         }
         #expect(throws: AmenityEventDetail.ParseError.invalid("amenity", "AC!")) { try AmenityEventDetail.parse(kind: "fault_report", detail: "amenity=AC!") }
+        #expect(throws: AmenityEventDetail.ParseError.invalid("by", "李")) { try AmenityEventDetail.parse(kind: "amenity", detail: "amenity=ac status=ok by=李") }
         #expect(throws: AmenityEventDetail.ParseError.invalid("score", "6")) { try AmenityEventDetail.parse(kind: "rating", detail: "score=6") }
         #expect(throws: AmenityEventDetail.ParseError.unknownKey("x")) { try AmenityEventDetail.parse(kind: "rating", detail: "score=2 x=1") }
         #expect(throws: (any Error).self) { try AmenityEventDetail.parse(kind: "rating", detail: nil) }

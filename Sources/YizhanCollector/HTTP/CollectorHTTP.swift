@@ -15,8 +15,15 @@ public enum Tokens {
         return prefix + bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 
+    /// Lower-case hex of SHA-256: once per station request, so no string per byte.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 64)
+        for (i, byte) in SHA256.hash(data: Array(token.utf8)).enumerated() {
+            out[2 * i] = digits[Int(byte >> 4)]
+            out[2 * i + 1] = digits[Int(byte & 15)]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

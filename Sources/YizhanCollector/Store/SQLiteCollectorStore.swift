@@ -195,7 +195,7 @@ public final class SQLiteCollectorStore: CollectorStore {
 extension UsageStart {
     /// Folds an earlier `amenity` event into the state the period starts with.
     mutating func apply(amenityDetail detail: String?) {
-        if case .change(let amenity, let status, _)? = try? AmenityEventDetail.parse(kind: "amenity", detail: detail) {
+        if case .change(let amenity, let status, _, _)? = try? AmenityEventDetail.parse(kind: "amenity", detail: detail) {
             amenities[amenity] = status
         }
     }

@@ -13,13 +13,14 @@ public enum AmenityStatus: String, Hashable, Sendable, Codable, CaseIterable {
 /// collector exactly once. Their `detail` is a short line of `key=value` words, readable
 /// in `yizhanctl log` and parsed here alone:
 ///
-///     amenity       detail "amenity=microwave status=out_of_order note=door will not close"
+///     amenity       detail "amenity=microwave status=out_of_order by=li note=door will not close"
 ///     fault_report  detail "amenity=microwave note=no heat"
 ///     rating        detail "score=4"
 ///
-/// `note` is free text and always last (it may contain spaces).
+/// `by` names who changed it (a manager's login, `kiosk`, `yizhanctl`); `note` is free
+/// text and always last (it may contain spaces).
 public enum AmenityEventDetail: Hashable, Sendable {
-    case change(amenity: String, status: AmenityStatus, note: String?)
+    case change(amenity: String, status: AmenityStatus, by: String? = nil, note: String?)
     case faultReport(amenity: String, note: String?)
     case rating(score: Int)
 
@@ -36,7 +37,8 @@ public enum AmenityEventDetail: Hashable, Sendable {
 
     public var detail: String {
         switch self {
-        case .change(let a, let s, let note): return "amenity=\(a) status=\(s.rawValue)" + (note.map { " note=\($0)" } ?? "")
+        case .change(let a, let s, let by, let note):
+            return "amenity=\(a) status=\(s.rawValue)" + (by.map { " by=\($0)" } ?? "") + (note.map { " note=\($0)" } ?? "")
         case .faultReport(let a, let note): return "amenity=\(a)" + (note.map { " note=\($0)" } ?? "")
         case .rating(let score): return "score=\(score)"
         }
@@ -45,6 +47,13 @@ public enum AmenityEventDetail: Hashable, Sendable {
     /// An amenity id: lower-case ASCII letters, digits, `_` and `-`, 1 to 32 of them.
     public static func isValidAmenityID(_ s: Substring) -> Bool {
         (1...32).contains(s.utf8.count) && s.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2D }
+    }
+
+    /// Who changed an amenity: 1 to 32 of ASCII letters, digits, `_`, `-`, `.` and `@`.
+    public static func isValidActor(_ s: Substring) -> Bool {
+        (1...32).contains(s.utf8.count) && s.utf8.allSatisfy { c in
+            (0x61...0x7A).contains(c) || (0x41...0x5A).contains(c) || (0x30...0x39).contains(c) || "_-.@".utf8.contains(c)
+        }
     }
 
     public enum ParseError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -82,10 +91,11 @@ public enum AmenityEventDetail: Hashable, Sendable {
         }
         switch kind {
         case "amenity":
-            try only(["amenity", "status", "note"])
+            try only(["amenity", "status", "by", "note"])
             guard let s = fields["status"] else { throw .missing("status") }
             guard let status = AmenityStatus(rawValue: String(s)) else { throw .invalid("status", String(s)) }
-            return .change(amenity: try amenity(), status: status, note: note)
+            if let by = fields["by"], !isValidActor(by) { throw .invalid("by", String(by)) }
+            return .change(amenity: try amenity(), status: status, by: fields["by"].map(String.init), note: note)
         case "fault_report":
             try only(["amenity", "note"])
             return .faultReport(amenity: try amenity(), note: note)

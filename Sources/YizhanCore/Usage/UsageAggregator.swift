@@ -156,7 +156,7 @@ public enum UsageAggregator {
                     buckets[i].ratings += 1; rating[i] += score
                 }
             case "amenity":
-                if case .change(let amenity, let status, _)? = try? AmenityEventDetail.parse(kind: e.kind, detail: e.detail) {
+                if case .change(let amenity, let status, _, _)? = try? AmenityEventDetail.parse(kind: e.kind, detail: e.detail) {
                     let key = Key(station: e.station, amenity: amenity)
                     if let since = brokenSince[key], status != .outOfOrder {
                         addDowntime(since, t); brokenSince[key] = nil
