@@ -271,7 +271,9 @@ struct CollectorBench {
             for (i, (station, isEvent, seq)) in plan.enumerated() {
                 let due = t0 + .seconds(Double(i) * interval)
                 if clock.now < due { try? await Task.sleep(until: due, clock: clock) }
+                let late = seconds(clock.now - due)
                 group.addTask {
+                    recorder.lateness.withLock { $0.append(late) }
                     var request = HTTPClientRequest(url: url + (isEvent ? "/api/v1/ingest/events" : "/api/v1/ingest/heartbeat"))
                     request.method = .POST
                     request.headers.add(name: "Authorization", value: "Bearer yzs_hb_\(station)")
@@ -289,11 +291,14 @@ struct CollectorBench {
                     }
                     let latency = seconds(clock.now - due)
                     recorder.latencies.withLock { $0.append(latency) }
+                    if !isEvent { recorder.heartbeatLatencies.withLock { $0.append(latency) } }
                 }
             }
         }
         let elapsed = seconds(clock.now - t0)
         let sorted = recorder.latencies.withLock { $0.sorted() }
+        let beats = recorder.heartbeatLatencies.withLock { $0.sorted() }, late = recorder.lateness.withLock { $0.sorted() }
+        print("    heartbeats p50 \(ms(percentile(beats, 0.5))) p99 \(ms(percentile(beats, 0.99))); generator lateness p50 \(ms(percentile(late, 0.5))) p99 \(ms(percentile(late, 0.99)))")
         return LoadStep(stations: stations, target: rate, achieved: Double(total) / elapsed, p50: percentile(sorted, 0.5),
                         p99: percentile(sorted, 0.99), errors: recorder.errors.load(ordering: .relaxed))
     }
@@ -372,6 +377,9 @@ struct CollectorBench {
 
 final class LoadRecorder: Sendable {
     let latencies = Mutex<[Double]>([])
+    let heartbeatLatencies = Mutex<[Double]>([])
+    /// How late the generator sent each request (its own delay, included in the latency).
+    let lateness = Mutex<[Double]>([])
     let errors = Atomic<Int>(0)
 }
 

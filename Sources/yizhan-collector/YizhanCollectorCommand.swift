@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "yizhan-collector")
         let store = try await openStore(c, logger: logger)
         let http = CollectorHTTP(store: store, configuration: c, logger: logger)
+        let stations = try await http.warmTokenCache()
+        logger.info("\(stations) station(s) registered")
         let app = Application(
             router: http.router(),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "yizhan-collector"),

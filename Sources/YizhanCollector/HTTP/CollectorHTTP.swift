@@ -108,6 +108,14 @@ public struct CollectorHTTP: Sendable {
         return router
     }
 
+    /// Loads every station's token hash, so the first heartbeat of each does not wait for
+    /// the database (a national network has 200,000 of them).
+    public func warmTokenCache() async throws -> Int {
+        let all = try await store.stationTokens()
+        for (hash, station) in all { stationTokens[hash] = station }
+        return all.count
+    }
+
     // MARK: station authentication and bodies
 
     private func authenticatedStation(_ request: Request) async throws -> String {

@@ -108,6 +108,8 @@ public protocol CollectorStore: Sendable {
     func addStation(_ station: StationRecord, tokenHash: String) async throws
     /// The station whose token hashes to `tokenHash`.
     func station(forTokenHash tokenHash: String) async throws -> String?
+    /// Every station's token hash, to warm the collector's cache at start.
+    func stationTokens() async throws -> [(tokenHash: String, station: String)]
     /// Stores the events not stored yet (by station and seq) in one transaction; returns
     /// how many were new. The newest event's occupancy becomes the station's live occupancy.
     func ingest(station: String, events: [IngestedEvent]) async throws -> Int

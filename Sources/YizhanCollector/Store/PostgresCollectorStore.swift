@@ -134,6 +134,14 @@ public final class PostgresCollectorStore: CollectorStore {
         return nil
     }
 
+    public func stationTokens() async throws -> [(tokenHash: String, station: String)] {
+        var out: [(tokenHash: String, station: String)] = []
+        for try await (hash, id) in try await client.query("SELECT token_hash, id FROM stations", logger: logger).decode((String, String).self) {
+            out.append((hash, id))
+        }
+        return out
+    }
+
     public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
         guard let last = events.last else { return 0 }
         // One statement for the batch: arrays unnested into rows. Arrays cannot hold NULL

@@ -1,10 +1,24 @@
 import Foundation
 import GRDB
+import Synchronization
 import YizhanCore
 
 /// The embedded collector store (GRDB, WAL, synchronous=FULL).
 public final class SQLiteCollectorStore: CollectorStore {
     private let pool: DatabasePool
+
+    /// Group commit: batches that arrive while a transaction is being written wait here and
+    /// are written together in the next one (one fsync for many small batches).
+    private struct Pending {
+        var station: String
+        var events: [IngestedEvent]
+        var reply: CheckedContinuation<Int, any Error>
+    }
+    private struct IngestQueue {
+        var pending: [Pending] = []
+        var writing = false
+    }
+    private let ingestQueue = Mutex(IngestQueue())
 
     public init(path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
@@ -75,24 +89,60 @@ public final class SQLiteCollectorStore: CollectorStore {
     }
 
     public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
-        try await pool.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station_id, seq) DO NOTHING
-                """)
-            var new = 0
-            for e in events {
-                try insert.execute(arguments: [station, e.seq, e.time.millisecondsSinceEpoch, e.kind, e.cardKey, e.reader,
-                                               e.occupancy, e.staySeconds, e.detail])
-                new += db.changesCount
+        try await withCheckedThrowingContinuation { reply in
+            let startWriter = ingestQueue.withLock { q in
+                q.pending.append(Pending(station: station, events: events, reply: reply))
+                defer { q.writing = true }
+                return !q.writing
             }
-            if let last = events.last {
-                // Each event carries the occupancy after it: the newest one is the live state
-                // (between heartbeats). An older batch (a backlog drained late) changes nothing.
-                try db.execute(sql: "UPDATE stations SET occupancy = ?, last_ack = ? WHERE id = ? AND last_ack < ?",
-                               arguments: [last.occupancy, last.seq, station, last.seq])
+            if startWriter { Task { await self.writeQueuedBatches() } }
+        }
+    }
+
+    private func writeQueuedBatches() async {
+        while true {
+            let batch = ingestQueue.withLock { q -> [Pending] in
+                defer { q.pending = [] }
+                if q.pending.isEmpty { q.writing = false }
+                return q.pending
             }
-            return new
+            if batch.isEmpty { return }
+            do {
+                let counts = try await pool.write { db in try batch.map { try Self.insert(db, station: $0.station, events: $0.events) } }
+                for (p, n) in zip(batch, counts) { p.reply.resume(returning: n) }
+            } catch {
+                // One batch's failure must not fail the others: write them one by one.
+                for p in batch {
+                    do { p.reply.resume(returning: try await pool.write { db in try Self.insert(db, station: p.station, events: p.events) }) }
+                    catch { p.reply.resume(throwing: error) }
+                }
+            }
+        }
+    }
+
+    private static func insert(_ db: Database, station: String, events: [IngestedEvent]) throws -> Int {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station_id, seq) DO NOTHING
+            """)
+        var new = 0
+        for e in events {
+            try insert.execute(arguments: [station, e.seq, e.time.millisecondsSinceEpoch, e.kind, e.cardKey, e.reader,
+                                           e.occupancy, e.staySeconds, e.detail])
+            new += db.changesCount
+        }
+        if let last = events.last {
+            // Each event carries the occupancy after it: the newest one is the live state
+            // (between heartbeats). An older batch (a backlog drained late) changes nothing.
+            try db.execute(sql: "UPDATE stations SET occupancy = ?, last_ack = ? WHERE id = ? AND last_ack < ?",
+                           arguments: [last.occupancy, last.seq, station, last.seq])
+        }
+        return new
+    }
+
+    public func stationTokens() async throws -> [(tokenHash: String, station: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT token_hash, id FROM stations").map { ($0[0], $0[1]) }
         }
     }
 
