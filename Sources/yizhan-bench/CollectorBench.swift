@@ -349,6 +349,7 @@ struct CollectorBench {
             [uplink]
             collector = "\(collector.url)"
             token_file = "\(dir)/station.token"
+            \(ProcessInfo.processInfo.environment["BENCH_UPLINK_EXTRA"] ?? "")
             [log]
             level = "warning"
             """.utf8))

@@ -74,9 +74,6 @@ public final class UplinkService: Sendable {
         let clock = ContinuousClock()
         let origin = clock.now
         var stoppedToken: String?
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-
         while !Task.isCancelled {
             let generation = newEvents.generation
             let now = clock.now - origin
@@ -107,7 +104,7 @@ public final class UplinkService: Sendable {
                 return e
             }
             // Each event is encoded once: its size feeds the batch limit, its bytes the body.
-            let encoded = records.compactMap { r in (try? encoder.encode(r)).map { (seq: r.seq, json: $0) } }
+            let encoded = records.map { r in (seq: r.seq, json: Data(r.jsonBytes)) }
             guard let range = machine.nextBatch(owed: encoded.map { ($0.seq, $0.json.count) }, now: now) else {
                 updateState(machine, lastSeq: recorder.snapshot.lastSeq)
                 // Nothing to send, or backing off: wait for new events or the end of the wait.
@@ -180,7 +177,9 @@ public final class UplinkService: Sendable {
     private func batchBody(_ events: [Data]) throws -> ByteBuffer {
         var body = ByteBuffer()
         body.writeString(#"{"station_id":"#)
-        body.writeBytes(try JSONEncoder().encode(configuration.station.id))
+        var id: [UInt8] = []
+        JSONText.appendString(configuration.station.id, to: &id)
+        body.writeBytes(id)
         body.writeString(#","events":["#)
         for (i, event) in events.enumerated() {
             if i > 0 { body.writeString(",") }
