@@ -151,24 +151,24 @@ public final class PostgresCollectorStore: CollectorStore {
         let keys = events.map { $0.cardKey ?? "" }, readers = events.map { $0.reader ?? "" }
         let occupancies = events.map { Int64($0.occupancy) }, stays = events.map { $0.staySeconds ?? -1 }
         let details = events.map { $0.detail ?? "" }
-        return try await transaction { db in
-            var new = 0
-            let rows = try await db.query("""
-                WITH inserted AS (
-                    INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
-                    SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
-                    FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
-                                \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
-                    ON CONFLICT (station_id, seq) DO NOTHING
-                    RETURNING 1
-                ) SELECT count(*) FROM inserted
-                """, logger: logger)
-            for try await n in rows.decode(Int64.self) { new = Int(n) }
-            try await db.query("""
-                UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq) WHERE id = \(station) AND last_ack < \(last.seq)
-                """, logger: logger)
-            return new
-        }
+        // One statement, so one round trip and its own transaction: the insert, and the live
+        // occupancy from the newest event (never rolled back by an older batch).
+        let rows = try await client.query("""
+            WITH inserted AS (
+                INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+                SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
+                FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
+                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
+                ON CONFLICT (station_id, seq) DO NOTHING
+                RETURNING 1
+            ), live AS (
+                UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq)
+                WHERE id = \(station) AND last_ack < \(last.seq)
+            ) SELECT count(*) FROM inserted
+            """, logger: logger)
+        var new = 0
+        for try await n in rows.decode(Int64.self) { new = Int(n) }
+        return new
     }
 
     public func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws {
