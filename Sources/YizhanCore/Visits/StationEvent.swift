@@ -12,6 +12,12 @@ public enum EventKind: String, Hashable, Sendable, Codable, CaseIterable {
     case readerDown = "reader_down"
     case dayClosed = "day_closed"
     case stationStarted = "station_started"
+    /// An amenity's status changed (detail: `AmenityEventDetail.change`).
+    case amenity
+    /// A worker reported a problem with an amenity at the kiosk.
+    case faultReport = "fault_report"
+    /// A one-tap satisfaction score after check-out (detail `score=1..5`).
+    case rating
 
     /// Kinds that change who is inside.
     public var changesOccupancy: Bool {

@@ -48,6 +48,29 @@ public struct StationStatus: Codable, Hashable, Sendable {
         }
     }
 
+    public struct Amenity: Codable, Hashable, Sendable {
+        public var id: String
+        public var kind: String
+        public var nameZh: String
+        public var nameEn: String
+        public var status: AmenityStatus
+        public var since: String?
+        public var by: String?
+        public var note: String?
+        /// Workers' fault reports since the status was last set.
+        public var openReports: Int
+        public var lastReportNote: String?
+        enum CodingKeys: String, CodingKey {
+            case id, kind, status, since, by, note
+            case nameZh = "name_zh", nameEn = "name_en", openReports = "open_reports", lastReportNote = "last_report_note"
+        }
+        public init(_ e: AmenityBoard.Entry, offset: UTCOffset) {
+            id = e.definition.id; kind = e.definition.kind; nameZh = e.definition.nameZh; nameEn = e.definition.nameEn
+            status = e.status; since = e.since.map { RFC3339.format($0, offset: offset) }; by = e.by; note = e.note
+            openReports = e.openReports; lastReportNote = e.lastReportNote
+        }
+    }
+
     public var stationID: String
     public var name: String
     public var occupancy: Int
@@ -57,6 +80,7 @@ public struct StationStatus: Codable, Hashable, Sendable {
     public var mode: String
     public var readers: [Reader]
     public var uplink: Uplink
+    public var amenities: [Amenity] = []
     public var lastSeq: Int64
     public var time: String
     public var startedAt: String
@@ -64,7 +88,7 @@ public struct StationStatus: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case stationID = "station_id"
-        case name, occupancy, capacity, full, open, mode, readers, uplink
+        case name, occupancy, capacity, full, open, mode, readers, uplink, amenities
         case lastSeq = "last_seq"
         case time
         case startedAt = "started_at"

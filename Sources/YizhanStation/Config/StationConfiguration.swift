@@ -84,6 +84,8 @@ public struct StationConfiguration: Sendable {
     public var regionKeyFile: String
     public var policy: VisitPolicy
     public var readers: [Reader]
+    /// `[[amenities]]`: what the station offers, in the kiosk's order.
+    public var amenities: [AmenityDefinition] = []
     public var uplink: Uplink?
     public var storage = Storage()
     public var logLevel: String
@@ -104,7 +106,7 @@ public struct StationConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        try doc.rejectUnknownTables(["station", "visits", "http", "privacy", "readers", "uplink", "storage", "log"])
+        try doc.rejectUnknownTables(["station", "visits", "http", "privacy", "readers", "amenities", "uplink", "storage", "log"])
         // [station]
         var s = try doc.section("station", required: true)!
         let id = try s.requiredString("id")
@@ -239,8 +241,35 @@ public struct StationConfiguration: Sendable {
             try l.rejectUnknownKeys()
         }
 
-        return StationConfiguration(file: file, station: station, http: http, regionKeyFile: regionKeyFile, policy: policy,
-                                    readers: readers, uplink: uplink, storage: storage, logLevel: logLevel)
+        // [[amenities]]
+        var amenities: [AmenityDefinition] = []
+        if let value = doc.root["amenities"] {
+            guard let array = value.array else { throw doc.error("amenities must be an array of tables [[amenities]]", table: nil, key: "amenities") }
+            for (i, item) in array.enumerated() {
+                guard let table = item.table else { throw doc.error("amenities must be an array of tables [[amenities]]", table: nil, key: "amenities") }
+                var a = TOMLSection(document: doc, table: table, name: "amenities", index: i)
+                let kind = try a.requiredString("kind")
+                guard AmenityEventDetail.isValidAmenityID(Substring(kind)) else { throw a.fail("kind", "expected lower-case letters, digits, '_' or '-', got \"\(kind)\"") }
+                let amenityID = try a.string("id") ?? kind
+                guard AmenityEventDetail.isValidAmenityID(Substring(amenityID)) else {
+                    throw a.fail("id", "expected 1 to 32 lower-case letters, digits, '_' or '-', got \"\(amenityID)\"")
+                }
+                if amenities.contains(where: { $0.id == amenityID }) {
+                    throw a.fail(try a.string("id") == nil ? "kind" : "id", "\"\(amenityID)\" is used by another amenity (give each an id)")
+                }
+                let zh = try a.string("name_zh"), en = try a.string("name_en")
+                if AmenityCatalogue.names[kind] == nil && (zh == nil || en == nil) {
+                    throw a.fail("kind", "\"\(kind)\" is not a known kind (\(AmenityCatalogue.names.keys.sorted().joined(separator: ", "))): give name_zh and name_en")
+                }
+                try a.rejectUnknownKeys()
+                amenities.append(AmenityDefinition(id: amenityID, kind: kind, nameZh: zh, nameEn: en))
+            }
+        }
+
+        var configuration = StationConfiguration(file: file, station: station, http: http, regionKeyFile: regionKeyFile, policy: policy,
+                                                 readers: readers, uplink: uplink, storage: storage, logLevel: logLevel)
+        configuration.amenities = amenities
+        return configuration
     }
 
     /// Reads the region key file (raw bytes, or 64 hex characters).

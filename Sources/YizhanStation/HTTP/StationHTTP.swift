@@ -51,13 +51,14 @@ struct StationHTTP: Sendable {
             router.get("/api/v1/events") { request, _ in try await self.events(request) }
             router.post("/api/v1/card-key") { request, _ in try await self.cardKey(request) }
             router.post("/api/v1/checkout-all") { request, _ in try await self.checkoutAll(request) }
+            router.post("/api/v1/amenity") { request, _ in try await self.setAmenity(request) }
         case .tcp:
             let refuse: @Sendable (Request, BasicRequestContext) throws -> Response = { _, _ in
                 throw StationHTTPError(.unauthorized, "login_required",
                                        "the station API needs a login over TCP; on the station box use yizhanctl (unix socket)")
             }
             for path in ["/api/v1/status", "/api/v1/events"] { router.get(RouterPath(path), use: refuse) }
-            for path in ["/api/v1/card-key", "/api/v1/checkout-all"] { router.post(RouterPath(path), use: refuse) }
+            for path in ["/api/v1/card-key", "/api/v1/checkout-all", "/api/v1/amenity"] { router.post(RouterPath(path), use: refuse) }
         }
         return router
     }
@@ -152,5 +153,24 @@ struct StationHTTP: Sendable {
         let by = (try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)))?.by ?? "yizhanctl"
         let result = try await runtime.recorder.closeDay(by: String(by.prefix(64)))
         return try jsonResponse(result)
+    }
+
+    /// Sets an amenity's status: `{"amenity": "microwave", "status": "out_of_order", "note": "...", "by": "li"}`.
+    private func setAmenity(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var amenity: String; var status: String; var note: String?; var by: String? }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 4096)
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
+            throw StationHTTPError(.badRequest, "bad_body", "expected {\"amenity\": ID, \"status\": ok|degraded|out_of_order|closed, \"note\": ...}")
+        }
+        guard let status = AmenityStatus(rawValue: body.status) else {
+            throw StationHTTPError(.badRequest, "bad_status", "status must be ok, degraded, out_of_order or closed, got \"\(body.status)\"")
+        }
+        do {
+            let recorded = try await runtime.recorder.record(.amenity(id: body.amenity, status: status, by: body.by ?? "yizhanctl", note: body.note))
+            return try jsonResponse(EventRecord(recorded, offset: runtime.configuration.station.utcOffset))
+        } catch let e as VisitRecorder.RequestError {
+            throw StationHTTPError(.unprocessableContent, "refused", e.description)
+        }
     }
 }

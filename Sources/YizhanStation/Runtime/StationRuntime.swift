@@ -51,7 +51,7 @@ public final class StationRuntime: Sendable {
         registry = ReaderRegistry(readers: configuration.readers)
         liveness = Liveness()
         recorder = try VisitRecorder(store: store, keyer: keyer, policy: configuration.policy, registry: registry,
-                                     liveness: liveness, logger: logger)
+                                     liveness: liveness, logger: logger, amenities: configuration.amenities)
         if let settings = configuration.uplink {
             uplink = UplinkService(configuration: configuration, uplink: settings, store: store, recorder: recorder,
                                    registry: registry, logger: logger)
@@ -160,12 +160,14 @@ public final class StationRuntime: Sendable {
         } else {
             uplinkStatus = StationStatus.Uplink(state: "not_configured", backlog: 0, lastAck: 0)
         }
-        return StationStatus(
+        var status = StationStatus(
             stationID: configuration.station.id, name: configuration.station.name, occupancy: snapshot.occupancy,
             capacity: configuration.station.capacity, full: snapshot.occupancy >= configuration.station.capacity,
             open: configuration.policy.hours.isOpen(at: now), mode: configuration.policy.mode.rawValue,
             readers: readers, uplink: uplinkStatus, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
             startedAt: RFC3339.format(startedAt, offset: offset), version: YizhanVersion.current)
+        status.amenities = recorder.amenities.entries.map { StationStatus.Amenity($0, offset: offset) }
+        return status
     }
 
     /// Called by the executable when shutdown begins.

@@ -125,6 +125,7 @@ public final class EventStore: Sendable {
                 DELETE FROM events WHERE time_ms < ?
                   AND seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'uplink_acknowledged')
                   AND seq NOT IN (SELECT seq FROM quarantined_events)
+                  AND seq NOT IN (\(Self.latestAmenityChanges))
                 """, arguments: [before.millisecondsSinceEpoch])
             return db.changesCount
         }
@@ -209,6 +210,24 @@ public final class EventStore: Sendable {
             let from = min(lastEmpty, recent)
             return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq >= ? ORDER BY seq", arguments: [from])
                 .map { Self.decode($0).event }
+        }
+    }
+
+    /// Each amenity's latest status change: kept through retention purges, since it is the
+    /// amenity's current status. (`detail` starts with "amenity=<id> ".)
+    static let latestAmenityChanges = """
+        SELECT max(seq) FROM events WHERE kind = 'amenity' GROUP BY substr(detail, 1, instr(detail || ' ', ' ') - 1)
+        """
+
+    /// Amenity changes and fault reports since each amenity's latest change: what the
+    /// amenity board is rebuilt from. Old reports answered by a later change are skipped.
+    public func eventsForAmenityBoard() throws -> [StationEvent] {
+        try pool.read { db in
+            let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM (\(Self.latestAmenityChanges))") ?? 0
+            return try Row.fetchAll(db, sql: """
+                SELECT * FROM events WHERE (kind = 'amenity' AND seq IN (\(Self.latestAmenityChanges)))
+                   OR (kind = 'fault_report' AND seq > ?) ORDER BY seq
+                """, arguments: [oldest]).map { Self.decode($0).event }
         }
     }
 

@@ -248,7 +248,7 @@ public final class UplinkService: Sendable {
                          occupancy: snapshot.occupancy, capacity: configuration.station.capacity,
                          open: configuration.policy.hours.isOpen(at: now),
                          readers: registry.snapshot().map { Heartbeat.Reader(name: $0.name, state: $0.state) },
-                         amenities: [:], backlog: max(0, snapshot.lastSeq - s.lastAck), lastAck: s.lastAck,
+                         amenities: recorder.amenities.statuses.mapValues(\.rawValue), backlog: max(0, snapshot.lastSeq - s.lastAck), lastAck: s.lastAck,
                          lastSeq: snapshot.lastSeq, version: YizhanVersion.current)
     }
 

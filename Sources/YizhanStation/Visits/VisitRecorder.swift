@@ -30,11 +30,39 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         public var time: Timestamp
     }
 
+    /// Something a person asks the station to record, answered once committed.
+    public enum Request: Sendable {
+        /// The manager (or yizhanctl) sets an amenity's status; answers reports about it.
+        case amenity(id: String, status: AmenityStatus, by: String, note: String?)
+        /// A worker reports a problem at the kiosk.
+        case faultReport(id: String, note: String?)
+        /// A one-tap score after a check-out; refused unless a check-out happened in the
+        /// last `ratingWindow` and was not rated yet.
+        case rating(score: Int)
+    }
+
+    public enum RequestError: Error, Sendable, CustomStringConvertible {
+        case amenity(AmenityBoard.ChangeError)
+        case noCheckOutToRate
+        case invalidScore
+        public var description: String {
+            switch self {
+            case .amenity(let e): return e.description
+            case .noCheckOutToRate: return "nothing to rate: a rating follows a check-out within \(VisitRecorder.ratingWindow)"
+            case .invalidScore: return "a score is 1 to 5"
+            }
+        }
+    }
+
+    /// How long after a check-out the kiosk may send its one rating.
+    public static let ratingWindow: Duration = .seconds(60)
+
     enum Input: Sendable {
         case signal(reader: String, ReaderSignal, Timestamp)
         case tick(Timestamp)
         case started(version: String, Timestamp)
         case closeDay(by: String, reply: @Sendable (Result<CloseDayResult, any Error>) -> Void)
+        case request(Request, Timestamp, reply: @Sendable (Result<RecordedEvent, any Error>) -> Void)
     }
 
     let store: EventStore
@@ -47,12 +75,15 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     private let backoffSignal = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let machine: Mutex<VisitStateMachine>
+    private let board: Mutex<AmenityBoard>
+    /// The latest check-out not rated yet (ratings are one per check-out, soon after it).
+    private let unratedCheckOut = Mutex<Timestamp?>(nil)
     private let snapshotState: Mutex<Snapshot>
     private let observers = Mutex<[@Sendable ([RecordedEvent], [SwipeOutcome]) -> Void]>([])
     static let livenessKey = "recorder"
 
     public init(store: EventStore, keyer: CardKeyer, policy: VisitPolicy, registry: ReaderRegistry,
-                liveness: Liveness, logger: Logger, now: Timestamp = .now()) throws {
+                liveness: Liveness, logger: Logger, amenities: [AmenityDefinition] = [], now: Timestamp = .now()) throws {
         self.store = store
         self.keyer = keyer
         self.registry = registry
@@ -61,6 +92,9 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         var m = VisitStateMachine(policy: policy)
         for event in try store.eventsForReplay(now: now, window: policy.debounce) { m.apply(event) }
         self.machine = Mutex(m)
+        var b = AmenityBoard(amenities)
+        for event in try store.eventsForAmenityBoard() { b.apply(event) }
+        self.board = Mutex(b)
         self.snapshotState = Mutex(Snapshot(occupancy: m.occupancy, lastSeq: try store.lastSeq(), storeError: nil,
                                             isOpen: policy.hours.isOpen(at: now)))
         Metrics.Gauge(label: "yizhan_occupancy").record(m.occupancy)
@@ -69,6 +103,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     public var snapshot: Snapshot { snapshotState.withLock { $0 } }
     public var policy: VisitPolicy { machine.withLock { $0.policy } }
     public var inside: [CardKey: VisitStateMachine.Presence] { machine.withLock { $0.inside } }
+    public var amenities: AmenityBoard { board.withLock { $0 } }
 
     /// Called after every commit, with the committed events and what a kiosk should show.
     public func observe(_ observer: @escaping @Sendable ([RecordedEvent], [SwipeOutcome]) -> Void) {
@@ -89,6 +124,13 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     public func closeDay(by who: String) async throws -> CloseDayResult {
         try await withCheckedThrowingContinuation { c in
             enqueue(.closeDay(by: who, reply: { c.resume(with: $0) }))
+        }
+    }
+
+    /// Records an amenity change, a fault report or a rating; returns the committed event.
+    public func record(_ request: Request, at time: Timestamp = .now()) async throws -> RecordedEvent {
+        try await withCheckedThrowingContinuation { c in
+            enqueue(.request(request, time, reply: { c.resume(with: $0) }))
         }
     }
 
@@ -161,7 +203,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                     // The store answered, so the loop is alive; the inputs stay queued, except
                     // close-day requests, whose callers get the error now instead of waiting.
                     liveness.beat(Self.livenessKey)
-                    for reply in takeCloseDayRequests(among: batch.count) { reply(.failure(error)) }
+                    for reply in takeCloseDayRequests(among: batch.count, failing: error) { reply(.failure(error)) }
                     let message = "\(error)"
                     let first = snapshotState.withLock { s in defer { s.storeError = message }; return s.storeError == nil }
                     if first { logger.error("cannot commit to the event log, \(batch.count) input(s) held in memory and retried: \(message)") }
@@ -173,15 +215,21 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
             }
         }
         // Shutting down: nobody will commit what is left; answer waiting close-day callers.
-        for reply in takeCloseDayRequests(among: Int.max) { reply(.failure(CancellationError())) }
+        for reply in takeCloseDayRequests(among: Int.max, failing: CancellationError()) { reply(.failure(CancellationError())) }
     }
 
-    private func takeCloseDayRequests(among count: Int) -> [@Sendable (Result<CloseDayResult, any Error>) -> Void] {
-        queue.withLock { q in
+    /// Takes the close-day requests among the first `count` inputs (returned for the caller
+    /// to answer) and fails the amenity/rating requests there with `failure`.
+    private func takeCloseDayRequests(among count: Int, failing failure: any Error) -> [@Sendable (Result<CloseDayResult, any Error>) -> Void] {
+        var requestReplies: [@Sendable (Result<RecordedEvent, any Error>) -> Void] = []
+        defer { for r in requestReplies { r(.failure(failure)) } }
+        return queue.withLock { q in
             var replies: [@Sendable (Result<CloseDayResult, any Error>) -> Void] = []
             var kept: [Input] = []
             for (i, input) in q.enumerated() {
-                if i < count, case .closeDay(_, let reply) = input { replies.append(reply) } else { kept.append(input) }
+                if i < count, case .closeDay(_, let reply) = input { replies.append(reply) }
+                else if i < count, case .request(_, _, let reply) = input { requestReplies.append(reply) }
+                else { kept.append(input) }
             }
             q = kept
             return replies
@@ -190,6 +238,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
 
     private func commit(_ batch: [Input]) throws {
         var draft = machine.withLock { $0 }
+        var draftBoard = board.withLock { $0 }
+        var unrated = unratedCheckOut.withLock { $0 }
+        // Requests that become an event, answered after the commit with their event's index.
+        var requestReplies: [(@Sendable (Result<RecordedEvent, any Error>) -> Void, Int)] = []
+        var refused: [(@Sendable (Result<RecordedEvent, any Error>) -> Void, any Error)] = []
         var events: [StationEvent] = []
         var outcomes: [SwipeOutcome] = []
         var replies: [(@Sendable (Result<CloseDayResult, any Error>) -> Void, Int)] = []
@@ -197,7 +250,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         var readCounts: [(reader: String, bad: Bool)] = []
 
         func take(_ decided: [StationEvent]) {
-            for e in decided { draft.apply(e) }
+            for e in decided {
+                draft.apply(e)
+                draftBoard.apply(e)
+                if e.kind == .checkOut || e.kind == .autoCheckOut { unrated = e.kind == .checkOut ? e.time : unrated }
+            }
             events += decided
         }
 
@@ -231,6 +288,30 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                 let decided = draft.decideCloseDay(now: .now(), by: who)
                 take(decided)
                 replies.append((reply, decided.count - 1))
+            case .request(let request, let time, let reply):
+                do {
+                    let event: StationEvent
+                    switch request {
+                    case .amenity(let id, let status, let by, let note):
+                        do { event = try draftBoard.change(id, to: status, by: by, note: note, at: time, occupancy: draft.occupancy) }
+                        catch { throw RequestError.amenity(error) }
+                    case .faultReport(let id, let note):
+                        do { event = try draftBoard.report(id, note: note, at: time, occupancy: draft.occupancy) }
+                        catch { throw RequestError.amenity(error) }
+                    case .rating(let score):
+                        guard (1...5).contains(score) else { throw RequestError.invalidScore }
+                        guard let since = unrated, time >= since, time - since <= Self.ratingWindow else { throw RequestError.noCheckOutToRate }
+                        unrated = nil
+                        event = StationEvent(time: time, kind: .rating, occupancy: draft.occupancy,
+                                             detail: AmenityEventDetail.rating(score: score).detail)
+                    }
+                    take([event])
+                    requestReplies.append((reply, events.count - 1))
+                } catch {
+                    // Refused: nothing to write. Answered after the commit, so a retried batch
+                    // never answers twice.
+                    refused.append((reply, error))
+                }
             }
         }
 
@@ -246,6 +327,10 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         let occupancy = draft.occupancy
         let isOpen = draft.policy.hours.isOpen(at: .now())
         machine.withLock { $0 = draft }
+        board.withLock { $0 = draftBoard }
+        unratedCheckOut.withLock { $0 = unrated }
+        for (reply, index) in requestReplies { reply(.success(recorded[index])) }
+        for (reply, error) in refused { reply(.failure(error)) }
         snapshotState.withLock { s in
             s.occupancy = occupancy
             s.isOpen = isOpen
