@@ -38,7 +38,8 @@ import Glibc
         let door = try SimulatedIDCardReader(link: s.file("door"))
         let rfid = try SimulatedRDM6300Reader(link: s.file("rfid"))
         defer { door.close(); rfid.close() }
-        let config = writeStationConfig(s, readers: [("door", "idcard-sam", s.file("door")), ("rfid", "rdm6300", s.file("rfid"))])
+        let config = writeStationConfig(s, readers: [("door", "idcard-sam", s.file("door")), ("rfid", "rdm6300", s.file("rfid"))],
+                                        tables: "[[amenities]]\nkind = \"microwave\"\n[[amenities]]\nkind = \"toilet\"\n")
         let station = try StationProcess(config: config, logPath: s.file("station.log"))
         try await station.waitUntilServing()
         try await eventually("readers up") { try logLines(config).filter { $0["kind"] as? String == "reader_up" }.count == 2 }
@@ -83,6 +84,19 @@ import Glibc
         #expect(csv.stdout.hasPrefix("seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail\n"))
         let table = try ctl(config, ["log"])
         #expect(table.stdout.contains("1101**********002X"))
+
+        // Amenities: the board, a change with a note, refusals with a clear message.
+        let broken = try ctl(config, ["amenity", "microwave", "out_of_order", "--note", "门关不上"])
+        #expect(broken.status == 0 && broken.stdout.contains("microwave: out_of_order"), "\(broken.stderr)")
+        let board = try ctl(config, ["amenity"])
+        #expect(board.stdout.contains("微波炉 Microwave") && board.stdout.contains("out_of_order") && board.stdout.contains("门关不上"))
+        let unknown = try ctl(config, ["amenity", "sauna", "ok"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no amenity \"sauna\" is configured"), "\(unknown.stderr)")
+        let badStatus = try ctl(config, ["amenity", "toilet", "broken"])
+        #expect(badStatus.status == 1 && badStatus.stderr.contains("status must be ok, degraded, out_of_order or closed"))
+        let detail = try logLines(config, ["--kind", "amenity"]).first?["detail"] as? String ?? ""
+        #expect(detail.hasPrefix("amenity=microwave status=out_of_order by=") && detail.hasSuffix(" note=门关不上"), "\(detail)")
+        #expect(try logLines(config, ["--kind", "amenity"]).count == 1)
 
         let closed = try ctl(config, ["checkout-all", "--format", "json"])
         #expect(closed.stdout.contains("\"checked_out\":2"), "\(closed.stdout) \(closed.stderr)")

@@ -27,7 +27,8 @@ final class Scratch: Sendable {
 
 let regionKey = Data("e2e-region-key-0123456789abcdef!".utf8)
 
-func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, device: String)], extra: String = "") -> String {
+func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, device: String)], extra: String = "",
+                        tables: String = "") -> String {
     FileManager.default.createFile(atPath: s.file("region.key"), contents: regionKey)
     var text = """
         [station]
@@ -45,6 +46,7 @@ func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, de
 
         """
     for r in readers { text += "[[readers]]\nname = \"\(r.name)\"\nprotocol = \"\(r.proto)\"\ndevice = \"\(r.device)\"\n" }
+    text += tables
     FileManager.default.createFile(atPath: s.file("station.toml"), contents: Data(text.utf8))
     return s.file("station.toml")
 }

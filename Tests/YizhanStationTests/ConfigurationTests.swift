@@ -30,6 +30,8 @@ import YizhanCore
         #expect(c.readers.map(\.name) == ["door"])
         #expect(c.readers[0].baud == 115_200)
         #expect(c.http.socketPath == "/var/lib/yizhan/station.sock")
+        #expect(c.amenities.map(\.id) == ["air_conditioner", "microwave", "water_dispenser", "phone_charging", "toilet", "first_aid"])
+        #expect(c.amenities[1].nameZh == "微波炉")
     }
 
     @Test func defaults() throws {

@@ -216,7 +216,7 @@ public final class EventStore: Sendable {
     /// Each amenity's latest status change: kept through retention purges, since it is the
     /// amenity's current status. (`detail` starts with "amenity=<id> ".)
     static let latestAmenityChanges = """
-        SELECT max(seq) FROM events WHERE kind = 'amenity' GROUP BY substr(detail, 1, instr(detail || ' ', ' ') - 1)
+        SELECT max(seq) AS seq FROM events WHERE kind = 'amenity' GROUP BY substr(detail, 1, instr(detail || ' ', ' ') - 1)
         """
 
     /// Amenity changes and fault reports since each amenity's latest change: what the
