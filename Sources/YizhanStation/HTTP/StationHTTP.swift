@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Hummingbird
 import Logging
 import Prometheus
@@ -37,10 +38,22 @@ struct StationHTTP: Sendable {
     enum Listener { case tcp, unixSocket }
 
     let runtime: StationRuntime
+    let reports = ReportLimiter()
 
     func router(for listener: Listener) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in try self.health() }
+        // The kiosk: no login, and nothing of the visit log (counts, amenities, the last
+        // swipe's outcome with a masked name).
+        router.get("/kiosk") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                                            .init("Content-Security-Policy")!: Self.kioskCSP],
+                     body: .init(byteBuffer: ByteBuffer(string: KioskPage.html(stationName: self.runtime.configuration.station.name))))
+        }
+        router.get("/kiosk/state") { _, _ in try jsonResponse(self.runtime.kioskState()) }
+        router.get("/kiosk/events") { _, _ in self.kioskEvents() }
+        router.post("/kiosk/report") { request, _ in try await self.kioskReport(request) }
+        router.post("/kiosk/rating") { request, _ in try await self.kioskRating(request) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.runtime.prometheus.emitToBuffer())))
@@ -171,6 +184,80 @@ struct StationHTTP: Sendable {
             return try jsonResponse(EventRecord(recorded, offset: runtime.configuration.station.utcOffset))
         } catch let e as VisitRecorder.RequestError {
             throw StationHTTPError(.unprocessableContent, "refused", e.description)
+        }
+    }
+
+    // MARK: kiosk
+
+    /// Everything inline, nothing fetched from elsewhere: the page cannot leak a request
+    /// off the machine even if a station name carried markup.
+    static let kioskCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+    private func kioskEvents() -> Response {
+        let first = KioskFeed.frame(event: "state", runtime.kioskState())
+        let stream = runtime.kiosk.subscribe(first: "retry: 2000\n\n" + first)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                        body: .init { writer in
+                            for await frame in stream { try await writer.write(ByteBuffer(string: frame)) }
+                            try await writer.finish(nil)
+                        })
+    }
+
+    /// Kiosk posts are JSON from the kiosk's own page: a form on another site cannot send
+    /// JSON without a preflight, and a foreign Origin is refused outright.
+    private func kioskBody<T: Decodable>(_ request: Request, as type: T.Type) async throws -> T {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw StationHTTPError(.unsupportedMediaType, "json_required", "send application/json")
+        }
+        if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
+            throw StationHTTPError(.forbidden, "foreign_origin", "requests from \(origin) are not accepted")
+        }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 2048)
+        guard let body = try? JSONDecoder().decode(T.self, from: Data(buffer: buffer)) else {
+            throw StationHTTPError(.badRequest, "bad_body", "unexpected body")
+        }
+        return body
+    }
+
+    private func kioskReport(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var amenity: String; var note: String? }
+        let body = try await kioskBody(request, as: Body.self)
+        guard runtime.recorder.amenities.entry(body.amenity) != nil else {
+            throw StationHTTPError(.notFound, "unknown_amenity", "no amenity \(body.amenity)")
+        }
+        // One report per amenity a minute is plenty; more is a child at the screen.
+        guard reports.allow(body.amenity, now: .now()) else {
+            return try jsonResponse(["status": "already_reported"], status: .ok)
+        }
+        do {
+            let recorded = try await runtime.recorder.record(.faultReport(id: body.amenity, note: body.note.map { String($0.prefix(200)) }))
+            return try jsonResponse(["status": "reported", "seq": "\(recorded.seq)"], status: .created)
+        } catch let e as VisitRecorder.RequestError {
+            throw StationHTTPError(.unprocessableContent, "refused", e.description)
+        }
+    }
+
+    private func kioskRating(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var score: Int }
+        let body = try await kioskBody(request, as: Body.self)
+        do {
+            let recorded = try await runtime.recorder.record(.rating(score: body.score))
+            return try jsonResponse(["status": "recorded", "seq": "\(recorded.seq)"], status: .created)
+        } catch let e as VisitRecorder.RequestError {
+            throw StationHTTPError(.unprocessableContent, "refused", e.description)
+        }
+    }
+}
+
+/// At most one kiosk fault report per amenity per minute.
+final class ReportLimiter: Sendable {
+    private let last = Mutex<[String: Timestamp]>([:])
+    func allow(_ amenity: String, now: Timestamp) -> Bool {
+        last.withLock { l in
+            if let t = l[amenity], now >= t, now - t < .seconds(60) { return false }
+            l[amenity] = now
+            return true
         }
     }
 }

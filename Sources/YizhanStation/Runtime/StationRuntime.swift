@@ -24,6 +24,8 @@ public final class StationRuntime: Sendable {
     public let systemd: SystemdNotifier
     public let startedAt: Timestamp
     public let uplink: UplinkService?
+    /// The kiosk pages' live feed (Server-Sent Events).
+    public let kiosk = KioskFeed()
     let deviceChanges = DeviceChangeNotifier()
     private let listenersRunning = Atomic<Int>(0)
     private let tcpPort = Atomic<Int>(0)
@@ -52,6 +54,15 @@ public final class StationRuntime: Sendable {
         liveness = Liveness()
         recorder = try VisitRecorder(store: store, keyer: keyer, policy: configuration.policy, registry: registry,
                                      liveness: liveness, logger: logger, amenities: configuration.amenities)
+        recorder.observe { [kiosk, configuration] _, outcomes in
+            guard kiosk.count > 0 else { return }
+            let offset = configuration.station.utcOffset
+            for o in outcomes {
+                kiosk.publish(KioskFeed.frame(event: "swipe", KioskSwipe(
+                    kind: o.kind.rawValue, name: o.displayName, time: RFC3339.format(o.time, offset: offset),
+                    ratingSeconds: o.kind == .checkOut ? Int(VisitRecorder.ratingWindow.components.seconds) : nil)))
+            }
+        }
         if let settings = configuration.uplink {
             uplink = UplinkService(configuration: configuration, uplink: settings, store: store, recorder: recorder,
                                    registry: registry, logger: logger)
@@ -92,11 +103,35 @@ public final class StationRuntime: Sendable {
             logger: logger)
         services.append(tcp)
         services.append(unix)
+        // Stops before the listeners (services stop in reverse order): open kiosk streams end,
+        // so the servers' graceful shutdown does not wait on them.
+        services.append(LoopService { [self] in await publishKioskState() })
         if let interval = SystemdNotifier.watchdogInterval() {
             let pinger = WatchdogPinger(notifier: systemd, interval: interval, liveness: liveness, logger: logger)
             services.append(LoopService { await pinger.run() })
         }
         return services
+    }
+
+    /// The kiosk's state after every commit, and every 5 s (opening hours, the uplink).
+    private func publishKioskState() async {
+        let (commits, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        recorder.observe { _, _ in continuation.yield() }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                continuation.yield()
+            }
+        }
+        await withTaskCancellationHandler {
+            for await _ in commits where kiosk.count > 0 {
+                kiosk.publish(KioskFeed.frame(event: "state", kioskState()))
+            }
+        } onCancel: {
+            continuation.finish()
+        }
+        ticker.cancel()
+        kiosk.finishAll()
     }
 
     /// The TCP port actually bound, once listening (useful with `listen = "127.0.0.1:0"`).

@@ -1,0 +1,227 @@
+/// The kiosk page: one HTML document with its CSS, script and icons inline, so it works
+/// with no network and no external assets. Chinese first, English on a toggle; large
+/// type and high contrast for reading from two metres; portrait and landscape at 1080p.
+enum KioskPage {
+    static func html(stationName: String) -> String {
+        let name = escapeHTML(stationName)
+        return #"""
+<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>\#(name) · 驿站</title>
+<style>
+:root { --bg:#0a0f14; --panel:#16212b; --text:#ffffff; --muted:#c9d4de; --ok:#3ddc84; --warn:#ffc845; --bad:#ff6b6b; --off:#9aa7b2; --accent:#ffd84d; }
+* { box-sizing:border-box; }
+html, body { margin:0; height:100%; background:var(--bg); color:var(--text);
+  font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","PingFang SC","Microsoft YaHei",sans-serif; overflow:hidden; }
+body { display:grid; grid-template-rows:auto 1fr auto; gap:2vmin; padding:3vmin; }
+header { display:flex; align-items:center; justify-content:space-between; gap:2vmin; min-width:0; }
+h1 { font-size:5vmin; margin:0; line-height:1.15; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; min-width:0; }
+.clock { font-size:5vmin; font-variant-numeric:tabular-nums; color:var(--muted); white-space:nowrap; }
+button { font:inherit; color:var(--text); background:var(--panel); border:0.4vmin solid var(--muted); border-radius:2vmin; cursor:pointer; }
+button:focus-visible { outline:0.6vmin solid var(--accent); outline-offset:0.4vmin; }
+#lang { font-size:3.4vmin; padding:1vmin 2.4vmin; white-space:nowrap; }
+main { display:grid; gap:3vmin; min-height:0; grid-template-columns:1fr; grid-template-rows:auto 1fr; }
+@media (orientation:landscape) { main { grid-template-columns:minmax(0,2fr) minmax(0,3fr); grid-template-rows:1fr; } }
+.panel { background:var(--panel); border-radius:3vmin; padding:3vmin; min-height:0; min-width:0; }
+#occupancy { display:flex; flex-direction:column; align-items:center; justify-content:center; text-align:center; gap:1.5vmin; }
+.label { font-size:4vmin; color:var(--muted); }
+.count { font-size:20vmin; font-weight:700; line-height:1; font-variant-numeric:tabular-nums; }
+.count small { font-size:9vmin; color:var(--muted); font-weight:400; }
+#full { display:none; font-size:7vmin; font-weight:700; color:#000; background:var(--bad); padding:1vmin 4vmin; border-radius:2vmin; }
+body.full #full { display:block; }
+#hours { font-size:3.6vmin; color:var(--muted); }
+#closedNow { display:none; font-size:4.5vmin; color:var(--warn); font-weight:700; }
+body.closed #closedNow { display:block; }
+#amenities h2 { font-size:4vmin; margin:0 0 2vmin; color:var(--muted); font-weight:400; }
+.grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(24vmin,1fr)); gap:2vmin; }
+.tile { display:flex; align-items:center; gap:1.6vmin; padding:1.6vmin; border-radius:2vmin; background:#0f1820; border:0.4vmin solid transparent; min-width:0; }
+.tile svg { width:7vmin; height:7vmin; flex:none; stroke:var(--text); fill:none; stroke-width:1.8; stroke-linecap:round; stroke-linejoin:round; }
+.tile .n { font-size:3.3vmin; line-height:1.2; overflow-wrap:anywhere; }
+.tile .s { font-size:2.8vmin; font-weight:700; }
+.ok .s { color:var(--ok); } .degraded { border-color:var(--warn); } .degraded .s { color:var(--warn); }
+.out_of_order { border-color:var(--bad); } .out_of_order .s { color:var(--bad); } .closed .s { color:var(--off); }
+footer { display:flex; align-items:center; justify-content:space-between; gap:2vmin; }
+#report { font-size:4.2vmin; padding:2vmin 4vmin; border-color:var(--accent); }
+#offline { visibility:hidden; font-size:3vmin; color:var(--off); }
+body.offline #offline { visibility:visible; }
+#overlay { position:fixed; inset:0; display:none; align-items:center; justify-content:center; flex-direction:column; gap:4vmin;
+  background:rgba(0,0,0,0.92); text-align:center; padding:5vmin; }
+#overlay.show { display:flex; }
+#message { font-size:10vmin; font-weight:700; line-height:1.2; }
+#message.check_in { color:var(--ok); } #message.check_out, #message.auto_check_out { color:var(--text); }
+#message.rejected_full, #message.bad_read, #message.outside_hours { color:var(--bad); }
+#rating { display:none; flex-direction:column; gap:2vmin; align-items:center; }
+#rating.show { display:flex; }
+#rating .q { font-size:4.5vmin; color:var(--muted); }
+#rating .stars { display:flex; gap:2vmin; }
+#rating button { width:14vmin; height:14vmin; font-size:6vmin; font-weight:700; }
+#dialog { position:fixed; inset:0; display:none; background:rgba(0,0,0,0.95); padding:5vmin; flex-direction:column; gap:3vmin; }
+#dialog.show { display:flex; }
+#dialog h2 { font-size:5.5vmin; margin:0; }
+#dialog .choices { display:grid; grid-template-columns:repeat(auto-fill,minmax(30vmin,1fr)); gap:2vmin; overflow:auto; }
+#dialog .choices button { font-size:4vmin; padding:3vmin; text-align:left; }
+#dialog .cancel { align-self:flex-start; font-size:4vmin; padding:2vmin 5vmin; }
+#thanks { font-size:6vmin; color:var(--ok); display:none; }
+</style>
+</head>
+<body>
+<header>
+  <h1 id="name">\#(name)</h1>
+  <div class="clock" id="clock" aria-label="时间"></div>
+  <button id="lang" type="button" aria-label="English / 中文">English</button>
+</header>
+<main>
+  <section id="occupancy" class="panel" aria-labelledby="occLabel">
+    <div class="label" id="occLabel" data-zh="在站人数" data-en="People inside">在站人数</div>
+    <div class="count" id="count" aria-live="polite">–</div>
+    <div id="full" data-zh="已满员" data-en="Full">已满员</div>
+    <div id="closedNow" data-zh="现在不开放" data-en="Closed now">现在不开放</div>
+    <div id="hours"></div>
+  </section>
+  <section id="amenities" class="panel" aria-labelledby="amenLabel">
+    <h2 id="amenLabel" data-zh="设施" data-en="Amenities">设施</h2>
+    <div class="grid" id="grid"></div>
+  </section>
+</main>
+<footer>
+  <button id="report" type="button" data-zh="设施报修" data-en="Report a problem">设施报修</button>
+  <div id="offline" role="status" data-zh="暂未连接中心，记录不会丢失" data-en="Not connected to the office; nothing is lost">暂未连接中心，记录不会丢失</div>
+</footer>
+<div id="overlay" role="status" aria-live="assertive">
+  <div id="message"></div>
+  <div id="rating">
+    <div class="q" data-zh="本次休息满意吗？" data-en="How was your rest?">本次休息满意吗？</div>
+    <div class="stars" id="stars"></div>
+  </div>
+</div>
+<div id="dialog" role="dialog" aria-modal="true" aria-labelledby="dialogTitle">
+  <h2 id="dialogTitle" data-zh="哪个设施有问题？" data-en="Which amenity has a problem?">哪个设施有问题？</h2>
+  <div class="choices" id="choices"></div>
+  <div id="thanks" role="status" data-zh="已收到，谢谢！" data-en="Reported. Thank you!">已收到，谢谢！</div>
+  <button class="cancel" id="cancel" type="button" data-zh="返回" data-en="Back">返回</button>
+</div>
+<script>
+"use strict";
+const ICONS = {
+  air_conditioner: '<rect x="2" y="5" width="20" height="8" rx="2"/><path d="M5 10h14M7 16v3M12 16v4M17 16v3"/>',
+  heater: '<rect x="4" y="4" width="16" height="16" rx="2"/><path d="M8 8v8M12 8v8M16 8v8"/>',
+  microwave: '<rect x="2" y="5" width="20" height="14" rx="2"/><rect x="5" y="8" width="10" height="8"/><path d="M18 9v.01M18 12v.01M18 15v.01"/>',
+  water_dispenser: '<path d="M9 2h6v5H9zM7 7h10v15H7z"/><path d="M12 11c1.5 2 1.5 3-0 4c-1.5-1-1.5-2 0-4z"/>',
+  fridge: '<rect x="5" y="2" width="14" height="20" rx="2"/><path d="M5 10h14M8 5v2M8 13v3"/>',
+  seating: '<path d="M6 3v10h12M6 13v8M18 13v8M6 17h12"/>',
+  phone_charging: '<rect x="6" y="2" width="12" height="20" rx="2"/><path d="M13 7l-3 5h4l-3 5"/>',
+  toilet: '<circle cx="7" cy="4" r="2"/><circle cx="17" cy="4" r="2"/><path d="M5 8h4v6H8v7H6v-7H5zM15 8h4l2 8h-3v5h-2v-5h-3z"/>',
+  bookshelf: '<path d="M3 3v18h18M7 17V7M11 17V5M15 17l-2-9 3-1 3 10"/>',
+  first_aid: '<rect x="3" y="6" width="18" height="14" rx="2"/><path d="M9 6V4h6v2M12 10v6M9 13h6"/>',
+  nursing_room: '<path d="M10 2h4v3h-4zM9 5h6l1 4v11a2 2 0 0 1-2 2h-4a2 2 0 0 1-2-2V9z"/><path d="M8 13h8"/>',
+  umbrella_loan: '<path d="M2 12a10 10 0 0 1 20 0z"/><path d="M12 12v7a2 2 0 0 1-4 0"/>',
+  wifi: '<path d="M2 9a15 15 0 0 1 20 0M5 13a10 10 0 0 1 14 0M8.5 16.5a5 5 0 0 1 7 0"/><circle cx="12" cy="20" r="1"/>',
+  tool_kit: '<path d="M14 7a4 4 0 0 0 5 5l-9 9-3-3 9-9a4 4 0 0 1-2-2z"/>',
+  medicine: '<rect x="3" y="9" width="18" height="6" rx="3" transform="rotate(-45 12 12)"/><path d="M9.5 9.5l5 5"/>',
+  other: '<circle cx="12" cy="12" r="9"/><path d="M12 8v5M12 16v.01"/>'
+};
+const STATUS = { ok:["正常","OK"], degraded:["部分可用","Limited"], out_of_order:["故障","Out of order"], closed:["暂停","Closed"] };
+const MESSAGES = {
+  check_in: ["欢迎{name} · 已签到", "Welcome{name} · checked in"],
+  check_out: ["再见{name} · 已签退", "Goodbye{name} · checked out"],
+  auto_check_out: ["已签退", "Checked out"],
+  rejected_full: ["已满员，请稍后再来", "Full, please come back later"],
+  bad_read: ["读卡失败，请重试", "Card not read, please try again"],
+  outside_hours: ["现在不开放", "Closed now"],
+  duplicate: ["已记录", "Already recorded"]
+};
+let lang = localStorage.getItem("yizhan-kiosk-lang") || "zh";
+let state = null, overlayTimer = null;
+const $ = (id) => document.getElementById(id);
+const t = (pair) => lang === "zh" ? pair[0] : pair[1];
+function esc(s) { return String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c])); }
+function applyLang() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  $("lang").textContent = lang === "zh" ? "English" : "中文";
+  document.querySelectorAll("[data-zh]").forEach(el => { el.textContent = el.dataset[lang]; });
+  render();
+}
+function render() {
+  if (!state) return;
+  $("name").textContent = state.station_name;
+  document.title = state.station_name + " · 驿站";
+  $("count").innerHTML = state.occupancy + " <small>/ " + state.capacity + "</small>";
+  $("count").setAttribute("aria-label", t(["在站 ", ""]) + state.occupancy + t([" 人，共 ", " of "]) + state.capacity + t([" 位", " inside"]));
+  document.body.classList.toggle("full", state.full);
+  document.body.classList.toggle("closed", !state.open);
+  document.body.classList.toggle("offline", !state.uplink_ok);
+  $("hours").textContent = t(["开放时间 ", "Open "]) + state.hours;
+  $("grid").innerHTML = state.amenities.map(a =>
+    '<div class="tile ' + a.status + '"><svg viewBox="0 0 24 24" aria-hidden="true">' + (ICONS[a.kind] || ICONS.other) + '</svg>' +
+    '<div><div class="n">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</div><div class="s">' + t(STATUS[a.status]) + '</div></div></div>').join("");
+  $("choices").innerHTML = state.amenities.map(a =>
+    '<button type="button" data-id="' + esc(a.id) + '">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</button>').join("");
+}
+function tick() {
+  const d = new Date(), p = (n) => String(n).padStart(2, "0");
+  $("clock").textContent = p(d.getHours()) + ":" + p(d.getMinutes());
+}
+function showSwipe(s) {
+  const m = MESSAGES[s.kind]; if (!m) return;
+  const name = s.name ? (lang === "zh" ? " " + s.name : " " + s.name) : "";
+  $("message").textContent = t(m).replace("{name}", name);
+  $("message").className = s.kind;
+  const rate = s.rating_seconds && s.kind === "check_out";
+  $("rating").classList.toggle("show", !!rate);
+  $("overlay").classList.add("show");
+  clearTimeout(overlayTimer);
+  overlayTimer = setTimeout(() => $("overlay").classList.remove("show"), rate ? Math.min(15, s.rating_seconds) * 1000 : 4000);
+}
+async function post(path, body) {
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return r.ok;
+}
+$("stars").innerHTML = [1,2,3,4,5].map(n => '<button type="button" data-score="' + n + '" aria-label="' + n + '">' + n + '★</button>').join("");
+$("stars").addEventListener("click", async (e) => {
+  const b = e.target.closest("button"); if (!b) return;
+  await post("/kiosk/rating", { score: Number(b.dataset.score) });
+  $("rating").classList.remove("show");
+  clearTimeout(overlayTimer);
+  overlayTimer = setTimeout(() => $("overlay").classList.remove("show"), 1500);
+});
+$("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("yizhan-kiosk-lang", lang); applyLang(); });
+$("report").addEventListener("click", () => { $("thanks").style.display = "none"; $("choices").style.display = ""; $("dialog").classList.add("show"); });
+$("cancel").addEventListener("click", () => $("dialog").classList.remove("show"));
+$("choices").addEventListener("click", async (e) => {
+  const b = e.target.closest("button"); if (!b) return;
+  const ok = await post("/kiosk/report", { amenity: b.dataset.id });
+  if (ok) { $("choices").style.display = "none"; $("thanks").style.display = "block"; setTimeout(() => $("dialog").classList.remove("show"), 3000); }
+});
+function connect() {
+  const es = new EventSource("/kiosk/events");
+  es.addEventListener("state", (e) => { state = JSON.parse(e.data); document.body.classList.remove("disconnected"); render(); });
+  es.addEventListener("swipe", (e) => showSwipe(JSON.parse(e.data)));
+  es.onerror = () => { if (state) { state.uplink_ok = false; render(); } };
+}
+tick(); setInterval(tick, 1000);
+applyLang();
+connect();
+</script>
+</body>
+</html>
+"""#
+    }
+
+    static func escapeHTML(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
