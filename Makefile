@@ -6,7 +6,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests need; installed only when missing.
 # postgresql-15: the collector's contract suite runs against a throwaway cluster too.
-DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15
+# chromium and a small CJK font: the pages are tested in a real (headless) browser.
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 chromium fonts-wqy-microhei
 
 .PHONY: all deps build release test demo bench verify-units clean
 all: build

@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Tests only: the Chrome DevTools protocol runs over a WebSocket.
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         // C declarations Swift's Glibc module hides or cannot import (pty, ioctl macros).
@@ -137,7 +139,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["YizhanCore", "YizhanSimulator", "YizhanCollector", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "YizhanCore", "YizhanSimulator", "YizhanCollector",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ]
         ),
     ]
 )

@@ -63,6 +63,21 @@ token_file = "$RUN/$1.token"
 heartbeat_seconds = 10
 
 $5
+
+[[amenities]]
+kind = "air_conditioner"
+[[amenities]]
+kind = "microwave"
+[[amenities]]
+kind = "water_dispenser"
+[[amenities]]
+kind = "phone_charging"
+[[amenities]]
+kind = "toilet"
+[[amenities]]
+kind = "first_aid"
+[[amenities]]
+kind = "umbrella_loan"
 TOML
 }
 station_config pt-demo-01 "普工e家·沈家门站" "$PORT" 8 "
@@ -126,9 +141,12 @@ cat <<MSG
   Collector   http://127.0.0.1:$CPORT  (office API token in demo-run/office.token)
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" http://127.0.0.1:$CPORT/api/v1/stations
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" "http://127.0.0.1:$CPORT/api/v1/usage?bucket=hour&from=\$(date +%F)"
-  Station 1   demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml status | log | readers | checkout-all
+  Station 1   kiosk: http://127.0.0.1:$PORT/kiosk   (open it in a browser)
+              demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml status | log | readers | amenity | checkout-all
+              demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml amenity microwave out_of_order --note "门关不上"
               http://127.0.0.1:$PORT/healthz   http://127.0.0.1:$PORT/metrics
-  Station 2   demo-run/bin/yizhanctl --config demo-run/pt-demo-02.toml status
+  Station 2   kiosk: http://127.0.0.1:$((PORT + 1))/kiosk
+              demo-run/bin/yizhanctl --config demo-run/pt-demo-02.toml status
   Logs        demo-run/collector.log, demo-run/pt-demo-01.log, demo-run/pt-demo-02.log
 
   Press Ctrl-C to stop.

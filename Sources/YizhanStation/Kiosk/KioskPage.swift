@@ -36,15 +36,15 @@ body.full #full { display:block; }
 #closedNow { display:none; font-size:4.5vmin; color:var(--warn); font-weight:700; }
 body.closed #closedNow { display:block; }
 #amenities h2 { font-size:4vmin; margin:0 0 2vmin; color:var(--muted); font-weight:400; }
-.grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(24vmin,1fr)); gap:2vmin; }
+.grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(31vmin,1fr)); gap:2vmin; }
 .tile { display:flex; align-items:center; gap:1.6vmin; padding:1.6vmin; border-radius:2vmin; background:#0f1820; border:0.4vmin solid transparent; min-width:0; }
 .tile svg { width:7vmin; height:7vmin; flex:none; stroke:var(--text); fill:none; stroke-width:1.8; stroke-linecap:round; stroke-linejoin:round; }
-.tile .n { font-size:3.3vmin; line-height:1.2; overflow-wrap:anywhere; }
+.tile .n { font-size:3.3vmin; line-height:1.2; overflow-wrap:break-word; hyphens:auto; }
 .tile .s { font-size:2.8vmin; font-weight:700; }
 .ok .s { color:var(--ok); } .degraded { border-color:var(--warn); } .degraded .s { color:var(--warn); }
 .out_of_order { border-color:var(--bad); } .out_of_order .s { color:var(--bad); } .closed .s { color:var(--off); }
 footer { display:flex; align-items:center; justify-content:space-between; gap:2vmin; }
-#report { font-size:4.2vmin; padding:2vmin 4vmin; border-color:var(--accent); }
+#report { font-size:4.2vmin; padding:2vmin 4vmin; border-color:var(--accent); white-space:nowrap; }
 #offline { visibility:hidden; font-size:3vmin; color:var(--off); }
 body.offline #offline { visibility:visible; }
 #overlay { position:fixed; inset:0; display:none; align-items:center; justify-content:center; flex-direction:column; gap:4vmin;
@@ -133,8 +133,9 @@ const MESSAGES = {
   outside_hours: ["现在不开放", "Closed now"],
   duplicate: ["已记录", "Already recorded"]
 };
-let lang = localStorage.getItem("yizhan-kiosk-lang") || "zh";
-let state = null, overlayTimer = null;
+const asked = new URLSearchParams(location.search).get("lang");
+let lang = (asked === "en" || asked === "zh") ? asked : (localStorage.getItem("yizhan-kiosk-lang") || "zh");
+let state = null, overlayTimer = null, lostTimer = null, lost = false;
 const $ = (id) => document.getElementById(id);
 const t = (pair) => lang === "zh" ? pair[0] : pair[1];
 function esc(s) { return String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c])); }
@@ -152,13 +153,25 @@ function render() {
   $("count").setAttribute("aria-label", t(["在站 ", ""]) + state.occupancy + t([" 人，共 ", " of "]) + state.capacity + t([" 位", " inside"]));
   document.body.classList.toggle("full", state.full);
   document.body.classList.toggle("closed", !state.open);
-  document.body.classList.toggle("offline", !state.uplink_ok);
+  document.body.classList.toggle("offline", !state.uplink_ok || lost);
   $("hours").textContent = t(["开放时间 ", "Open "]) + state.hours;
   $("grid").innerHTML = state.amenities.map(a =>
     '<div class="tile ' + a.status + '"><svg viewBox="0 0 24 24" aria-hidden="true">' + (ICONS[a.kind] || ICONS.other) + '</svg>' +
     '<div><div class="n">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</div><div class="s">' + t(STATUS[a.status]) + '</div></div></div>').join("");
   $("choices").innerHTML = state.amenities.map(a =>
     '<button type="button" data-id="' + esc(a.id) + '">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</button>').join("");
+  requestAnimationFrame(checkLayout);
+}
+// Layout self-check, read by the browser tests: what sticks out of the screen or its box.
+function checkLayout() {
+  const w = window.innerWidth, h = window.innerHeight, bad = [];
+  document.querySelectorAll("header *, main *, footer *").forEach(el => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return;
+    if (r.right > w + 1 || r.bottom > h + 1 || r.left < -1 || r.top < -1 || (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow === "visible"))
+      bad.push(el.id || el.className || el.tagName);
+  });
+  document.body.dataset.overflow = bad.length ? bad.slice(0, 5).join(",") : "none";
 }
 function tick() {
   const d = new Date(), p = (n) => String(n).padStart(2, "0");
@@ -197,9 +210,10 @@ $("choices").addEventListener("click", async (e) => {
 });
 function connect() {
   const es = new EventSource("/kiosk/events");
-  es.addEventListener("state", (e) => { state = JSON.parse(e.data); document.body.classList.remove("disconnected"); render(); });
+  es.addEventListener("state", (e) => { state = JSON.parse(e.data); clearTimeout(lostTimer); lost = false; render(); });
   es.addEventListener("swipe", (e) => showSwipe(JSON.parse(e.data)));
-  es.onerror = () => { if (state) { state.uplink_ok = false; render(); } };
+  // The browser reconnects by itself; only a break of several seconds shows the sign.
+  es.onerror = () => { clearTimeout(lostTimer); lostTimer = setTimeout(() => { lost = true; render(); }, 6000); };
 }
 tick(); setInterval(tick, 1000);
 applyLang();

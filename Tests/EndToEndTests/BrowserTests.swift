@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import YizhanSimulator
+
+let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// Width and height from a PNG's IHDR chunk.
+func pngSize(_ path: String) -> (Int, Int)? {
+    guard let d = FileManager.default.contents(atPath: path), d.count > 24, d.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
+    let b = [UInt8](d[16..<24])
+    return (Int(b[0]) << 24 | Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3]), Int(b[4]) << 24 | Int(b[5]) << 16 | Int(b[6]) << 8 | Int(b[7]))
+}
+
+@Suite(.serialized, .enabled(if: chromiumPath != nil, "needs chromium (make deps installs it)"))
+struct KioskBrowserTests {
+    let s = Scratch()
+
+    func startStation() async throws -> (StationProcess, SimulatedLineReader, String) {
+        let line = try SimulatedLineReader(link: s.file("line"))
+        let config = writeStationConfig(s, readers: [("counter", "line", s.file("line"))], extra: "", tables: """
+            [[amenities]]
+            kind = "air_conditioner"
+            [[amenities]]
+            kind = "microwave"
+            [[amenities]]
+            kind = "water_dispenser"
+            [[amenities]]
+            kind = "phone_charging"
+            [[amenities]]
+            kind = "toilet"
+            [[amenities]]
+            kind = "nursing_room"
+            [[amenities]]
+            kind = "umbrella_loan"
+            """)
+        let station = try StationProcess(config: config, logPath: s.file("station.log"))
+        try await station.waitUntilServing()
+        let port = try #require(station.log.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
+        _ = try ctl(config, ["amenity", "microwave", "out_of_order", "--note", "门关不上"])
+        return (station, line, "http://127.0.0.1:\(port)/kiosk")
+    }
+
+    /// The page's own layout check, the language, what is on screen, accessible names and
+    /// contrast, in both orientations at 1080p and both languages; screenshots of each.
+    @Test func theKioskRendersInBothLanguagesAndFitsPortraitAndLandscape() async throws {
+        let (station, line, url) = try await startStation()
+        defer { line.close(); _ = station.terminate() }
+        for (width, height) in [(1080, 1920), (1920, 1080)] {
+            let shots = s
+            try await DevToolsPage.with(width: width, height: height) { page in
+                for lang in ["zh", "en"] {
+                    try await page.navigate(url + "?lang=\(lang)")
+                    try await page.waitFor("document.body.dataset.overflow !== undefined && document.querySelectorAll('.tile').length === 7")
+                    #expect(try await page.string("document.body.dataset.overflow") == "none", "\(width)x\(height) \(lang): something sticks out")
+                    #expect(try await page.string("document.documentElement.lang") == (lang == "zh" ? "zh-CN" : "en"))
+                    let text = try await page.string("document.body.innerText")
+                    #expect(text.contains("端到端测试站") && text.contains("0 / 500"))
+                    #expect(text.contains(lang == "zh" ? "微波炉" : "Microwave") && text.contains(lang == "zh" ? "故障" : "Out of order"))
+                    #expect(text.contains(lang == "zh" ? "在站人数" : "People inside"))
+                    // Every button has an accessible name; body text is at least 7:1 against its background.
+                    #expect(try await page.evaluate("[...document.querySelectorAll('button')].every(b => (b.textContent.trim() || b.getAttribute('aria-label')))") as? Bool == true)
+                    let contrast = try await page.evaluate(Self.contrastScript) as? Double ?? 0
+                    #expect(contrast >= 7, "contrast \(contrast)")
+                    try await page.screenshot(to: shots.file("kiosk-\(width)x\(height)-\(lang).png"))
+                    #expect(pngSize(shots.file("kiosk-\(width)x\(height)-\(lang).png")).map { $0 == (width, height) } == true)
+                }
+                // Nothing but the station itself was asked for anything.
+                #expect(!page.requests.isEmpty)
+                #expect(page.requests.allSatisfy { $0.hasPrefix(url.replacingOccurrences(of: "/kiosk", with: "/")) }, "\(page.requests)")
+            }
+        }
+    }
+
+    /// The kiosk answers a swipe and a report on the same page: no reload (a marker set on
+    /// the page survives), the outcome shown, the count changed, the report recorded.
+    @Test func aSwipeAndAReportChangeThePageWithoutAReload() async throws {
+        let (station, line, url) = try await startStation()
+        defer { line.close(); _ = station.terminate() }
+        let config = station.config
+        try await DevToolsPage.with(width: 1080, height: 1920) { page in
+            try await page.navigate(url)
+            try await page.waitFor("document.getElementById('count').textContent === '0 / 500'")
+            _ = try await page.evaluate("window.yizhanMarker = 42")
+            line.present(number: "1234567890", name: "")
+            try await page.waitFor("document.getElementById('overlay').classList.contains('show')")
+            #expect(try await page.string("document.getElementById('message').textContent").contains("已签到"))
+            try await page.waitFor("document.getElementById('count').textContent === '1 / 500'")
+            #expect(try await page.evaluate("window.yizhanMarker") as? Int == 42, "the page was not reloaded")
+            // Report the broken microwave by touch.
+            _ = try await page.evaluate("document.getElementById('overlay').classList.remove('show')")
+            _ = try await page.evaluate("document.getElementById('report').click()")
+            try await page.waitFor("document.getElementById('dialog').classList.contains('show')")
+            _ = try await page.evaluate("document.querySelector('#choices button[data-id=microwave]').click()")
+            try await page.waitFor("getComputedStyle(document.getElementById('thanks')).display === 'block'")
+        }
+        try await eventually("the report is in the log") {
+            try logLines(config, ["--kind", "fault_report"]).first?["detail"] as? String == "amenity=microwave"
+        }
+    }
+
+    /// The lowest contrast ratio between the text colour and the page background among
+    /// the kiosk's text elements (WCAG relative luminance).
+    static let contrastScript = """
+        (() => {
+          const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+          const bg = lum(getComputedStyle(document.body).backgroundColor);
+          const ratios = [...document.querySelectorAll('h1, .count, .label, .tile .n, #hours')].map(el => { const l = lum(getComputedStyle(el).color); return (Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05); });
+          return Math.min(...ratios);
+        })()
+        """
+}
