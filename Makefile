@@ -6,8 +6,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build and the tests need; installed only when missing.
 # postgresql-15: the collector's contract suite runs against a throwaway cluster too.
-# chromium and a small CJK font: the pages are tested in a real (headless) browser.
-DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 chromium fonts-wqy-microhei
+# chromium and a small CJK font: the pages are tested in a real (headless) browser;
+# cage: the kiosk unit is verified against it.
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 chromium fonts-wqy-microhei cage
 
 .PHONY: all deps build release test demo bench verify-units clean
 all: build
