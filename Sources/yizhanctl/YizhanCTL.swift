@@ -12,7 +12,7 @@ struct YizhanCTL: AsyncParsableCommand {
             Finds the daemon from the station configuration (the unix socket in [station] data_dir, or [http] socket). Operators need to be in the socket's group.
             """,
         version: YizhanVersion.current,
-        subcommands: [Status.self, Log.self, Readers.self, Amenity.self, CheckoutAll.self, Simulate.self])
+        subcommands: [Status.self, Log.self, Readers.self, Amenity.self, Manager.self, CheckoutAll.self, Simulate.self])
 
     // `yizhanctl --config PATH status` and `yizhanctl status --config PATH` both work.
     @Option(name: .long, help: ArgumentHelp("Station configuration (TOML; default \(StationConfiguration.defaultPath)).", valueName: "path"))
@@ -264,6 +264,33 @@ struct Amenity: AsyncParsableCommand {
                  a.openReports > 0 ? "\(a.openReports)" + (a.lastReportNote.map { ": \($0)" } ?? "") : "", a.note ?? ""]
             }
             printTable(header: ["ID", "NAME", "STATUS", "SINCE", "BY", "REPORTS", "NOTE"], rows: rows)
+        }
+    }
+}
+
+// MARK: manager
+
+struct Manager: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Logins for the manager pages (/manage).", subcommands: [ManagerAdd.self])
+}
+
+struct ManagerAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add a manager or change their password; reads the password from standard input (at least 8 characters).")
+    @ParentCommand var root: YizhanCTL
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The login name (letters, digits, '_', '-', '.', '@').") var name: String
+
+    func run() async throws {
+        try await reportingErrors {
+            guard let password = readLine(strippingNewline: true), password.count >= 8 else {
+                throw CLIError("a password of at least 8 characters is expected on standard input")
+            }
+            _ = try await StationClient(configuration: try options.load(root))
+                .post("/api/v1/manager", json: ["name": name, "password": password], as: [String: String].self)
+            print("manager \(name): password set; log in at /manage")
         }
     }
 }

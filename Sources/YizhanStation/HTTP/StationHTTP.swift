@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import Prometheus
 import YizhanCore
@@ -39,6 +40,7 @@ struct StationHTTP: Sendable {
 
     let runtime: StationRuntime
     let reports = ReportLimiter()
+    let sessions = ManagerSessions()
 
     func router(for listener: Listener) -> Router<BasicRequestContext> {
         let router = Router()
@@ -54,6 +56,7 @@ struct StationHTTP: Sendable {
         router.get("/kiosk/events") { _, _ in self.kioskEvents() }
         router.post("/kiosk/report") { request, _ in try await self.kioskReport(request) }
         router.post("/kiosk/rating") { request, _ in try await self.kioskRating(request) }
+        ManagerPages(runtime: runtime, sessions: sessions).register(on: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.runtime.prometheus.emitToBuffer())))
@@ -65,13 +68,14 @@ struct StationHTTP: Sendable {
             router.post("/api/v1/card-key") { request, _ in try await self.cardKey(request) }
             router.post("/api/v1/checkout-all") { request, _ in try await self.checkoutAll(request) }
             router.post("/api/v1/amenity") { request, _ in try await self.setAmenity(request) }
+            router.post("/api/v1/manager") { request, _ in try await self.setManager(request) }
         case .tcp:
             let refuse: @Sendable (Request, BasicRequestContext) throws -> Response = { _, _ in
                 throw StationHTTPError(.unauthorized, "login_required",
                                        "the station API needs a login over TCP; on the station box use yizhanctl (unix socket)")
             }
             for path in ["/api/v1/status", "/api/v1/events"] { router.get(RouterPath(path), use: refuse) }
-            for path in ["/api/v1/card-key", "/api/v1/checkout-all", "/api/v1/amenity"] { router.post(RouterPath(path), use: refuse) }
+            for path in ["/api/v1/card-key", "/api/v1/checkout-all", "/api/v1/amenity", "/api/v1/manager"] { router.post(RouterPath(path), use: refuse) }
         }
         return router
     }
@@ -185,6 +189,24 @@ struct StationHTTP: Sendable {
         } catch let e as VisitRecorder.RequestError {
             throw StationHTTPError(.unprocessableContent, "refused", e.description)
         }
+    }
+
+    /// Sets a manager's password (yizhanctl manager add): `{"name": "li", "password": "..."}`.
+    private func setManager(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var name: String; var password: String }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 4096)
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
+            throw StationHTTPError(.badRequest, "bad_body", "expected {\"name\": ..., \"password\": ...}")
+        }
+        guard AmenityEventDetail.isValidActor(Substring(body.name)) else {
+            throw StationHTTPError(.unprocessableContent, "bad_name", "a name is 1 to 32 of letters, digits, '_', '-', '.', '@'")
+        }
+        guard body.password.count >= 8 else { throw StationHTTPError(.unprocessableContent, "weak_password", "a password has at least 8 characters") }
+        let hash = await Task.detached { Bcrypt.hash(body.password, cost: 12) }.value
+        try runtime.store.setManagerPassword(name: body.name, hash: hash)
+        runtime.logger.notice("manager password set", metadata: ["name": "\(body.name)"])
+        return try jsonResponse(["name": body.name, "status": "set"])
     }
 
     // MARK: kiosk

@@ -82,7 +82,32 @@ public final class EventStore: Sendable {
                 INSERT OR IGNORE INTO meta(key, value) VALUES ('uplink_acknowledged', '0');
                 """)
         }
+        m.registerMigration("v3: managers") { db in
+            try db.execute(sql: """
+                -- Logins for the manager pages: bcrypt hashes, set through yizhanctl.
+                CREATE TABLE managers (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+                """)
+        }
         return m
+    }
+
+    // MARK: managers
+
+    public func setManagerPassword(name: String, hash: String, at time: Timestamp = .now()) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO managers(name, password_hash, updated_ms) VALUES (?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, updated_ms = excluded.updated_ms
+                """, arguments: [name, hash, time.millisecondsSinceEpoch])
+        }
+    }
+
+    public func managerPasswordHash(name: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT password_hash FROM managers WHERE name = ?", arguments: [name]) }
+    }
+
+    public func managerNames() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM managers ORDER BY name") }
     }
 
     // MARK: uplink
