@@ -109,3 +109,68 @@ struct KioskBrowserTests {
         })()
         """
 }
+
+/// Runs a tool with `input` on its standard input.
+func runWithInput(_ tool: String, _ args: [String], input: String) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binDir + "/" + tool)
+    p.arguments = args
+    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+    p.standardInput = stdin; p.standardOutput = stdout; p.standardError = stderr
+    try p.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus,
+                         stdout: String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                         stderr: String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite(.serialized, .enabled(if: chromiumPath != nil, "needs chromium (make deps installs it)"))
+struct ManagerBrowserTests {
+    let s = Scratch()
+
+    /// A manager set up with yizhanctl logs in with the browser's own form, sees the
+    /// overview, marks an amenity broken, and reads the log; the pages fit a laptop screen.
+    @Test func aManagerLogsInAndWorksThroughTheForms() async throws {
+        let line = try SimulatedLineReader(link: s.file("line"))
+        defer { line.close() }
+        let config = writeStationConfig(s, readers: [("counter", "line", s.file("line"))], tables: "[[amenities]]\nkind = \"microwave\"\n")
+        let station = try StationProcess(config: config, logPath: s.file("station.log"))
+        defer { _ = station.terminate() }
+        try await station.waitUntilServing()
+        let port = try #require(station.log.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
+        let weak = try runWithInput("yizhanctl", ["manager", "add", "--config", config, "--name", "li"], input: "short\n")
+        #expect(weak.status == 1 && weak.stderr.contains("at least 8 characters"))
+        let added = try runWithInput("yizhanctl", ["manager", "add", "--config", config, "--name", "li"], input: "correct horse battery\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(!(try String(contentsOfFile: station.logPath, encoding: .utf8)).contains("correct horse"))
+        line.present(number: "1234567890", name: "")
+        let base = "http://127.0.0.1:\(port)"
+        try await DevToolsPage.with(width: 1366, height: 768) { page in
+            try await page.navigate(base + "/manage")
+            try await page.waitFor("location.pathname === '/manage/login' && !!document.getElementById('password')")
+            #expect(try await page.string("document.documentElement.lang") == "zh-CN")
+            _ = try await page.evaluate("""
+                document.getElementById('name').value = 'li'; document.getElementById('password').value = 'correct horse battery';
+                document.querySelector('form.login').submit()
+                """)
+            try await page.waitFor("location.pathname === '/manage' && document.body.innerText.includes('读卡器 Readers')")
+            #expect(try await page.string("document.body.innerText").contains("1 / 500"))
+            // Every form field has a label.
+            let labelled = try await page.evaluate(#"[...document.querySelectorAll('input:not([type=hidden]), select')].every(i => document.querySelector(`label[for="${i.id}"]`))"#)
+            #expect(labelled as? Bool == true)
+            _ = try await page.evaluate("""
+                document.getElementById('status-microwave').value = 'out_of_order'; document.getElementById('note-microwave').value = '门关不上';
+                document.querySelector('form[action="/manage/amenity"]').submit()
+                """)
+            try await page.waitFor("document.querySelector('td.amenity-out_of_order') !== null")
+            try await page.navigate(base + "/manage/log")
+            try await page.waitFor("document.body.innerText.includes('check_in')")
+            #expect(try await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true, "the log fits the width")
+            #expect(page.requests.allSatisfy { $0.hasPrefix(base) || $0.hasPrefix("data:") }, "\(page.requests)")  // data: is the browser's own date-picker icon
+        }
+        let detail = try logLines(config, ["--kind", "amenity"]).first?["detail"] as? String
+        #expect(detail == "amenity=microwave status=out_of_order by=li note=门关不上")
+    }
+}

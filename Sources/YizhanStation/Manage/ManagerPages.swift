@@ -119,12 +119,13 @@ struct ManagerPages: Sendable {
     private func overview(_ s: ManagerSessions.Session) async throws -> Response {
         let st = runtime.status()
         let e = KioskPage.escapeHTML
-        let readers = st.readers.map {
-            "<tr><td>\(e($0.name))</td><td>\(e($0.protocol))</td><td>\(e($0.device))</td><td class=\"state-\(e($0.state))\">\(e($0.state))</td><td>\(e(String(($0.since ?? "").prefix(19))))</td><td>\($0.reads)</td><td>\($0.badReads)</td></tr>"
+        let readers = st.readers.map { r -> String in
+            "<tr><td>\(e(r.name))</td><td>\(e(r.protocol))</td><td>\(e(r.device))</td><td class=\"state-\(e(r.state))\">\(e(r.state))</td><td>\(e(String((r.since ?? "").prefix(19))))</td><td>\(r.reads)</td><td>\(r.badReads)</td></tr>"
         }.joined()
         let u = st.uplink
-        let amenities = st.amenities.map { a in
-            let options = AmenityStatus.allCases.map { "<option value=\"\($0.rawValue)\"\($0 == a.status ? " selected" : "")>\(Self.statusName($0))</option>" }.joined()
+        // (Typed: GRDB's SQL literal would otherwise claim these interpolations.)
+        let amenities = st.amenities.map { a -> String in
+            let options: String = AmenityStatus.allCases.map { (s: AmenityStatus) -> String in "<option value=\"\(s.rawValue)\"\(s == a.status ? " selected" : "")>\(Self.statusName(s))</option>" }.joined()
             let reports = a.openReports > 0 ? "<strong>\(a.openReports)</strong>" + (a.lastReportNote.map { "：" + e($0) } ?? "") : "0"
             return """
                 <tr><td>\(e(a.nameZh)) \(e(a.nameEn))</td><td class="amenity-\(a.status.rawValue)">\(Self.statusName(a.status))</td>
@@ -196,7 +197,7 @@ struct ManagerPages: Sendable {
         let filters = keep.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
         let next = events.count == q.limit ? events.last.map { "<a href=\"/manage/log?\(filters)\(filters.isEmpty ? "" : "&")after=\($0.seq)\" rel=\"next\">更早 Older →</a>" } ?? "" : ""
-        let kinds = ([""] + EventKind.allCases.map(\.rawValue)).map { "<option value=\"\($0)\"\(params["kind"] == $0 ? " selected" : "")>\($0.isEmpty ? "全部 all" : $0)</option>" }.joined()
+        let kinds = ([""] + EventKind.allCases.map(\.rawValue)).map { (k: String) -> String in "<option value=\"\(k)\"\(params["kind"] == k ? " selected" : "")>\(k.isEmpty ? "全部 all" : k)</option>" }.joined()
         return html(status: .ok, title: "访问记录 Visit log", body: """
             <form method="get" action="/manage/log" class="filters">
             <label for="since">从 From</label><input id="since" name="since" type="date" value="\(e(params["since"] ?? ""))">
