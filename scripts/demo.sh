@@ -133,6 +133,8 @@ for log in pt-demo-01 pt-demo-02; do
   if ! grep -q "ready" "$RUN/$log.log"; then echo "station $log did not start; its log:" >&2; cat "$RUN/$log.log" >&2; exit 1; fi
 done
 for _ in $(seq 1 100); do grep -q "collector listening" "$RUN/collector.log" 2>/dev/null && break; sleep 0.1; done
+# A manager login for the demo's pages.
+echo "demo-password" | "$BIN/yizhanctl" --config "$RUN/pt-demo-01.toml" manager add --name demo >/dev/null
 
 cat <<MSG
 
@@ -142,6 +144,7 @@ cat <<MSG
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" http://127.0.0.1:$CPORT/api/v1/stations
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" "http://127.0.0.1:$CPORT/api/v1/usage?bucket=hour&from=\$(date +%F)"
   Station 1   kiosk: http://127.0.0.1:$PORT/kiosk   (open it in a browser)
+              manager pages: http://127.0.0.1:$PORT/manage   (demo / demo-password)
               demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml status | log | readers | amenity | checkout-all
               demo-run/bin/yizhanctl --config demo-run/pt-demo-01.toml amenity microwave out_of_order --note "门关不上"
               http://127.0.0.1:$PORT/healthz   http://127.0.0.1:$PORT/metrics
