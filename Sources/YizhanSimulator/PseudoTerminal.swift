@@ -21,18 +21,21 @@ public final class PseudoTerminal: @unchecked Sendable {
         var name = [CChar](repeating: 0, count: 128)
         guard yz_openpty(&m, &s, &name, name.count) == 0 else { throw SimulatorError.system("openpty", errno) }
         _ = fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK)
-        master = m
-        slave = s
-        slavePath = String(cString: name)
-        self.link = link
+        let path = String(cString: name)
+        // The link is made before any stored property is set: a throw after that would run
+        // deinit, which closes the fds a second time (numbers another pty may own by then).
         if let link {
             do { try removeStaleLink(link) } catch { Glibc.close(m); Glibc.close(s); throw error }
-            guard symlink(slavePath, link) == 0 else {
+            guard symlink(path, link) == 0 else {
                 let e = errno
                 Glibc.close(m); Glibc.close(s)
-                throw SimulatorError.system("symlink \(link) -> \(slavePath)", e)
+                throw SimulatorError.system("symlink \(link) -> \(path)", e)
             }
         }
+        master = m
+        slave = s
+        slavePath = path
+        self.link = link
     }
 
     /// The path to put in the station's `device =`.

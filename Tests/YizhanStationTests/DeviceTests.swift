@@ -17,7 +17,7 @@ import YizhanSimulator
     }
 
     @Test func rawTermiosPassesEveryByteValueBothWays() async throws {
-        let pty = try PseudoTerminal(link: dir.file("tty"))
+        let pty = try PseudoTerminal(link: dir.file("tty-1"))
         let port = try SerialPort.open(path: pty.devicePath, baud: 9600)
         defer { port.close(); pty.close() }
         var t = termios()
@@ -39,7 +39,7 @@ import YizhanSimulator
     }
 
     @Test func theLineIsOpenedExclusively() throws {
-        let pty = try PseudoTerminal(link: dir.file("tty"))
+        let pty = try PseudoTerminal(link: dir.file("tty-2"))
         let first = try SerialPort.open(path: pty.devicePath, baud: 115_200)
         defer { first.close(); pty.close() }
         do {
@@ -62,7 +62,7 @@ import YizhanSimulator
     }
 
     @Test func writingAfterAnUnplugFailsCleanly() async throws {
-        let pty = try PseudoTerminal(link: dir.file("tty"))
+        let pty = try PseudoTerminal(link: dir.file("tty-3"))
         let port = try SerialPort.open(path: pty.devicePath, baud: 115_200)
         port.close()
         do {
@@ -86,7 +86,7 @@ import YizhanSimulator
     }
 
     @Test func unplugEndsTheStream() async throws {
-        let pty = try PseudoTerminal(link: dir.file("tty"))
+        let pty = try PseudoTerminal(link: dir.file("tty-4"))
         let port = try SerialPort.open(path: pty.devicePath, baud: 115_200)
         pty.write([1, 2, 3])
         pty.close()
