@@ -132,6 +132,7 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "YizhanCollector",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

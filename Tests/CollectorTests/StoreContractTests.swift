@@ -24,6 +24,9 @@ import YizhanCore
             await #expect(throws: CollectorStoreError.self) { try await store.addUser(UserRecord(name: "wang", role: .manager, stations: ["zz"]), passwordHash: "x", tokenHash: "u3") }
             #expect(try await store.user(forTokenHash: "u1") == UserRecord(name: "li", role: .manager, stations: ["a-1", "b-2"]))
             #expect(try await store.user(forTokenHash: "u3") == nil, "a failed add leaves nothing behind")
+            let named = try await store.user(named: "li")
+            #expect(named?.user == UserRecord(name: "li", role: .manager, stations: ["a-1", "b-2"]) && named?.passwordHash == "$2b$x")
+            #expect(try await store.user(named: "nobody") == nil)
         }
     }
 

@@ -70,6 +70,8 @@ public struct CollectorHTTP: Sendable {
     /// Heartbeats wait here for the next flush (run `HeartbeatFlusher` beside the server).
     public let heartbeats: HeartbeatBuffer
     let stationTokens = TokenCache()
+    /// Office dashboard logins (browser sessions); the read API accepts them too.
+    let sessions = OfficeSessions()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
@@ -105,6 +107,7 @@ public struct CollectorHTTP: Sendable {
             }
             router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
         }
+        Dashboard(http: self).register(on: router)
         return router
     }
 
@@ -247,6 +250,8 @@ public struct CollectorHTTP: Sendable {
     // MARK: queries (the handlers are in QueryRoutes.swift)
 
     func authenticatedUser(_ request: Request) async throws -> UserRecord {
+        // A dashboard session (GET only: the read API has no forms to forge).
+        if request.headers[.authorization] == nil, let session = sessions.session(request) { return session.user }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7,
               let user = try await store.user(forTokenHash: Tokens.hash(String(header.dropFirst(7))))
         else {

@@ -122,6 +122,8 @@ public protocol CollectorStore: Sendable {
 
     func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws
     func user(forTokenHash tokenHash: String) async throws -> UserRecord?
+    /// A user and their bcrypt password hash, by name (the dashboard's login).
+    func user(named name: String) async throws -> (user: UserRecord, passwordHash: String)?
 
     /// Lets go of connections; the store is not used afterwards.
     func close() async throws

@@ -268,6 +268,20 @@ public final class PostgresCollectorStore: CollectorStore {
         }
     }
 
+    public func user(named name: String) async throws -> (user: UserRecord, passwordHash: String)? {
+        var found: (String, String)?
+        for try await row in try await client.query("SELECT role, password_hash FROM users WHERE name = \(name)", logger: logger)
+            .decode((String, String).self) { found = row }
+        guard let (role, hash) = found else { return nil }
+        var stations: [String] = []
+        for try await s in try await client.query("""
+            SELECT station_id FROM user_stations WHERE user_name = \(name) ORDER BY station_id COLLATE "C"
+            """, logger: logger).decode(String.self) {
+            stations.append(s)
+        }
+        return (UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations), hash)
+    }
+
     public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
         var found: (String, String)?
         for try await row in try await client.query("SELECT name, role FROM users WHERE token_hash = \(tokenHash)", logger: logger)

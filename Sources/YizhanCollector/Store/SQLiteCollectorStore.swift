@@ -227,6 +227,15 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
+    public func user(named name: String) async throws -> (user: UserRecord, passwordHash: String)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT role, password_hash FROM users WHERE name = ?", arguments: [name]) else { return nil }
+            let stations = try String.fetchAll(db, sql: "SELECT station_id FROM user_stations WHERE user_name = ? ORDER BY station_id",
+                                               arguments: [name])
+            return (UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations), row["password_hash"])
+        }
+    }
+
     public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
         try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT name, role FROM users WHERE token_hash = ?", arguments: [tokenHash]) else {

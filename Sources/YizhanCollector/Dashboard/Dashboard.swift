@@ -1,0 +1,237 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Synchronization
+import YizhanCore
+
+/// Browser sessions for the office dashboard: a random id in an HttpOnly, SameSite=Strict
+/// cookie, a CSRF token for the one form (log out). In memory, per collector instance.
+public final class OfficeSessions: Sendable {
+    struct Session: Sendable { var user: UserRecord; var csrf: String; var lastUsed: ContinuousClock.Instant }
+    static let cookie = "yizhan_office"
+    private let sessions = Mutex<[String: Session]>([:])
+    private let failures = Mutex<[ContinuousClock.Instant]>([])
+
+    public init() {}
+
+    static func token() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(2) }.joined()
+    }
+
+    func create(_ user: UserRecord) -> String {
+        let id = Self.token()
+        sessions.withLock { s in
+            let now = ContinuousClock.now
+            s = s.filter { now - $0.value.lastUsed < .seconds(8 * 3600) }
+            s[id] = Session(user: user, csrf: Self.token(), lastUsed: now)
+        }
+        return id
+    }
+
+    func session(_ request: Request) -> Session? {
+        guard let id = Self.id(request) else { return nil }
+        return sessions.withLock { s in
+            guard var found = s[id], ContinuousClock.now - found.lastUsed < .seconds(8 * 3600) else { s[id] = nil; return nil }
+            found.lastUsed = .now
+            s[id] = found
+            return found
+        }
+    }
+
+    func end(_ request: Request) { if let id = Self.id(request) { _ = sessions.withLock { $0.removeValue(forKey: id) } } }
+
+    static func id(_ request: Request) -> String? {
+        for part in (request.headers[.cookie] ?? "").split(separator: ";") {
+            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == cookie { return String(kv[1]) }
+        }
+        return nil
+    }
+
+    func loginAllowed() -> Bool {
+        failures.withLock { f in let now = ContinuousClock.now; f = f.filter { now - $0 < .seconds(300) }; return f.count < 10 }
+    }
+    func recordFailure() { failures.withLock { $0.append(.now) } }
+}
+
+/// The office dashboard at `/`: the station table live, the district roll-up, a page per
+/// station with charts drawn on the server. Managers see only their stations.
+struct Dashboard: Sendable {
+    let http: CollectorHTTP
+
+    static let csp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    static let unknownUserHash = Bcrypt.hash(OfficeSessions.token(), cost: 12)
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/login") { _, _ in self.page(title: "登录 Log in", body: Self.loginForm(nil), session: nil) }
+        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/logout") { request, _ in try await self.logout(request) }
+        router.get("/") { request, _ in try await self.withSession(request) { try await self.overview($0) } }
+        router.get("/stations/:id") { request, context in
+            try await self.withSession(request) { try await self.station(context.parameters.get("id") ?? "", $0) }
+        }
+    }
+
+    private func withSession(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
+        guard let s = http.sessions.session(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
+        return try await body(s)
+    }
+
+    static func loginForm(_ message: String?) -> String {
+        (message.map { #"<p class="error" role="alert">\#(SVGChart.escape($0))</p>"# } ?? "") + """
+            <form method="post" action="/login" class="login">
+            <label for="name">用户名 Name</label><input id="name" name="name" autocomplete="username" required>
+            <label for="password">密码 Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+            <button type="submit">登录 Log in</button></form>
+            """
+    }
+
+    private func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let text = String(buffer: try await request.collectBody(upTo: 8192))
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
+        }
+        return out
+    }
+
+    private func sameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        return request.head.authority.map { origin == "http://\($0)" || origin == "https://\($0)" } ?? false
+    }
+
+    private func login(_ request: Request) async throws -> Response {
+        guard sameOrigin(request) else { return page(title: "登录 Log in", body: Self.loginForm("来源不符 Foreign origin"), session: nil, status: .forbidden) }
+        guard http.sessions.loginAllowed() else {
+            return page(title: "登录 Log in", body: Self.loginForm("尝试次数过多 Too many attempts; wait five minutes"), session: nil, status: .tooManyRequests)
+        }
+        let f = try await form(request)
+        let found = try await http.store.user(named: f["name"] ?? "")
+        let password = f["password"] ?? ""
+        let ok = await Task.detached { Bcrypt.verify(password, hash: found?.passwordHash ?? Self.unknownUserHash) && found != nil }.value
+        guard ok, let user = found?.user else {
+            http.sessions.recordFailure()
+            return page(title: "登录 Log in", body: Self.loginForm("用户名或密码错误 Wrong name or password"), session: nil, status: .unauthorized)
+        }
+        let id = http.sessions.create(user)
+        return Response(status: .seeOther, headers: [.location: "/", .setCookie: "\(OfficeSessions.cookie)=\(id); Path=/; HttpOnly; SameSite=Strict; Secure"])
+    }
+
+    private func logout(_ request: Request) async throws -> Response {
+        guard let s = http.sessions.session(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
+        let f = try await form(request)
+        guard sameOrigin(request), let token = f["csrf"], token == s.csrf else {
+            return page(title: "拒绝 Refused", body: "<p>表单无效 Forged or stale form.</p>", session: s, status: .forbidden)
+        }
+        http.sessions.end(request)
+        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: "\(OfficeSessions.cookie)=; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=0"])
+    }
+
+    private func visible(_ s: OfficeSessions.Session) async throws -> [StationRecord] {
+        try await http.heartbeats.flush()
+        return try await http.store.stations().filter { s.user.role == .office || s.user.stations.contains($0.id) }
+    }
+
+    private func overview(_ s: OfficeSessions.Session) async throws -> Response {
+        let now = Timestamp.now()
+        let stations = try await visible(s)
+        let e = SVGChart.escape
+        var districts: [String: (n: Int, online: Int, occ: Int, cap: Int, faults: Int)] = [:]
+        let rows = stations.map { st -> String in
+            let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
+            var d = districts[st.district ?? "", default: (0, 0, 0, 0, 0)]
+            d.n += 1; d.online += v.online ? 1 : 0; d.occ += v.occupancy; d.cap += v.capacity; d.faults += v.faults.count
+            districts[st.district ?? ""] = d
+            return """
+                <tr><td><a href="/stations/\(e(st.id))">\(e(st.name))</a><br><small>\(e(st.id))</small></td><td>\(e(st.district ?? ""))</td>
+                <td>\(v.occupancy) / \(v.capacity)</td><td class="\(v.online ? "online" : "offline")">\(v.online ? "在线 online" : "离线 offline")</td>
+                <td>\(v.faults.isEmpty ? "–" : e(v.faults.joined(separator: ", ")))</td><td>\(e(String((v.lastSeen ?? "–").prefix(19)).replacingOccurrences(of: "T", with: " ")))</td></tr>
+                """
+        }.joined()
+        let districtRows = districts.sorted { $0.key < $1.key }.map { k, d -> String in
+            "<tr><td>\(e(k.isEmpty ? "–" : k))</td><td>\(d.n)</td><td>\(d.online)</td><td>\(d.occ) / \(d.cap)</td><td>\(d.faults)</td></tr>"
+        }.joined()
+        return page(title: "站点 Stations", body: """
+            <p>\(stations.count) 个站点 stations · 在线 online \(stations.filter { http.isOnline($0, now: now) }.count) · <a href="/api/v1/usage?format=csv">导出用量 CSV usage export</a></p>
+            <h2>区县 Districts</h2>
+            <table><thead><tr><th>区县 District</th><th>站点 Stations</th><th>在线 Online</th><th>在站 Inside</th><th>故障 Faults</th></tr></thead><tbody>\(districtRows)</tbody></table>
+            <h2>站点 Stations</h2>
+            <table><thead><tr><th>站点 Station</th><th>区县 District</th><th>在站 Inside</th><th>状态 State</th><th>故障 Faults</th><th>最后心跳 Last seen</th></tr></thead>
+            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"6\">没有站点 No stations</td></tr>" : rows)</tbody></table>
+            """, session: s)
+    }
+
+    private func station(_ id: String, _ s: OfficeSessions.Session) async throws -> Response {
+        guard let st = try await visible(s).first(where: { $0.id == id }) else {
+            return page(title: "没有此站 Not found", body: "<p>没有此站点，或不在您的范围内。 No such station among yours.</p>", session: s, status: .notFound)
+        }
+        let now = Timestamp.now()
+        let e = SVGChart.escape
+        let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
+        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucketSize) async throws -> UsageReport {
+            let q = UsageQuery(from: from, to: to, bucket: bucket)
+            let input = try await http.store.usageInput(stations: [id], from: q.from, to: q.to)
+            return UsageAggregator.aggregate(q, starts: input.starts, events: input.events, now: now)
+        }
+        let days = try await report(now - .seconds(29 * 86_400), now, .day)
+        let weeks = try await report(now - .seconds(28 * 86_400), now, .hour)
+        let todayStart = UsageQuery(from: now, to: now, bucket: .day).from
+        let hours = try await report(todayStart, todayStart + .seconds(86_400), .hour)
+        let dayLabel = { (t: Timestamp) in String(RFC3339.format(t, offset: .china).dropFirst(5).prefix(5)) }
+        // Hour of week, Monday first, China time.
+        var cells = Array(repeating: Array(repeating: 0.0, count: 24), count: 7)
+        for b in weeks.buckets {
+            let c = CivilTime(b.start, offset: .china)
+            cells[(c.weekday + 6) % 7][c.hour] += Double(b.visits)
+        }
+        let weekdays = ["周一 Mon", "周二 Tue", "周三 Wed", "周四 Thu", "周五 Fri", "周六 Sat", "周日 Sun"]
+        let charts = [
+            ("每日到访 Visits per day (30 days)", SVGChart.bars(title: "Visits per day", labels: days.buckets.map { dayLabel($0.start) },
+                                                              values: days.buckets.map { Double($0.visits) }, labelEvery: 5)),
+            ("到访时段 Hour of week (4 weeks)", SVGChart.heatmap(title: "Visits by hour of week", cells: cells, rowLabels: weekdays)),
+            ("今日在站 Inside through today (peak per hour)", SVGChart.line(title: "Occupancy today", labels: (0..<24).map { "\($0)" },
+                                                                         values: hours.buckets.map { Double($0.peakOccupancy) })),
+            ("设施故障时长 Amenity downtime per day (hours)", SVGChart.bars(title: "Downtime per day", labels: days.buckets.map { dayLabel($0.start) },
+                                                                        values: days.buckets.map { Double($0.amenityDowntimeSeconds) / 3600 }, labelEvery: 5, unit: " h")),
+            ("满意度 Satisfaction (mean 1–5 per day)", SVGChart.bars(title: "Satisfaction per day", labels: days.buckets.map { dayLabel($0.start) },
+                                                                   values: days.buckets.map { $0.meanRating ?? 0 }, labelEvery: 5)),
+        ].map { "<figure><figcaption>\($0.0)</figcaption>\($0.1)</figure>" }.joined()
+        let t = days.totals
+        return page(title: st.name, body: """
+            <p><a href="/">← 全部站点 All stations</a></p>
+            <p class="big">\(e(st.district ?? "")) · 在站 Inside <strong>\(v.occupancy) / \(v.capacity)</strong> · \(v.online ? "在线 online" : "<span class=\"offline\">离线 offline</span>") · 开放 \(v.open == true ? "是 open" : "否 closed") · 故障 Faults: \(v.faults.isEmpty ? "–" : e(v.faults.joined(separator: ", ")))</p>
+            <p>30 天 30 days: 到访 visits \(t.visits) · 服务人数 unique workers \(t.uniqueWorkers) · 平均停留 mean stay \(t.meanStaySeconds.map { "\($0 / 60) min" } ?? "–") · 报修 fault reports \(t.faultReports) · 评分 ratings \(t.ratings)\(t.meanRating.map { " (\($0))" } ?? "")
+            · <a href="/api/v1/usage?station=\(e(id))&amp;bucket=day&amp;format=csv">CSV</a></p>
+            <div class="charts">\(charts)</div>
+            """, session: s)
+    }
+
+    func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok) -> Response {
+        let nav = session.map { s in
+            """
+            <nav><a href="/">站点 Stations</a><span>\(SVGChart.escape(s.user.name)) (\(s.user.role.rawValue))</span>
+            <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(s.csrf)"><button type="submit">退出 Log out</button></form></nav>
+            """
+        } ?? ""
+        let html = """
+            <!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(SVGChart.escape(title)) · 驿站 Yizhan</title><style>
+            body { font-family: "Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif; margin: 0; color: #111; background: #fff; }
+            header { background: #123; color: #fff; padding: 12px 20px; } h1 { margin: 0; font-size: 20px; }
+            nav { display: flex; gap: 16px; align-items: center; padding: 8px 20px; background: #e8eef3; } nav form { margin: 0 0 0 auto; }
+            main { padding: 16px 20px; } table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #ccd; padding: 6px 8px; text-align: left; }
+            th { background: #f3f5f7; } .online { color: #0a6b2d; } .offline, .error { color: #a00000; font-weight: bold; } a { color: #0b3d91; }
+            .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; } figure { margin: 0; }
+            figcaption { font-weight: bold; margin-bottom: 4px; } .chart { width: 100%; height: auto; background: #fafbfc; } .chart text { fill: #222; }
+            .login { display: grid; gap: 8px; max-width: 320px; } .big { font-size: 18px; }
+            </style></head><body><header><h1>驿站 · \(SVGChart.escape(title))</h1></header>\(nav)<main>\(body)</main></body></html>
+            """
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                                                  .init("Content-Security-Policy")!: Self.csp],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
