@@ -1,8 +1,19 @@
 import Foundation
 import Testing
+import YizhanCollector
+import YizhanCore
 import YizhanSimulator
 
 let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// With YIZHAN_SCREENSHOTS=DIR, the browser tests leave their screenshots there to look at.
+func keepScreenshot(_ path: String) {
+    guard let dir = ProcessInfo.processInfo.environment["YIZHAN_SCREENSHOTS"] else { return }
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let target = dir + "/" + (path as NSString).lastPathComponent
+    try? FileManager.default.removeItem(atPath: target)
+    try? FileManager.default.copyItem(atPath: path, toPath: target)
+}
 
 /// Width and height from a PNG's IHDR chunk.
 func pngSize(_ path: String) -> (Int, Int)? {
@@ -62,6 +73,7 @@ struct KioskBrowserTests {
                     let contrast = try await page.evaluate(Self.contrastScript) as? Double ?? 0
                     #expect(contrast >= 7, "contrast \(contrast)")
                     try await page.screenshot(to: shots.file("kiosk-\(width)x\(height)-\(lang).png"))
+                    keepScreenshot(shots.file("kiosk-\(width)x\(height)-\(lang).png"))
                     #expect(pngSize(shots.file("kiosk-\(width)x\(height)-\(lang).png")).map { $0 == (width, height) } == true)
                 }
                 // Nothing but the station itself was asked for anything.
@@ -172,5 +184,64 @@ struct ManagerBrowserTests {
         }
         let detail = try logLines(config, ["--kind", "amenity"]).first?["detail"] as? String
         #expect(detail == "amenity=microwave status=out_of_order by=li note=门关不上")
+    }
+}
+
+@Suite(.serialized, .enabled(if: chromiumPath != nil, "needs chromium (make deps installs it)"))
+struct DashboardBrowserTests {
+    let s = Scratch()
+
+    /// An office user made with the CLI logs in through the form, sees the stations and a
+    /// station's charts at both screen shapes, with nothing off the machine.
+    @Test func theOfficeLogsInAndReadsAStationsCharts() async throws {
+        let port = freePort()
+        let config = s.file("collector.toml")
+        FileManager.default.createFile(atPath: config, contents: Data("""
+            [http]
+            listen = "127.0.0.1:\(port)"
+            [storage]
+            url = "sqlite://\(s.file("collector.db"))"
+            """.utf8))
+        #expect(try run("yizhan-collector", ["station", "add", "--config", config, "--id", "pt-1", "--name", "普工e家·沈家门站",
+                                              "--district", "普陀区", "--capacity", "12"]).status == 0)
+        let user = try runWithInput("yizhan-collector", ["user", "add", "--config", config, "--name", "office", "--role", "office"],
+                                    input: "correct horse battery\n")
+        #expect(user.status == 0, "\(user.stderr)")
+        // A few days of visits, stored as ingest stores them.
+        let store = try SQLiteCollectorStore(path: s.file("collector.db"))
+        let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        var events: [IngestedEvent] = []
+        for i in 0..<200 {
+            let t = now - .seconds(Int64(200 - i) * 3000)
+            events.append(IngestedEvent(seq: Int64(i + 1), time: t, kind: i % 2 == 0 ? "check_in" : "check_out",
+                                        cardKey: String(repeating: String(i % 7), count: 64), reader: "door", occupancy: i % 2 == 0 ? 1 : 0,
+                                        staySeconds: i % 2 == 0 ? nil : 1500, detail: nil))
+        }
+        _ = try await store.ingest(station: "pt-1", events: events)
+        try await store.close()
+        let collector = try CollectorProcess(config: config, logPath: s.file("collector.log"))
+        defer { collector.kill9() }
+        try await collector.waitUntilListening()
+        let base = "http://127.0.0.1:\(port)"
+        for (width, height) in [(1920, 1080), (1080, 1920)] {
+            let shots = s
+            try await DevToolsPage.with(width: width, height: height) { page in
+                try await page.navigate(base + "/")
+                try await page.waitFor("location.pathname === '/login' && !!document.getElementById('password')")
+                _ = try await page.evaluate("""
+                    document.getElementById('name').value = 'office'; document.getElementById('password').value = 'correct horse battery';
+                    document.querySelector('form.login').submit()
+                    """)
+                try await page.waitFor("location.pathname === '/' && document.body.innerText.includes('普工e家·沈家门站')")
+                try await page.navigate(base + "/stations/pt-1")
+                try await page.waitFor("document.querySelectorAll('svg.chart').length === 5")
+                #expect(try await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true, "\(width)x\(height): no sideways scrolling")
+                #expect(try await page.string("document.body.innerText").contains("到访 visits 100"))
+                try await page.screenshot(to: shots.file("dashboard-\(width)x\(height).png"))
+                keepScreenshot(shots.file("dashboard-\(width)x\(height).png"))
+                #expect(pngSize(shots.file("dashboard-\(width)x\(height).png")).map { $0 == (width, height) } == true)
+                #expect(page.requests.allSatisfy { $0.hasPrefix(base) }, "\(page.requests)")
+            }
+        }
     }
 }
