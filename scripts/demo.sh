@@ -140,7 +140,7 @@ cat <<MSG
 
   Yizhan demo: a collector and two stations with five simulated readers.
 
-  Collector   http://127.0.0.1:$CPORT  (office API token in demo-run/office.token)
+  Collector   dashboard: http://127.0.0.1:$CPORT/   (office / demo-password; API token in demo-run/office.token)
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" http://127.0.0.1:$CPORT/api/v1/stations
               curl -s -H "Authorization: Bearer \$(cat demo-run/office.token)" "http://127.0.0.1:$CPORT/api/v1/usage?bucket=hour&from=\$(date +%F)"
   Station 1   kiosk: http://127.0.0.1:$PORT/kiosk   (open it in a browser)
