@@ -56,6 +56,7 @@ import YizhanCore
             #expect(overview.status == 200 && overview.body.contains("<html lang=\"zh-CN\">"))
             for id in ["p-1", "p-2", "d-1"] { #expect(overview.body.contains("/stations/\(id)")) }
             #expect(overview.body.contains("<td>普陀</td><td>2</td>"), "the district roll-up")
+            #expect(overview.body.contains(#"<meta http-equiv="refresh" content="30">"#), "the station table keeps itself live")
             let station = try await request(url + "/stations/p-1", cookie: office)
             #expect(station.status == 200)
             #expect(station.body.components(separatedBy: "<svg").count - 1 == 5, "five charts drawn on the server")

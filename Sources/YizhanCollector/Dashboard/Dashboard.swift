@@ -162,7 +162,8 @@ struct Dashboard: Sendable {
             <h2>站点 Stations</h2>
             <table><thead><tr><th>站点 Station</th><th>区县 District</th><th>在站 Inside</th><th>状态 State</th><th>故障 Faults</th><th>最后心跳 Last seen</th></tr></thead>
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"6\">没有站点 No stations</td></tr>" : rows)</tbody></table>
-            """, session: s)
+            <p class="muted">每 30 秒刷新 Refreshes every 30 s.</p>
+            """, session: s, refreshSeconds: 30)
     }
 
     private func station(_ id: String, _ s: OfficeSessions.Session) async throws -> Response {
@@ -210,7 +211,8 @@ struct Dashboard: Sendable {
             """, session: s)
     }
 
-    func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok) -> Response {
+    func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok,
+              refreshSeconds: Int? = nil) -> Response {
         let nav = session.map { s in
             """
             <nav><a href="/">站点 Stations</a><span>\(SVGChart.escape(s.user.name)) (\(s.user.role.rawValue))</span>
@@ -219,6 +221,7 @@ struct Dashboard: Sendable {
         } ?? ""
         let html = """
             <!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            \(refreshSeconds.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
             <title>\(SVGChart.escape(title)) · 驿站 Yizhan</title><style>
             body { font-family: "Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif; margin: 0; color: #111; background: #fff; }
             header { background: #123; color: #fff; padding: 12px 20px; } h1 { margin: 0; font-size: 20px; }
