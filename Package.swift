@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Tests only: the Chrome DevTools protocol runs over a WebSocket.
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
@@ -46,11 +49,28 @@ let package = Package(
             name: "YizhanCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The web layer both servers share: request context, JSON errors, body limits and
+        // timeouts, server limits, bearer tokens, forms, the login guard.
+        .target(
+            name: "YizhanWeb",
+            dependencies: [
+                "YizhanCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // The station daemon's adapters and services (serial, evdev, udev, SQLite, HTTP, systemd).
         .target(
             name: "YizhanStation",
             dependencies: [
-                "YizhanCore", "YizhanTOML", "CShims", "CUdev",
+                "YizhanCore", "YizhanTOML", "YizhanWeb", "CShims", "CUdev",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -67,7 +87,7 @@ let package = Package(
         .target(
             name: "YizhanCollector",
             dependencies: [
-                "YizhanCore", "YizhanTOML",
+                "YizhanCore", "YizhanTOML", "YizhanWeb",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -82,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "yizhan-collector",
             dependencies: [
-                "YizhanCollector",
+                "YizhanCollector", "YizhanWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

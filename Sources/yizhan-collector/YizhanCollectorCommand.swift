@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import YizhanCollector
 import YizhanCore
+import YizhanWeb
 
 @main
 struct YizhanCollectorCommand: AsyncParsableCommand {
@@ -60,13 +61,9 @@ struct Serve: AsyncParsableCommand {
         let http = CollectorHTTP(store: store, configuration: c, logger: logger)
         let stations = try await http.warmTokenCache()
         logger.info("\(stations) station(s) registered")
-        let app = Application(
-            router: http.router(),
-            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "yizhan-collector"),
-            onServerRunning: { channel in
-                logger.info("collector listening on http://\(c.host):\(channel.localAddress?.port ?? c.port)")
-            },
-            logger: logger)
+        let app = http.application(onServerRunning: { channel in
+            logger.info("collector listening on http://\(c.host):\(channel.localAddress?.port ?? c.port)")
+        })
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, flusher], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -129,9 +126,10 @@ struct AddUser: AsyncParsableCommand {
         let c = try options.load()
         guard let role = UserRole(rawValue: role) else { throw ValidationError("--role must be office or manager") }
         if role == .manager && stations.isEmpty { throw ValidationError("a manager needs at least one --station") }
-        guard let password = readLine(strippingNewline: true), password.count >= 8 else {
-            throw ValidationError("a password of at least 8 characters is expected on standard input")
+        guard let password = readLine(strippingNewline: true) else {
+            throw ValidationError("a password is expected on standard input")
         }
+        do { try PasswordRules.checkNew(password) } catch { throw ValidationError("\(error)") }
         let store = try await openStore(c)
         let token = Tokens.generate(prefix: "yzu_")
         do {

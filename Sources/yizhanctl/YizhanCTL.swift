@@ -278,16 +278,17 @@ struct Manager: AsyncParsableCommand {
 struct ManagerAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Add a manager or change their password; reads the password from standard input (at least 8 characters).")
+        abstract: "Add a manager or change their password; reads the password from standard input (8 to 72 bytes, no NUL).")
     @ParentCommand var root: YizhanCTL
     @OptionGroup var options: ConfigOption
     @Option(help: "The login name (letters, digits, '_', '-', '.', '@').") var name: String
 
     func run() async throws {
         try await reportingErrors {
-            guard let password = readLine(strippingNewline: true), password.count >= 8 else {
-                throw CLIError("a password of at least 8 characters is expected on standard input")
+            guard let password = readLine(strippingNewline: true) else {
+                throw CLIError("a password is expected on standard input")
             }
+            do { try PasswordRules.checkNew(password) } catch { throw CLIError("\(error)") }
             _ = try await StationClient(configuration: try options.load(root))
                 .post("/api/v1/manager", json: ["name": name, "password": password], as: [String: String].self)
             print("manager \(name): password set; log in at /manage")

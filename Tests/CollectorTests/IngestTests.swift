@@ -26,17 +26,18 @@ final class PortBox: Sendable {
 }
 
 /// A collector on port 0 with a SQLite store in a temporary directory.
-func withCollector(_ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
+/// `configuration` is collector.toml text added to a 64 KB body limit.
+func withCollector(configuration: String = "", _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
     let scratch = Scratch()
     let store = try SQLiteCollectorStore(path: scratch.path + "/collector.db")
-    var config = try CollectorConfiguration.parse(text: "[ingest]\nmax_body_kilobytes = 64\n", file: "collector.toml")
+    var config = try CollectorConfiguration.parse(text: "[ingest]\nmax_body_kilobytes = 64\n" + configuration, file: "collector.toml")
     config.port = 0
     let quiet = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
     let box = PortBox()
     let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-    let app = Application(router: CollectorHTTP(store: store, configuration: config, logger: quiet).router(),
-                          configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { box.set($0.localAddress?.port ?? 0); readyContinuation.yield() }, logger: quiet)
+    config.host = "127.0.0.1"
+    let app = CollectorHTTP(store: store, configuration: config, logger: quiet)
+        .application(onServerRunning: { box.set($0.localAddress?.port ?? 0); readyContinuation.yield() })
     let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
     let task = Task { try await group.run() }
     for await _ in ready { break }

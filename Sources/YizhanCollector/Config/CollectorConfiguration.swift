@@ -1,6 +1,7 @@
 import Foundation
 import YizhanCore
 import YizhanTOML
+import YizhanWeb
 
 /// `collector.toml`: see config/collector.example.toml.
 public struct CollectorConfiguration: Sendable {
@@ -29,6 +30,13 @@ public struct CollectorConfiguration: Sendable {
     /// A station without a heartbeat for this long is offline.
     public var offlineAfter: Duration
     public var logLevel: String
+    /// Connections, timeouts and request sizes one client may use.
+    public var limits = CollectorConfiguration.defaultLimits
+
+    /// Stations keep their connection between heartbeats, so the idle timeout is longer
+    /// than the usual heartbeat interval and the connection limit above a province's
+    /// stations per collector.
+    public static let defaultLimits = ServerLimits(maximumConnections: 10_000, idleTimeout: .seconds(75), bodyTimeout: .seconds(60))
 
     /// Its own directory: /etc/yizhan is group-restricted to station operators.
     public static let defaultPath = "/etc/yizhan-collector/collector.toml"
@@ -47,6 +55,9 @@ public struct CollectorConfiguration: Sendable {
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
             if let (host, port) = try h.listenAddress("listen") { (c.host, c.port) = (host, port) }
+            if let n = try h.int("max_connections", range: 16...1_000_000) { c.limits.maximumConnections = n }
+            if let s = try h.int("idle_timeout_seconds", range: 1...3600) { c.limits.idleTimeout = .seconds(s) }
+            if let s = try h.int("body_timeout_seconds", range: 1...3600) { c.limits.bodyTimeout = .seconds(s) }
             try h.rejectUnknownKeys()
         }
         if var s = try doc.section("storage", required: false) {
@@ -76,9 +87,3 @@ public struct CollectorConfiguration: Sendable {
     }
 }
 
-extension Timestamp {
-    /// The wall clock.
-    static func now() -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
-    }
-}

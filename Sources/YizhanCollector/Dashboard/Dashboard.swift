@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// Browser sessions for the office dashboard: a random id in an HttpOnly, SameSite=Strict
 /// cookie, a CSRF token for the one form (log out). In memory, per collector instance.
@@ -10,7 +11,6 @@ public final class OfficeSessions: Sendable {
     struct Session: Sendable { var user: UserRecord; var csrf: String; var lastUsed: ContinuousClock.Instant }
     static let cookie = "yizhan_office"
     private let sessions = Mutex<[String: Session]>([:])
-    private let failures = Mutex<[ContinuousClock.Instant]>([])
 
     public init() {}
 
@@ -41,18 +41,7 @@ public final class OfficeSessions: Sendable {
 
     func end(_ request: Request) { if let id = Self.id(request) { _ = sessions.withLock { $0.removeValue(forKey: id) } } }
 
-    static func id(_ request: Request) -> String? {
-        for part in (request.headers[.cookie] ?? "").split(separator: ";") {
-            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0] == cookie { return String(kv[1]) }
-        }
-        return nil
-    }
-
-    func loginAllowed() -> Bool {
-        failures.withLock { f in let now = ContinuousClock.now; f = f.filter { now - $0 < .seconds(300) }; return f.count < 10 }
-    }
-    func recordFailure() { failures.withLock { $0.append(.now) } }
+    static func id(_ request: Request) -> String? { request.cookies[cookie]?.value }
 }
 
 /// The office dashboard at `/`: the station table live, the district roll-up, a page per
@@ -61,11 +50,10 @@ struct Dashboard: Sendable {
     let http: CollectorHTTP
 
     static let csp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    static let unknownUserHash = Bcrypt.hash(OfficeSessions.token(), cost: 12)
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<WebRequestContext>) {
         router.get("/login") { _, _ in self.page(title: "登录 Log in", body: Self.loginForm(nil), session: nil) }
-        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/login") { request, context in try await self.login(request, from: context.clientAddress) }
         router.post("/logout") { request, _ in try await self.logout(request) }
         router.get("/") { request, _ in try await self.withSession(request) { try await self.overview($0) } }
         router.get("/stations/:id") { request, context in
@@ -87,44 +75,51 @@ struct Dashboard: Sendable {
             """
     }
 
-    private func form(_ request: Request) async throws -> [String: String] {
-        var request = request
-        let text = String(buffer: try await request.collectBody(upTo: 8192))
-        var out: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return out
-    }
+    struct LogoutForm: Decodable { var csrf: String? }
 
     private func sameOrigin(_ request: Request) -> Bool {
         guard let origin = request.headers[.origin] else { return true }
         return request.head.authority.map { origin == "http://\($0)" || origin == "https://\($0)" } ?? false
     }
 
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, from address: String) async throws -> Response {
         guard sameOrigin(request) else { return page(title: "登录 Log in", body: Self.loginForm("来源不符 Foreign origin"), session: nil, status: .forbidden) }
-        guard http.sessions.loginAllowed() else {
-            return page(title: "登录 Log in", body: Self.loginForm("尝试次数过多 Too many attempts; wait five minutes"), session: nil, status: .tooManyRequests)
+        let form: LoginForm
+        do {
+            form = try await Forms.decode(LoginForm.self, from: request, limit: 8192, timeout: http.configuration.limits.bodyTimeout)
+        } catch let e as APIErrorResponse {
+            var response = page(title: "登录 Log in", body: Self.loginForm(e.body.message), session: nil, status: e.status)
+            for field in e.headers { response.headers.append(field) }
+            return response
         }
-        let f = try await form(request)
-        let found = try await http.store.user(named: f["name"] ?? "")
-        let password = f["password"] ?? ""
-        let ok = await Task.detached { Bcrypt.verify(password, hash: found?.passwordHash ?? Self.unknownUserHash) && found != nil }.value
-        guard ok, let user = found?.user else {
-            http.sessions.recordFailure()
-            return page(title: "登录 Log in", body: Self.loginForm("用户名或密码错误 Wrong name or password"), session: nil, status: .unauthorized)
+        let name = form.name ?? ""
+        let found = name.isEmpty || name.utf8.count > 128 ? nil : try await http.store.user(named: name)
+        switch await http.logins.attempt(account: found?.user.name, passwordHash: found?.passwordHash, password: form.password ?? "", address: address) {
+        case .success:
+            guard let user = found?.user else { break }
+            let id = http.sessions.create(user)
+            return Response(status: .seeOther, headers: [.location: "/", .setCookie: "\(OfficeSessions.cookie)=\(id); Path=/; HttpOnly; SameSite=Strict; Secure"])
+        case .throttled(let wait):
+            var response = page(title: "登录 Log in", body: Self.loginForm("尝试次数过多，请 \(APIErrorResponse.retryAfterSeconds(wait)) 秒后再试。 Too many attempts; try again in \(APIErrorResponse.retryAfterSeconds(wait)) s."),
+                                session: nil, status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(APIErrorResponse.retryAfterSeconds(wait))"
+            return response
+        case .busy:
+            var response = page(title: "登录 Log in", body: Self.loginForm("系统繁忙，请稍后再试。 Busy; try again in a moment."), session: nil, status: .serviceUnavailable)
+            response.headers[.retryAfter] = "2"
+            return response
+        case .malformed(let problem):
+            return page(title: "登录 Log in", body: Self.loginForm("密码无效 Invalid password: \(problem)"), session: nil, status: .badRequest)
+        case .wrongCredentials:
+            break
         }
-        let id = http.sessions.create(user)
-        return Response(status: .seeOther, headers: [.location: "/", .setCookie: "\(OfficeSessions.cookie)=\(id); Path=/; HttpOnly; SameSite=Strict; Secure"])
+        return page(title: "登录 Log in", body: Self.loginForm("用户名或密码错误 Wrong name or password"), session: nil, status: .unauthorized)
     }
 
     private func logout(_ request: Request) async throws -> Response {
         guard let s = http.sessions.session(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
-        let f = try await form(request)
-        guard sameOrigin(request), let token = f["csrf"], token == s.csrf else {
+        let f = try await Forms.decode(LogoutForm.self, from: request, limit: 4096, timeout: http.configuration.limits.bodyTimeout)
+        guard sameOrigin(request), let token = f.csrf, ConstantTime.equal(token, s.csrf) else {
             return page(title: "拒绝 Refused", body: "<p>表单无效 Forged or stale form.</p>", session: s, status: .forbidden)
         }
         http.sessions.end(request)
@@ -213,6 +208,11 @@ struct Dashboard: Sendable {
 
     func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok,
               refreshSeconds: Int? = nil) -> Response {
+        Self.page(title: title, body: body, session: session, status: status, refreshSeconds: refreshSeconds)
+    }
+
+    static func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok,
+                     refreshSeconds: Int? = nil) -> Response {
         let nav = session.map { s in
             """
             <nav><a href="/">站点 Stations</a><span>\(SVGChart.escape(s.user.name)) (\(s.user.role.rawValue))</span>

@@ -3,8 +3,10 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// Tokens: 32 random bytes, hex, prefixed by kind. Only SHA-256 of a token is stored; a
 /// lookup by that hash compares digests, never the secret itself.
@@ -31,37 +33,8 @@ extension String {
     func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
-struct CollectorHTTPError: HTTPResponseError {
-    var status: HTTPResponse.Status
-    var body: APIError
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
-        self.status = status
-        body = APIError(error: code, message: message)
-    }
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(body)
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"yizhan-collector\"" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// Every error leaves as JSON with a stable code; nothing unexpected becomes an HTML page.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let e as CollectorHTTPError {
-            throw e
-        } catch let e as HTTPError {
-            throw CollectorHTTPError(e.status, e.status == .notFound ? "not_found" : "http_\(e.status.code)", e.body ?? "\(e.status)")
-        } catch {
-            logger.error("request \(request.method) \(request.uri.path) failed: \(error)")
-            throw CollectorHTTPError(.internalServerError, "internal", "the collector could not complete the request")
-        }
-    }
-}
+/// The collector's errors are the shared JSON error (`{"error": code, "message": text}`).
+typealias CollectorHTTPError = APIErrorResponse
 
 public struct CollectorHTTP: Sendable {
     let store: any CollectorStore
@@ -72,6 +45,8 @@ public struct CollectorHTTP: Sendable {
     let stationTokens = TokenCache()
     /// Office dashboard logins (browser sessions); the read API accepts them too.
     let sessions = OfficeSessions()
+    /// Password checks for the dashboard's login.
+    let logins = LoginGuard()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
@@ -90,11 +65,14 @@ public struct CollectorHTTP: Sendable {
         ("GET", "/api/v1/nearby"),
     ]
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: JSONErrorMiddleware(logger: logger))
+    public func router() -> Router<WebRequestContext> {
+        let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: ErrorMiddleware(logger: logger, page: { status, message in
+            Dashboard.page(title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(SVGChart.escape(message))</p>", session: nil, status: status)
+        }))
+        router.add(middleware: RequestLimitsMiddleware(configuration.limits))
         for (method, path) in Self.routes {
-            let handler: @Sendable (Request, BasicRequestContext) async throws -> Response
+            let handler: @Sendable (Request, WebRequestContext) async throws -> Response
             switch (method, path) {
             case ("GET", "/healthz"): handler = { _, _ in try json(["status": "ok"]) }
             case ("POST", "/api/v1/ingest/events"): handler = { request, _ in try await self.ingestEvents(request) }
@@ -111,6 +89,16 @@ public struct CollectorHTTP: Sendable {
         return router
     }
 
+    /// The HTTP server as the collector runs it: this router, the configured address and
+    /// the limits on connections, time and sizes (the executable and the tests alike).
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        -> Application<RouterResponder<WebRequestContext>> {
+        Application(router: router(), server: configuration.limits.server,
+                    configuration: configuration.limits.applicationConfiguration(
+                        address: .hostname(configuration.host, port: configuration.port), serverName: "yizhan-collector", logger: logger),
+                    onServerRunning: onServerRunning, logger: logger)
+    }
+
     /// Loads every station's token hash, so the first heartbeat of each does not wait for
     /// the database (a national network has 200,000 of them).
     public func warmTokenCache() async throws -> Int {
@@ -122,10 +110,10 @@ public struct CollectorHTTP: Sendable {
     // MARK: station authentication and bodies
 
     private func authenticatedStation(_ request: Request) async throws -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+        guard let token = BearerToken.from(request) else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a station token is required (Authorization: Bearer ...)")
         }
-        let hash = Tokens.hash(String(header.dropFirst(7)))
+        let hash = Tokens.hash(token)
         if let station = stationTokens[hash] { return station }
         guard let station = try await store.station(forTokenHash: hash) else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "unknown station token")
@@ -134,45 +122,58 @@ public struct CollectorHTTP: Sendable {
         return station
     }
 
-    /// The body, inflated when gzip'd, never more than the configured limit either way.
+    /// A station's JSON body, inflated when gzip'd, never more than the configured limit
+    /// either way. A gzip body is one whole member: its trailer checked, nothing after it.
     private func body(_ request: Request) async throws -> Data {
-        var request = request
+        try BodyReader.requireJSON(request)
         let limit = configuration.maximumBodyBytes
-        var buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw CollectorHTTPError(.contentTooLarge, "too_large", "body over \(limit) bytes")
-        }
+        var buffer = try await BodyReader.collect(request, limit: limit, timeout: configuration.limits.bodyTimeout)
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity": break
         case "gzip":
+            let compressed = buffer
+            var input = buffer
             do {
-                buffer = try buffer.decompress(with: .gzip(), maxSize: limit)
+                // Consumes `input` up to the end of the first gzip member.
+                buffer = try input.decompress(with: .gzip(), maxSize: limit)
             } catch let e as CompressNIOError where e == .bufferOverflow {
                 throw CollectorHTTPError(.contentTooLarge, "too_large", "inflated body over \(limit) bytes")
             } catch {
                 throw CollectorHTTPError(.badRequest, "bad_encoding", "the body is not valid gzip")
             }
+            guard input.readableBytes == 0, GzipMember.trailerMatches(compressed: compressed.readableBytesView, inflated: buffer.readableBytesView) else {
+                throw CollectorHTTPError(.badRequest, "bad_encoding", "the gzip body's trailer is missing or wrong, or data follows it")
+            }
         case let other?:
-            throw CollectorHTTPError(.unsupportedMediaType, "bad_encoding", "Content-Encoding \(other) is not supported (gzip is)")
+            throw CollectorHTTPError(.unsupportedMediaType, "bad_encoding", "Content-Encoding \(IngestValidation.printable(other)) is not supported (gzip is)")
         }
         return Data(buffer: buffer)
+    }
+
+    /// A body decoded as `T`; the error says what was expected, never Swift's internals.
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, expected: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): \"\(key.stringValue)\" is missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): \"\(Self.path(context.codingPath))\" has the wrong type")
+        } catch {
+            throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): the body is not valid JSON")
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
     }
 
     // MARK: ingest
 
     private func ingestEvents(_ request: Request) async throws -> Response {
         let station = try await authenticatedStation(request)
-        let data = try await body(request)
-        let batch: EventBatch
-        do {
-            batch = try JSONDecoder().decode(EventBatch.self, from: data)
-        } catch {
-            throw CollectorHTTPError(.badRequest, "bad_body", "expected an event batch: \(error)")
-        }
+        let batch = try decode(EventBatch.self, try await body(request), expected: "an event batch {\"station_id\", \"events\": [...]}")
         guard batch.stationID == station else {
-            throw CollectorHTTPError(.forbidden, "wrong_station", "this token belongs to station \(station), not \(batch.stationID)")
+            throw CollectorHTTPError(.forbidden, "wrong_station", "this token belongs to station \(station), not \(IngestValidation.printable(batch.stationID))")
         }
         let events = try validate(batch.events)
         let new = try await store.ingest(station: station, events: events)
@@ -180,70 +181,27 @@ public struct CollectorHTTP: Sendable {
         return try json(IngestAcknowledgement(acknowledgedSeq: events.last?.seq ?? 0))
     }
 
-    /// Sizes, types, times and sequences. A batch is all or nothing: 422 names the first
-    /// bad event so the station can isolate and quarantine it.
+    /// The core's checks, as HTTP: 422 for a bad event, 413 for too many.
     func validate(_ records: [EventRecord], now: Timestamp = .now()) throws -> [IngestedEvent] {
-        guard !records.isEmpty else { throw CollectorHTTPError(.unprocessableContent, "empty_batch", "the batch has no events") }
-        guard records.count <= 5000 else { throw CollectorHTTPError(.contentTooLarge, "too_many_events", "at most 5000 events per batch") }
-        var out: [IngestedEvent] = []
-        out.reserveCapacity(records.count)
-        var previous: Int64 = 0
-        for r in records {
-            func bad(_ why: String) -> CollectorHTTPError {
-                CollectorHTTPError(.unprocessableContent, "invalid_event", "event \(r.seq): \(why)")
-            }
-            guard r.seq > 0 else { throw bad("seq must be positive") }
-            guard r.seq > previous else { throw CollectorHTTPError(.unprocessableContent, "out_of_order", "event \(r.seq) follows \(previous): seqs must increase") }
-            previous = r.seq
-            guard EventKind(rawValue: r.kind) != nil || AmenityEventDetail.kinds.contains(r.kind) else { throw bad("unknown kind \"\(r.kind)\"") }
-            guard let time = RFC3339.parse(r.time, defaultOffset: .utc), r.time.count >= 20 else { throw bad("time is not RFC 3339") }
-            // Station clocks drift; a time from before the project or from next week is not a clock, it is garbage.
-            guard time >= Timestamp(secondsSinceEpoch: 1_577_836_800), time <= now + .seconds(7 * 86_400) else {
-                throw bad("time \(r.time) is implausible")
-            }
-            if let key = r.cardKey, !(key.count == 64 && key.allSatisfy { $0.isASCII && $0.isHexDigit }) { throw bad("card_key must be 64 hex") }
-            guard (0...100_000).contains(r.occupancy) else { throw bad("occupancy out of range") }
-            if let s = r.staySeconds, s < 0 { throw bad("stay_seconds must not be negative") }
-            guard (r.reader?.count ?? 0) <= 64, (r.detail?.count ?? 0) <= 512 else { throw bad("reader or detail too long") }
-            if AmenityEventDetail.kinds.contains(r.kind) {
-                do { _ = try AmenityEventDetail.parse(kind: r.kind, detail: r.detail) } catch { throw bad("\(error)") }
-            }
-            // Empty text is stored as absent, the same in both stores.
-            out.append(IngestedEvent(seq: r.seq, time: time, kind: r.kind, cardKey: r.cardKey, reader: r.reader.flatMap { $0.isEmpty ? nil : $0 },
-                                     occupancy: r.occupancy, staySeconds: r.staySeconds, detail: r.detail.flatMap { $0.isEmpty ? nil : $0 }))
+        do {
+            return try IngestValidation.validate(records, now: now)
+        } catch {
+            throw CollectorHTTPError(error.reason == .tooLarge ? .contentTooLarge : .unprocessableContent, error.code, error.message)
         }
-        return out
     }
 
     private func heartbeat(_ request: Request) async throws -> Response {
         let station = try await authenticatedStation(request)
-        let hb: Heartbeat
-        do {
-            hb = try JSONDecoder().decode(Heartbeat.self, from: try await body(request))
-        } catch let e as CollectorHTTPError {
-            throw e
-        } catch {
-            throw CollectorHTTPError(.badRequest, "bad_body", "expected a heartbeat: \(error)")
-        }
+        let hb = try decode(Heartbeat.self, try await body(request), expected: "a heartbeat")
         guard hb.stationID == station else {
-            throw CollectorHTTPError(.forbidden, "wrong_station", "this token belongs to station \(station), not \(hb.stationID)")
+            throw CollectorHTTPError(.forbidden, "wrong_station", "this token belongs to station \(station), not \(IngestValidation.printable(hb.stationID))")
         }
-        func invalid(_ why: String) -> CollectorHTTPError { CollectorHTTPError(.unprocessableContent, "invalid_heartbeat", why) }
-        guard (0...100_000).contains(hb.occupancy), (0...100_000).contains(hb.capacity) else { throw invalid("occupancy or capacity out of range") }
-        guard let stationTime = RFC3339.parse(hb.time, defaultOffset: .utc) else { throw invalid("time is not RFC 3339") }
-        var amenities: [String: AmenityStatus] = [:]
-        for (id, status) in hb.amenities {
-            guard AmenityEventDetail.isValidAmenityID(Substring(id)), let s = AmenityStatus(rawValue: status) else {
-                throw invalid("amenity \(id)=\(status): expected an id and one of ok, degraded, out_of_order, closed")
-            }
-            amenities[id] = s
-        }
-        guard hb.amenities.count <= 64, hb.readers.count <= 32, hb.version.count <= 64,
-              hb.readers.allSatisfy({ $0.name.count <= 64 && $0.state.count <= 32 }) else { throw invalid("too many or too long fields") }
+        let checked: IngestValidation.CheckedHeartbeat
+        do { checked = try IngestValidation.validate(hb) } catch { throw CollectorHTTPError(.unprocessableContent, error.code, error.message) }
         let now = Timestamp.now()
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
-            open: hb.open, capacity: hb.capacity, amenities: amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
-            version: hb.version, clockSkewSeconds: (stationTime - now).components.seconds)))
+            open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
+            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds)))
         return Response(status: .noContent)
     }
 
@@ -252,8 +210,7 @@ public struct CollectorHTTP: Sendable {
     func authenticatedUser(_ request: Request) async throws -> UserRecord {
         // A dashboard session (GET only: the read API has no forms to forge).
         if request.headers[.authorization] == nil, let session = sessions.session(request) { return session.user }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7,
-              let user = try await store.user(forTokenHash: Tokens.hash(String(header.dropFirst(7))))
+        guard let token = BearerToken.from(request), let user = try await store.user(forTokenHash: Tokens.hash(token))
         else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a user API token is required (Authorization: Bearer ...)")
         }

@@ -126,13 +126,25 @@ extension CollectorHTTP {
         var totals: Bucket
     }
 
-    /// A date (`2026-11-23`, local: the whole day) or an RFC 3339 time.
+    /// Periods the office can ask about: nothing was recorded before 2020, and a bound far
+    /// out (year 0, year 9999) is a mistake, not a question.
+    static let earliestBound = Timestamp(secondsSinceEpoch: 946_684_800)   // 2000-01-01
+    static let latestBound = Timestamp(secondsSinceEpoch: 4_102_444_800)   // 2100-01-01
+
+    /// A date (`2026-11-23`, local: the whole day) or an RFC 3339 time, from 2000 to 2099.
     static func parseBound(_ text: String, name: String, isEnd: Bool) throws -> Timestamp {
+        let t: Timestamp
         if text.count == 10, let day = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .china) {
-            return isEnd ? day + .seconds(86_400) : day
+            t = isEnd ? day + .seconds(86_400) : day
+        } else if let parsed = RFC3339.parse(text, defaultOffset: .china) {
+            t = parsed
+        } else {
+            throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(IngestValidation.printable(text)): expected a date (2026-11-23) or an RFC 3339 time")
         }
-        if let t = RFC3339.parse(text, defaultOffset: .china) { return t }
-        throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(text): expected a date (2026-11-23) or an RFC 3339 time")
+        guard t >= earliestBound, t <= latestBound else {
+            throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(IngestValidation.printable(text)): out of range (2000-01-01 to 2099-12-31)")
+        }
+        return t
     }
 
     func usage(_ request: Request) async throws -> Response {
@@ -142,10 +154,10 @@ extension CollectorHTTP {
         switch q["bucket"].map(String.init) ?? "day" {
         case "hour": bucket = .hour
         case "day": bucket = .day
-        case let other: throw CollectorHTTPError(.badRequest, "bad_query", "bucket=\(other): expected hour or day")
+        case let other: throw CollectorHTTPError(.badRequest, "bad_query", "bucket=\(IngestValidation.printable(other)): expected hour or day")
         }
         let format = q["format"].map(String.init) ?? "json"
-        guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(format): expected json or csv") }
+        guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(IngestValidation.printable(format)): expected json or csv") }
         let now = Timestamp.now()
         let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true) }
             ?? UsageQuery(from: now, to: now, bucket: .day).to

@@ -77,24 +77,6 @@ public struct UsageInput: Sendable, Hashable {
     public var events: [UsageEvent]
 }
 
-/// A validated event of one station, ready to store.
-public struct IngestedEvent: Sendable, Hashable {
-    public var seq: Int64
-    public var time: Timestamp
-    public var kind: String
-    public var cardKey: String?
-    public var reader: String?
-    public var occupancy: Int
-    public var staySeconds: Int64?
-    public var detail: String?
-
-    public init(seq: Int64, time: Timestamp, kind: String, cardKey: String?, reader: String?, occupancy: Int,
-                staySeconds: Int64?, detail: String?) {
-        self.seq = seq; self.time = time; self.kind = kind; self.cardKey = cardKey; self.reader = reader
-        self.occupancy = occupancy; self.staySeconds = staySeconds; self.detail = detail
-    }
-}
-
 public enum UserRole: String, Sendable, Codable, CaseIterable { case office, manager }
 
 public struct UserRecord: Sendable, Hashable {

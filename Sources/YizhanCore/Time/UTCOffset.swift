@@ -12,13 +12,14 @@ public struct UTCOffset: Hashable, Sendable, CustomStringConvertible {
     /// Parses `+08:00`, `-05:30`, `Z`.
     public init?(parsing text: String) {
         if text == "Z" || text == "z" { self.seconds = 0; return }
-        let chars = Array(text)
-        guard chars.count == 6, chars[0] == "+" || chars[0] == "-", chars[3] == ":",
-              let h = Int(String(chars[1...2])), let m = Int(String(chars[4...5])),
+        // Digits only: `Int("+1")` would let `++1:00` through.
+        let chars = Array(text.utf8)
+        guard chars.count == 6, chars[0] == UInt8(ascii: "+") || chars[0] == UInt8(ascii: "-"), chars[3] == UInt8(ascii: ":"),
+              let h = RFC3339.number(chars, 1, 2), let m = RFC3339.number(chars, 4, 2),
               h <= 14, m < 60
         else { return nil }
         let total = h * 3600 + m * 60
-        self.seconds = chars[0] == "-" ? -total : total
+        self.seconds = chars[0] == UInt8(ascii: "-") ? -total : total
     }
 
     public var description: String {

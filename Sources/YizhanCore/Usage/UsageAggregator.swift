@@ -99,7 +99,7 @@ public enum UsageAggregator {
         var rating = Array(repeating: 0, count: count)
 
         // Occupancy: the sum over stations, followed event by event.
-        var occupancy = starts.mapValues(\.occupancy)
+        var occupancy = starts.mapValues { min(max($0.occupancy, 0), IngestLimits.maximumOccupancy) }
         var inside = occupancy.values.reduce(0, +)
         let horizon = min(query.to.millisecondsSinceEpoch, now.millisecondsSinceEpoch)
         // A bucket starts with the occupancy carried in from before it (workers who came
@@ -125,7 +125,7 @@ public enum UsageAggregator {
             var t = a
             while t < b && i < count {
                 let end = min(b, from + Int64(i + 1) * size)
-                buckets[i].amenityDowntimeSeconds += (end - t) / 1000
+                buckets[i].amenityDowntimeSeconds = buckets[i].amenityDowntimeSeconds.saturatingAdd((end - t) / 1000)
                 t = end; i += 1
             }
         }
@@ -138,8 +138,10 @@ public enum UsageAggregator {
             let i = Int((t - from) / size)
             carry(through: i)
             if starts[e.station] != nil {
-                inside += e.occupancy - (occupancy[e.station] ?? 0)
-                occupancy[e.station] = e.occupancy
+                // Occupancies are bounded at ingest; clamped again for rows from before.
+                let occ = min(max(e.occupancy, 0), IngestLimits.maximumOccupancy)
+                inside += occ - (occupancy[e.station] ?? 0)
+                occupancy[e.station] = occ
                 buckets[i].peakOccupancy = max(buckets[i].peakOccupancy, inside)
             }
             switch e.kind {
@@ -147,7 +149,11 @@ public enum UsageAggregator {
                 buckets[i].visits += 1
                 if let k = e.cardKey { workers[i].insert(k); allWorkers.insert(k) }
             case "check_out", "auto_check_out":
-                if let s = e.staySeconds { stay[i].sum += s; stay[i].n += 1 }
+                // Rows stored before ingest bounded stays may hold anything: such a stay
+                // is not a stay and is left out rather than trap the sum.
+                if let s = e.staySeconds, (0...IngestLimits.maximumStaySeconds).contains(s) {
+                    stay[i].sum = stay[i].sum.saturatingAdd(s); stay[i].n += 1
+                }
             case "rejected_full": buckets[i].rejectedFull += 1
             case "bad_read": buckets[i].badReads += 1
             case "fault_report": buckets[i].faultReports += 1
@@ -181,9 +187,9 @@ public enum UsageAggregator {
             totals.rejectedFull += buckets[i].rejectedFull
             totals.badReads += buckets[i].badReads
             totals.faultReports += buckets[i].faultReports
-            totals.amenityDowntimeSeconds += buckets[i].amenityDowntimeSeconds
+            totals.amenityDowntimeSeconds = totals.amenityDowntimeSeconds.saturatingAdd(buckets[i].amenityDowntimeSeconds)
             totals.ratings += buckets[i].ratings
-            totalStay.sum += stay[i].sum; totalStay.n += stay[i].n
+            totalStay.sum = totalStay.sum.saturatingAdd(stay[i].sum); totalStay.n += stay[i].n
             totalRating += rating[i]
         }
         totals.uniqueWorkers = allWorkers.count
@@ -193,4 +199,12 @@ public enum UsageAggregator {
     }
 
     private static func rounded(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+}
+
+extension Int64 {
+    /// `self + other`, held at the bounds instead of trapping.
+    @inlinable public func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
 }

@@ -36,6 +36,10 @@ public struct VisitPolicy: Hashable, Sendable {
         self.checkOutAtClosing = checkOutAtClosing
     }
 
+    /// The longest `maximum_stay_minutes` a station may be configured with: no stay a
+    /// station reports can be longer, so the collector rejects one that is.
+    public static let longestStay: Duration = .seconds(7 * 86_400)
+
     /// How long a presence lasts before it is closed automatically.
     public var stayLimit: Duration { mode == .toggle ? maximumStay : assumedStay }
 }

@@ -73,7 +73,7 @@ public struct VisitStateMachine: Sendable {
             let limitReached = now - presence.since >= policy.stayLimit
             guard limitReached || closing else { continue }
             remaining -= 1
-            let stay = min(stay(since: presence.since, now: now), policy.stayLimit.wholeSeconds)
+            let stay = stay(since: presence.since, now: now)
             events.append(StationEvent(
                 time: now, kind: .autoCheckOut, cardKey: card, cardHint: presence.cardHint, reader: presence.reader,
                 occupancy: remaining, staySeconds: stay,
@@ -96,8 +96,11 @@ public struct VisitStateMachine: Sendable {
         return events
     }
 
-    /// Seconds inside; never negative, even when the clock stepped backwards.
-    private func stay(since: Timestamp, now: Timestamp) -> Int64 { max(0, (now - since).wholeSeconds) }
+    /// Seconds inside; never negative, even when the clock stepped backwards, and never
+    /// more than the stay limit (a clock stepped forwards, a daemon down for days).
+    private func stay(since: Timestamp, now: Timestamp) -> Int64 {
+        min(max(0, (now - since).wholeSeconds), policy.stayLimit.wholeSeconds)
+    }
 
     /// The earliest time at which `decideTick` may have something to do (nil: nothing inside).
     public func nextDeadline() -> Timestamp? {

@@ -2,6 +2,7 @@ import Foundation
 import TOMLKit
 import YizhanCore
 @_exported import YizhanTOML
+import YizhanWeb
 
 /// Everything `yizhan-station` and `yizhanctl` read from `station.toml`.
 /// See config/station.example.toml for every key with its meaning.
@@ -19,6 +20,10 @@ public struct StationConfiguration: Sendable {
         public var port: Int
         /// The unix socket `yizhanctl` uses; in the data directory unless set.
         public var socketPath: String
+        /// Connections, timeouts and request sizes (both listeners). A station box serves
+        /// one kiosk and a few managers: a small connection limit bounds what a runaway
+        /// local client can hold.
+        public var limits = ServerLimits(maximumConnections: 128, idleTimeout: .seconds(30), bodyTimeout: .seconds(15))
     }
 
     public enum ReaderProtocol: String, Sendable, CaseIterable {
@@ -127,7 +132,7 @@ public struct StationConfiguration: Sendable {
             policy.mode = try v.choice("mode", VisitPolicy.Mode.self) ?? .toggle
             policy.whenFull = try v.choice("when_full", VisitPolicy.WhenFull.self) ?? .deny
             if let d = try v.int("debounce_seconds", range: 0...3600) { policy.debounce = .seconds(d) }
-            if let m = try v.int("maximum_stay_minutes", range: 1...7 * 24 * 60) { policy.maximumStay = .seconds(m * 60) }
+            if let m = try v.int("maximum_stay_minutes", range: 1...Int(VisitPolicy.longestStay.wholeSeconds / 60)) { policy.maximumStay = .seconds(m * 60) }
             if let m = try v.int("assumed_stay_minutes", range: 1...24 * 60) { policy.assumedStay = .seconds(m * 60) }
             if let hours = try v.strings("hours") {
                 do {
@@ -147,6 +152,9 @@ public struct StationConfiguration: Sendable {
         if var h = try doc.section("http", required: false) {
             if let (host, port) = try h.listenAddress("listen") { (http.host, http.port) = (host, port) }
             if let socket = try h.string("socket") { http.socketPath = socket }
+            if let n = try h.int("max_connections", range: 4...100_000) { http.limits.maximumConnections = n }
+            if let s = try h.int("idle_timeout_seconds", range: 1...3600) { http.limits.idleTimeout = .seconds(s) }
+            if let s = try h.int("body_timeout_seconds", range: 1...3600) { http.limits.bodyTimeout = .seconds(s) }
             try h.rejectUnknownKeys()
         }
 

@@ -5,30 +5,13 @@ import HummingbirdBcrypt
 import Logging
 import Prometheus
 import YizhanCore
+import YizhanWeb
 
-/// An HTTP error rendered as JSON with a stable `error` code.
-struct StationHTTPError: HTTPResponseError {
-    var status: HTTPResponse.Status
-    var body: APIError
-
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
-        self.status = status
-        self.body = APIError(error: code, message: message)
-    }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var r = try jsonResponse(body, status: status)
-        if status == .unauthorized { r.headers[.wwwAuthenticate] = "Bearer realm=\"yizhan-station\"" }
-        return r
-    }
-}
+/// The station's errors are the shared JSON error (`{"error": code, "message": text}`).
+typealias StationHTTPError = APIErrorResponse
 
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    try JSONBody.response(value, status: status)
 }
 
 /// The station's HTTP surface. Over TCP (loopback) only `/healthz` and `/metrics` answer
@@ -42,8 +25,15 @@ struct StationHTTP: Sendable {
     let reports = ReportLimiter()
     let sessions = ManagerSessions()
 
-    func router(for listener: Listener) -> Router<BasicRequestContext> {
-        let router = Router()
+    var limits: ServerLimits { runtime.configuration.http.limits }
+
+    func router(for listener: Listener) -> Router<WebRequestContext> {
+        let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let pages = ManagerPages(runtime: runtime, sessions: sessions)
+        router.add(middleware: ErrorMiddleware(logger: runtime.logger, page: { status, message in
+            pages.html(status: status, title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(KioskPage.escapeHTML(message))</p>", session: nil)
+        }))
+        router.add(middleware: RequestLimitsMiddleware(limits))
         router.get("/healthz") { _, _ in try self.health() }
         // The kiosk: no login, and nothing of the visit log (counts, amenities, the last
         // swipe's outcome with a masked name).
@@ -56,7 +46,7 @@ struct StationHTTP: Sendable {
         router.get("/kiosk/events") { _, _ in self.kioskEvents() }
         router.post("/kiosk/report") { request, _ in try await self.kioskReport(request) }
         router.post("/kiosk/rating") { request, _ in try await self.kioskRating(request) }
-        ManagerPages(runtime: runtime, sessions: sessions).register(on: router)
+        pages.register(on: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.runtime.prometheus.emitToBuffer())))
@@ -70,7 +60,7 @@ struct StationHTTP: Sendable {
             router.post("/api/v1/amenity") { request, _ in try await self.setAmenity(request) }
             router.post("/api/v1/manager") { request, _ in try await self.setManager(request) }
         case .tcp:
-            let refuse: @Sendable (Request, BasicRequestContext) throws -> Response = { _, _ in
+            let refuse: @Sendable (Request, WebRequestContext) throws -> Response = { _, _ in
                 throw StationHTTPError(.unauthorized, "login_required",
                                        "the station API needs a login over TCP; on the station box use yizhanctl (unix socket)")
             }
@@ -154,8 +144,7 @@ struct StationHTTP: Sendable {
             var cardHint: String
             enum CodingKeys: String, CodingKey { case cardKey = "card_key"; case cardHint = "card_hint" }
         }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 4096)
+        let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)), !body.card.isEmpty else {
             throw StationHTTPError(.badRequest, "bad_body", "expected {\"card\": \"<card or ID number>\"}")
         }
@@ -165,8 +154,7 @@ struct StationHTTP: Sendable {
 
     private func checkoutAll(_ request: Request) async throws -> Response {
         struct Body: Decodable { var by: String? }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 4096)
+        let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
         let by = (try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)))?.by ?? "yizhanctl"
         let result = try await runtime.recorder.closeDay(by: String(by.prefix(64)))
         return try jsonResponse(result)
@@ -175,8 +163,7 @@ struct StationHTTP: Sendable {
     /// Sets an amenity's status: `{"amenity": "microwave", "status": "out_of_order", "note": "...", "by": "li"}`.
     private func setAmenity(_ request: Request) async throws -> Response {
         struct Body: Decodable { var amenity: String; var status: String; var note: String?; var by: String? }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 4096)
+        let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
             throw StationHTTPError(.badRequest, "bad_body", "expected {\"amenity\": ID, \"status\": ok|degraded|out_of_order|closed, \"note\": ...}")
         }
@@ -194,15 +181,16 @@ struct StationHTTP: Sendable {
     /// Sets a manager's password (yizhanctl manager add): `{"name": "li", "password": "..."}`.
     private func setManager(_ request: Request) async throws -> Response {
         struct Body: Decodable { var name: String; var password: String }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 4096)
+        let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
             throw StationHTTPError(.badRequest, "bad_body", "expected {\"name\": ..., \"password\": ...}")
         }
         guard AmenityEventDetail.isValidActor(Substring(body.name)) else {
             throw StationHTTPError(.unprocessableContent, "bad_name", "a name is 1 to 32 of letters, digits, '_', '-', '.', '@'")
         }
-        guard body.password.count >= 8 else { throw StationHTTPError(.unprocessableContent, "weak_password", "a password has at least 8 characters") }
+        do { try PasswordRules.checkNew(body.password) } catch {
+            throw StationHTTPError(.unprocessableContent, "weak_password", "\(error)")
+        }
         let hash = await Task.detached { Bcrypt.hash(body.password, cost: 12) }.value
         try runtime.store.setManagerPassword(name: body.name, hash: hash)
         runtime.logger.notice("manager password set", metadata: ["name": "\(body.name)"])
@@ -234,8 +222,7 @@ struct StationHTTP: Sendable {
         if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
             throw StationHTTPError(.forbidden, "foreign_origin", "requests from \(origin) are not accepted")
         }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 2048)
+        let buffer = try await BodyReader.collect(request, limit: 2048, timeout: limits.bodyTimeout)
         guard let body = try? JSONDecoder().decode(T.self, from: Data(buffer: buffer)) else {
             throw StationHTTPError(.badRequest, "bad_body", "unexpected body")
         }

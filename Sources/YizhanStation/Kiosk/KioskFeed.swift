@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// What the kiosk shows: no visit log, no card keys; a masked name only in a swipe's
 /// outcome, for a few seconds, and never stored.

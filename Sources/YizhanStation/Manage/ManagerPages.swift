@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import YizhanCore
+import YizhanWeb
 
 /// The station manager's pages under `/manage`: login, the overview (readers, uplink,
 /// amenities, close the day), the visit log with filters, pages and CSV, and the amenity
@@ -10,14 +11,19 @@ struct ManagerPages: Sendable {
     let runtime: StationRuntime
     let sessions: ManagerSessions
 
-    /// Checked against when the name is unknown, so that costs as long as a wrong password.
-    static let unknownUserHash = Bcrypt.hash(ManagerSessions.randomToken(), cost: 12)
-
     static let csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-    func register(on router: Router<BasicRequestContext>) {
+    /// What the manager forms post (each uses some of the fields).
+    struct Form: Decodable, Sendable {
+        var csrf: String?
+        var amenity: String?
+        var status: String?
+        var note: String?
+    }
+
+    func register(on router: Router<WebRequestContext>) {
         router.get("/manage/login") { request, _ in self.loginPage(message: nil, status: .ok) }
-        router.post("/manage/login") { request, _ in try await self.login(request) }
+        router.post("/manage/login") { request, context in try await self.login(request, from: context.clientAddress) }
         router.post("/manage/logout") { request, _ in try await self.withForm(request) { _, _, _ in self.logout(request) } }
         router.get("/manage") { request, _ in try await self.withSession(request) { s in try await self.overview(s) } }
         router.get("/manage/log") { request, _ in try await self.withSession(request) { s in try await self.log(request, s) } }
@@ -29,14 +35,7 @@ struct ManagerPages: Sendable {
 
     // MARK: sessions
 
-    private func sessionID(_ request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for part in header.split(separator: ";") {
-            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0] == ManagerSessions.cookieName { return String(kv[1]) }
-        }
-        return nil
-    }
+    private func sessionID(_ request: Request) -> String? { request.cookies[ManagerSessions.cookieName]?.value }
 
     /// A page for a logged-in manager; otherwise to the login page.
     private func withSession(_ request: Request, _ body: (ManagerSessions.Session) async throws -> Response) async throws -> Response {
@@ -48,7 +47,7 @@ struct ManagerPages: Sendable {
 
     /// A form post: a session, the same origin, and the session's CSRF token.
     private func withForm(_ request: Request,
-                          _ body: (ManagerSessions.Session, [String: String], String) async throws -> Response) async throws -> Response {
+                          _ body: (ManagerSessions.Session, Form, String) async throws -> Response) async throws -> Response {
         let id = sessionID(request)
         guard let session = sessions.session(id) else {
             return html(status: .unauthorized, title: "需要登录 Login required", body: #"<p>请先<a href="/manage/login">登录</a>。 Please <a href="/manage/login">log in</a>.</p>"#, session: nil)
@@ -56,9 +55,13 @@ struct ManagerPages: Sendable {
         if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
             return html(status: .forbidden, title: "拒绝 Refused", body: "<p>来源不符 Foreign origin.</p>", session: session)
         }
-        var request = request
-        let form = FormData.parse(String(buffer: try await request.collectBody(upTo: 16 * 1024)))
-        guard let token = form["csrf"], ManagerSessions.same(token, session.csrf) else {
+        let form: Form
+        do {
+            form = try await Forms.decode(Form.self, from: request, limit: 16 * 1024, timeout: runtime.configuration.http.limits.bodyTimeout)
+        } catch let e as APIErrorResponse {
+            return html(status: e.status, title: "拒绝 Refused", body: "<p>\(KioskPage.escapeHTML(e.body.message))</p>", session: session)
+        }
+        guard let token = form.csrf, ConstantTime.equal(token, session.csrf) else {
             return html(status: .forbidden, title: "拒绝 Refused",
                         body: "<p>表单已过期或无效，请返回重试。 The form is stale or forged; go back and try again.</p>", session: session)
         }
@@ -78,32 +81,43 @@ struct ManagerPages: Sendable {
             """#, session: nil)
     }
 
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, from address: String) async throws -> Response {
         if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
             return loginPage(message: "来源不符 Foreign origin", status: .forbidden)
         }
-        guard sessions.loginAllowed() else {
-            return loginPage(message: "尝试次数过多，请五分钟后再试。 Too many attempts; try again in five minutes.", status: .tooManyRequests)
+        let form: LoginForm
+        do {
+            form = try await Forms.decode(LoginForm.self, from: request, limit: 4096, timeout: runtime.configuration.http.limits.bodyTimeout)
+        } catch let e as APIErrorResponse {
+            var response = loginPage(message: e.body.message, status: e.status)
+            for field in e.headers { response.headers.append(field) }
+            return response
         }
-        var request = request
-        let form = FormData.parse(String(buffer: try await request.collectBody(upTo: 4096)))
-        let name = form["name"] ?? "", password = form["password"] ?? ""
-        let hash = try runtime.store.managerPasswordHash(name: name)
-        // bcrypt is slow on purpose: off the event loop. A missing user costs the same time.
-        let ok = await Task.detached {
-            Bcrypt.verify(password, hash: hash ?? Self.unknownUserHash) && hash != nil
-        }.value
-        guard ok else {
-            sessions.recordFailure()
-            runtime.logger.notice("manager login failed", metadata: ["name": "\(name.prefix(32))"])
+        let name = form.name ?? ""
+        let hash = name.isEmpty || name.utf8.count > 64 ? nil : try runtime.store.managerPasswordHash(name: name)
+        switch await sessions.logins.attempt(account: name, passwordHash: hash, password: form.password ?? "", address: address) {
+        case .success:
+            let (id, _) = sessions.create(name: name)
+            runtime.logger.info("manager logged in", metadata: ["name": "\(name)"])
+            return Response(status: .seeOther, headers: [
+                .location: "/manage",
+                .setCookie: "\(ManagerSessions.cookieName)=\(id); Path=/manage; HttpOnly; SameSite=Strict; Secure",
+            ])
+        case .throttled(let wait):
+            let seconds = APIErrorResponse.retryAfterSeconds(wait)
+            var response = loginPage(message: "尝试次数过多，请 \(seconds) 秒后再试。 Too many attempts; try again in \(seconds) s.", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        case .busy:
+            var response = loginPage(message: "系统繁忙，请稍后再试。 Busy; try again in a moment.", status: .serviceUnavailable)
+            response.headers[.retryAfter] = "2"
+            return response
+        case .malformed(let problem):
+            return loginPage(message: "密码无效 Invalid password: \(problem)", status: .badRequest)
+        case .wrongCredentials:
+            runtime.logger.notice("manager login failed", metadata: ["name": "\(IngestValidation.printable(name))"])
             return loginPage(message: "用户名或密码错误 Wrong name or password", status: .unauthorized)
         }
-        let (id, _) = sessions.create(name: name)
-        runtime.logger.info("manager logged in", metadata: ["name": "\(name)"])
-        return Response(status: .seeOther, headers: [
-            .location: "/manage",
-            .setCookie: "\(ManagerSessions.cookieName)=\(id); Path=/manage; HttpOnly; SameSite=Strict; Secure",
-        ])
     }
 
     private func logout(_ request: Request) -> Response {
@@ -259,11 +273,11 @@ struct ManagerPages: Sendable {
 
     // MARK: actions
 
-    private func setAmenity(_ s: ManagerSessions.Session, _ form: [String: String]) async throws -> Response {
-        guard let id = form["amenity"], let status = form["status"].flatMap(AmenityStatus.init(rawValue:)) else {
+    private func setAmenity(_ s: ManagerSessions.Session, _ form: Form) async throws -> Response {
+        guard let id = form.amenity, let status = form.status.flatMap(AmenityStatus.init(rawValue:)) else {
             return html(status: .badRequest, title: "无效 Invalid", body: "<p>缺少设施或状态 Missing amenity or status.</p>", session: s)
         }
-        let note = form["note"].flatMap { $0.isEmpty ? nil : $0 }
+        let note = form.note.flatMap { $0.isEmpty ? nil : $0 }
         let by = AmenityEventDetail.isValidActor(Substring(s.name)) ? s.name : "manager"
         do {
             _ = try await runtime.recorder.record(.amenity(id: id, status: status, by: by, note: note))

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// Logged-in managers: a random session id in an HttpOnly, SameSite=Strict cookie, and a
 /// per-session CSRF token every form carries back. Sessions live in memory: a daemon
@@ -17,7 +18,8 @@ final class ManagerSessions: Sendable {
     static let idleTimeout: Duration = .seconds(8 * 3600)
 
     private let sessions = Mutex<[String: Session]>([:])
-    private let failures = Mutex<[ContinuousClock.Instant]>([])
+    /// Password checks for the login page.
+    let logins = LoginGuard()
 
     static func randomToken() -> String {
         var rng = SystemRandomNumberGenerator()
@@ -51,28 +53,9 @@ final class ManagerSessions: Sendable {
 
     func end(_ id: String?) { if let id { _ = sessions.withLock { $0.removeValue(forKey: id) } } }
 
-    /// Ten wrong passwords in five minutes lock the login for the rest of them.
-    func loginAllowed() -> Bool {
-        failures.withLock { f in
-            let now = ContinuousClock.now
-            f = f.filter { now - $0 < .seconds(300) }
-            return f.count < 10
-        }
-    }
-
-    func recordFailure() { failures.withLock { $0.append(.now) } }
-
-    /// Constant-time comparison for the CSRF token.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in x.indices { diff |= x[i] ^ y[i] }
-        return diff == 0
-    }
 }
 
-/// `application/x-www-form-urlencoded` bodies and query strings.
+/// Query strings of the manager pages (`since=...&kind=...`).
 enum FormData {
     static func parse(_ text: String) -> [String: String] {
         var out: [String: String] = [:]

@@ -19,14 +19,6 @@ public protocol ReaderSignalSink: Sendable {
     func reader(_ name: String, signalled signal: ReaderSignal, at time: Timestamp)
 }
 
-extension Timestamp {
-    /// The wall clock (CLOCK_REALTIME).
-    public static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(millisecondsSinceEpoch: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
-    }
-}
 
 /// Live reader states for `status` (not the log: the log gets reader_up/reader_down).
 public final class ReaderRegistry: Sendable {

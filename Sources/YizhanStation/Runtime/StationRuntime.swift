@@ -5,6 +5,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import YizhanCore
+import YizhanWeb
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,10 +79,12 @@ public final class StationRuntime: Sendable {
         if let uplink { services.append(LoopService { await uplink.run() }) }
         services.append(LoopService { [self] in await runReaders() })
         let http = StationHTTP(runtime: self)
+        let limits = configuration.http.limits
         let tcp = Application(
             router: http.router(for: .tcp),
-            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),
-                                 serverName: "yizhan-station"),
+            server: limits.server,
+            configuration: limits.applicationConfiguration(address: .hostname(configuration.http.host, port: configuration.http.port),
+                                                           serverName: "yizhan-station", logger: logger),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? configuration.http.port
                 tcpPort.store(port, ordering: .relaxed)
@@ -93,7 +96,8 @@ public final class StationRuntime: Sendable {
         removeStaleSocket(socketPath)
         let unix = Application(
             router: http.router(for: .unixSocket),
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "yizhan-station"),
+            server: limits.server,
+            configuration: limits.applicationConfiguration(address: .unixDomainSocket(path: socketPath), serverName: "yizhan-station", logger: logger),
             onServerRunning: { [self] _ in
                 // Operators reach the API through the group of the data directory.
                 chmod(socketPath, 0o660)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import YizhanCore
+import YizhanWeb
 
 /// The station's append-only event log in SQLite (WAL, synchronous=FULL).
 ///

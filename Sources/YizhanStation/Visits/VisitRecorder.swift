@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// Turns reader signals into committed events: card → card key → visit decision →
 /// durable commit → live state → observers, in that order. Nothing is shown or sent before
