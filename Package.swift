@@ -137,11 +137,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What several test targets share: raw sockets for what HTTP clients will not send.
+        .target(name: "YizhanTestSupport", path: "Tests/YizhanTestSupport"),
         .testTarget(name: "YizhanCoreTests", dependencies: ["YizhanCore"]),
         .testTarget(
             name: "YizhanStationTests",
             dependencies: [
-                "YizhanStation", "YizhanSimulator",
+                "YizhanStation", "YizhanSimulator", "YizhanTestSupport",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -151,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "YizhanCollector",
+                "YizhanCollector", "YizhanTestSupport",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,6 +5,7 @@ import HummingbirdBcrypt
 import NIOCore
 import Testing
 import YizhanCore
+import YizhanTestSupport
 @testable import YizhanCollector
 
 /// What an attacker (or a broken station) found, each reproduced over real HTTP: none of

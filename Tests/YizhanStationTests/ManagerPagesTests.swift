@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import YizhanCore
+import YizhanTestSupport
 @testable import YizhanStation
 
 /// The manager pages over real HTTP: nothing without a login, sessions in cookies, forms
@@ -117,13 +118,71 @@ import YizhanCore
         }
     }
 
-    @Test func tooManyWrongPasswordsLockTheLogin() async throws {
+    /// Failures slow the account (and the address) that fails, never the login as a whole.
+    @Test func wrongPasswordsSlowTheirAccountOnly() async throws {
         let config = writeConfig(in: dir, readers: "")
         try await withStation(configPath: config) { station in
             try setUp(station)
-            for _ in 0..<10 { _ = try await request(station, .POST, "/manage/login", form: ["name": "li", "password": "guess guess"]) }
-            let locked = try await request(station, .POST, "/manage/login", form: ["name": "li", "password": "correct horse"])
-            #expect(locked.status == 429)
+            try station.store.setManagerPassword(name: "wang", hash: Bcrypt.hash("correct horse", cost: 4))
+            // Ten failures with names that do not exist: the real managers are not hurt.
+            for i in 0..<10 { #expect(try await request(station, .POST, "/manage/login", form: ["name": "nobody\(i)", "password": "guess guess"]).status == 401) }
+            #expect(try await request(station, .POST, "/manage/login", form: ["name": "li", "password": "correct horse"]).status == 303)
+            // Guessing li's password: after five, li waits (Retry-After), wang does not.
+            var locked: Page?
+            for _ in 0..<8 {
+                let page = try await request(station, .POST, "/manage/login", form: ["name": "li", "password": "guess guess"])
+                if page.status == 429 { locked = page; break }
+                #expect(page.status == 401)
+            }
+            let page = try #require(locked)
+            #expect(Int(page.header("Retry-After") ?? "") ?? 0 >= 1)
+            #expect(try await request(station, .POST, "/manage/login", form: ["name": "li", "password": "correct horse"]).status == 429)
+            #expect(try await request(station, .POST, "/manage/login", form: ["name": "wang", "password": "correct horse"]).status == 303)
+        }
+    }
+
+    @Test func passwordsWithANULAndOversizedFormsAreRefused() async throws {
+        let config = writeConfig(in: dir, readers: "")
+        try await withStation(configPath: config) { station in
+            try setUp(station)
+            let port = station.boundTCPPort!
+            let c = try RawConnection(port: port)
+            let body = "name=li&password=correct+horse%00junk"
+            try c.send("POST /manage/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let r = await c.readResponse(within: .seconds(10)) ?? ""
+            #expect(status(of: r) == 400 && !r.lowercased().contains("set-cookie"), "\(r.prefix(300))")
+            let big = try await request(station, .POST, "/manage/login", form: ["name": "li", "password": String(repeating: "x", count: 20_000)])
+            #expect(big.status == 413 && big.body.contains("<html"), "\(big.status)")
+            // A manager password with a NUL cannot be set either.
+            let socket = try RawConnection(unixSocket: station.configuration.http.socketPath)
+            let json = #"{"name":"li","password":"correct horse\u0000junk"}"#
+            try socket.send("POST /api/v1/manager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)")
+            let set = await socket.readResponse(within: .seconds(10)) ?? ""
+            #expect(status(of: set) == 422 && set.contains("weak_password"), "\(set.prefix(300))")
+        }
+    }
+
+    @Test func slowAndIdleConnectionsAreClosed() async throws {
+        let path = writeConfig(in: dir, readers: "")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "listen = \"127.0.0.1:0\"", with: "listen = \"127.0.0.1:0\"\nidle_timeout_seconds = 1\nbody_timeout_seconds = 1")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try await withStation(configPath: path) { station in
+            let port = station.boundTCPPort!
+            let slow = try RawConnection(port: port)
+            try slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            #expect(await slow.readUntilClosed(within: .seconds(15)).closed, "an unfinished head is closed")
+            let idle = try RawConnection(port: port)
+            try idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(status(of: await idle.readResponse(within: .seconds(10))) == 200)
+            #expect(await idle.readUntilClosed(within: .seconds(15)).closed, "an idle keep-alive connection is closed")
+            let head = try RawConnection(port: port)
+            try head.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(status(of: await head.readResponse(within: .seconds(10))) == 200)
+            // The kiosk's live stream is a response in progress, not an idle connection.
+            let stream = try RawConnection(port: port)
+            try stream.send("GET /kiosk/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await stream.readUntilClosed(within: .seconds(3)).closed == false)
         }
     }
 }

@@ -8,11 +8,11 @@ import Glibc
 /// open. Every read waits for the server with a deadline; nothing sleeps. Reads block, so
 /// they run on threads of their own (the `async` forms), never on the cooperative pool the
 /// in-process server needs.
-final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+public final class RawConnection: @unchecked Sendable {
+    public let fd: Int32
 
     /// - Parameter source: the local address to connect from (any 127.x.y.z works on Linux).
-    init(port: Int, source: String? = nil) throws {
+    public init(port: Int, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         if let source {
@@ -26,10 +26,23 @@ final class RawConnection: @unchecked Sendable {
         guard ok == 0 else { close(fd); throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     }
 
+    /// A connection to a unix socket (the station's API).
+    public init(unixSocket path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { close(fd); throw POSIXError(.ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let ok = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard ok == 0 else { close(fd); throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    }
+
     deinit { close(fd) }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
+    public func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -38,17 +51,17 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    enum ReadResult: Equatable { case data(String), closed, timedOut }
+    public enum ReadResult: Equatable, Sendable { case data(String), closed, timedOut }
 
-    func readUntilClosed(within deadline: Duration) async -> (text: String, closed: Bool) {
+    public func readUntilClosed(within deadline: Duration) async -> (text: String, closed: Bool) {
         await Self.blocking { self.readUntilClosedNow(within: deadline) }
     }
 
-    func readResponse(within deadline: Duration) async -> String? {
+    public func readResponse(within deadline: Duration) async -> String? {
         await Self.blocking { self.readResponseNow(within: deadline) }
     }
 
-    func read(within deadline: Duration) async -> ReadResult {
+    public func read(within deadline: Duration) async -> ReadResult {
         await Self.blocking { self.readNow(within: deadline) }
     }
 
@@ -100,6 +113,7 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
-func status(of response: String?) -> Int? {
+/// The status code of a raw HTTP/1.1 response.
+public func status(of response: String?) -> Int? {
     response.flatMap { $0.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } }
 }
