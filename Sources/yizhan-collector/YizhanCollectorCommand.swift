@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try options.load()
+        var c = try options.load()
         let level = Logger.Level(rawValue: c.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -57,12 +57,18 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "yizhan-collector")
+        let files = FileDescriptorLimit.raiseToHard()
+        if c.limits.maximumConnections > FileDescriptorLimit.connections(fitting: files) {
+            c.limits.maximumConnections = FileDescriptorLimit.connections(fitting: files)
+            logger.warning("open files are limited to \(files): at most \(c.limits.maximumConnections) connections (raise LimitNOFILE= to allow [http] max_connections)")
+        }
         let store = try await openStore(c, logger: logger)
         let http = CollectorHTTP(store: store, configuration: c, logger: logger)
         let stations = try await http.warmTokenCache()
         logger.info("\(stations) station(s) registered")
+        let (host, port) = (c.host, c.port)
         let app = http.application(onServerRunning: { channel in
-            logger.info("collector listening on http://\(c.host):\(channel.localAddress?.port ?? c.port)")
+            logger.info("collector listening on http://\(host):\(channel.localAddress?.port ?? port)")
         })
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, flusher], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

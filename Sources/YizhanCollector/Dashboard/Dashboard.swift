@@ -93,7 +93,8 @@ struct Dashboard: Sendable {
             return response
         }
         let name = form.name ?? ""
-        let found = name.isEmpty || name.utf8.count > 128 ? nil : try await http.store.user(named: name)
+        // A name that cannot exist is not looked up (PostgreSQL refuses a NUL in text).
+        let found = name.isEmpty || name.utf8.count > 128 || name.utf8.contains(0) ? nil : try await http.store.user(named: name)
         switch await http.logins.attempt(account: found?.user.name, passwordHash: found?.passwordHash, password: form.password ?? "", address: address) {
         case .success:
             guard let user = found?.user else { break }

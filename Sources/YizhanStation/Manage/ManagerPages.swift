@@ -94,7 +94,7 @@ struct ManagerPages: Sendable {
             return response
         }
         let name = form.name ?? ""
-        let hash = name.isEmpty || name.utf8.count > 64 ? nil : try runtime.store.managerPasswordHash(name: name)
+        let hash = name.isEmpty || name.utf8.count > 64 || name.utf8.contains(0) ? nil : try runtime.store.managerPasswordHash(name: name)
         switch await sessions.logins.attempt(account: name, passwordHash: hash, password: form.password ?? "", address: address) {
         case .success:
             let (id, _) = sessions.create(name: name)
