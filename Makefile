@@ -8,9 +8,14 @@ SWIFT ?= swift
 # postgresql-15: the collector's contract suite runs against a throwaway cluster too.
 # chromium and a small CJK font: the pages are tested in a real (headless) browser;
 # cage: the kiosk unit is verified against it.
-DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 chromium fonts-wqy-microhei cage
+# socat and python3-venv: scripts/api-fuzz.sh (socat reaches the station's unix socket;
+# schemathesis, pinned, comes from PyPI into a virtualenv under .build).
+DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 chromium fonts-wqy-microhei cage \
+  socat python3-venv
+SCHEMATHESIS_VERSION := 4.32.5
+FUZZ_VENV := .build/api-fuzz-venv
 
-.PHONY: all deps build release test demo bench verify-units clean
+.PHONY: all deps build release test demo bench verify-units clean api-fuzz
 all: build
 
 deps:
@@ -22,6 +27,9 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@$(FUZZ_VENV)/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "$(SCHEMATHESIS_VERSION)")' 2>/dev/null || { \
+	  echo "installing schemathesis $(SCHEMATHESIS_VERSION) from PyPI into $(FUZZ_VENV)"; \
+	  python3 -m venv $(FUZZ_VENV) && $(FUZZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); }
 
 build: deps
 	$(SWIFT) build
@@ -32,6 +40,7 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	@set -o pipefail; YIZHAN_BIN_DIR="$$($(SWIFT) build --show-bin-path)" ./scripts/test-postgres.sh $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt
+	ST=$(FUZZ_VENV)/bin/st ./scripts/api-fuzz.sh "$$($(SWIFT) build --show-bin-path)"
 	@grep -E "Test run with [0-9]+ tests? .* passed" .build/test-output.txt | tail -1 | \
 	  sed -E 's/.*Test run with ([0-9]+) tests?.*/\1 passed, 0 failed/' 
 
@@ -53,6 +62,11 @@ bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-collector
 	PG_FSYNC=on ./scripts/test-postgres.sh "$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" \
 	  --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_ARGS)
+
+# Schemathesis against docs/openapi.json (a real collector) and docs/station-openapi.json
+# (a real station): no 5xx, nothing the documents do not describe (docs/api-fuzzing.md).
+api-fuzz: build
+	ST=$(FUZZ_VENV)/bin/st ./scripts/api-fuzz.sh "$$($(SWIFT) build --show-bin-path)"
 
 verify-units: build
 	./scripts/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
