@@ -35,6 +35,13 @@ if [ -z "${ST:-}" ]; then
   else echo "api-fuzz: schemathesis not found (make deps installs it in .build/api-fuzz-venv)" >&2; exit 1
   fi
 fi
+# An absolute path: the fuzzing runs from the scratch directory.
+case $ST in
+  /*) ;;
+  */*) ST="$(cd "$(dirname "$ST")" && pwd)/$(basename "$ST")" ;;
+  *) ST=$(command -v "$ST") ;;
+esac
+[ -x "$ST" ] || { echo "api-fuzz: $ST is not executable (make deps installs schemathesis)" >&2; exit 1; }
 for tool in curl socat python3; do
   command -v "$tool" >/dev/null || { echo "api-fuzz: $tool is missing (make deps installs it)" >&2; exit 1; }
 done
