@@ -140,15 +140,14 @@ struct Log: AsyncParsableCommand {
 
             var events: [EventRecord] = []
             if format == .csv {
-                print("seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail")
+                print(EventRecord.csvHeader.joined(separator: ","))
             }
             func emit(_ batch: [EventRecord]) throws {
                 for e in batch {
                     switch format {
                     case .json: try printJSONLine(e)
                     case .csv:
-                        print([String(e.seq), e.time, e.kind, e.cardKey ?? "", e.cardHint ?? "", e.reader ?? "", String(e.occupancy),
-                               e.staySeconds.map(String.init) ?? "", e.detail ?? ""].map(csvField).joined(separator: ","))
+                        print(e.csvFields.joined(separator: ","))
                     case .table: events.append(e)
                     }
                 }
@@ -195,16 +194,6 @@ struct Log: AsyncParsableCommand {
 
 func formatStay(_ seconds: Int64) -> String {
     seconds >= 3600 ? "\(seconds / 3600)h\(String(format: "%02d", (seconds % 3600) / 60))m" : "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s"
-}
-
-/// RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so spreadsheets don't run it.
-func csvField(_ s: String) -> String {
-    var v = s
-    if let f = v.first, "=+-@".contains(f), Int(v) == nil { v = "'" + v }
-    if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return v
 }
 
 // MARK: readers

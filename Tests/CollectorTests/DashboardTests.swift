@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import YizhanCore
+import YizhanTestSupport
 @testable import YizhanCollector
 
 /// The office dashboard over real HTTP: the login, sessions, the station table, a station's
@@ -77,6 +78,51 @@ import YizhanCore
             let csrf = try #require(overview.body.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/).map { String($0.1) })
             #expect(try await request(url + "/logout", .POST, cookie: office, form: ["csrf": csrf]).status == 303)
             #expect(try await request(url + "/", cookie: office).status == 303)
+        }
+    }
+
+    /// Sessions are in the database: a login made through one collector is good on another
+    /// collector on the same database (a restart, or a load balancer without sticky routing).
+    @Test func aLoginOutlivesTheCollectorThatMadeIt() async throws {
+        let scratch = Scratch()
+        let path = scratch.path + "/collector.db"
+        let setup = try SQLiteCollectorStore(path: path)
+        try await setup.addUser(UserRecord(name: "office", role: .office, stations: []), passwordHash: Bcrypt.hash("correct horse", cost: 4), tokenHash: "t1")
+        try await setup.close()
+        let carried = Carried("")
+        try await withCollector(databasePath: path) { url, _ in carried.value = try await login(url, "office") }
+        try await withCollector(databasePath: path) { url, _ in
+            let cookie = carried.value
+            let page = try await request(url + "/", cookie: cookie)
+            #expect(page.status == 200 && page.body.contains("office"), "\(page.status)")
+            // Logging out ends it for every collector: the cookie no longer opens a page.
+            let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/).map { String($0.1) })
+            var r = HTTPClientRequest(url: url + "/logout")
+            r.method = .POST
+            r.headers.add(name: "Cookie", value: cookie)
+            r.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            r.headers.add(name: "Origin", value: "https://" + url.dropFirst("http://".count))
+            r.body = .bytes(ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(try await Self.client.execute(r, timeout: .seconds(10)).status.code == 303, "an https origin of the same host is the same site")
+        }
+        try await withCollector(databasePath: path) { url, _ in
+            let status = try await request(url + "/", cookie: carried.value).status
+            #expect(status == 303, "logged out everywhere")
+        }
+    }
+
+    @Test func formsFromAnotherSiteAreRefused() async throws {
+        try await withCollector { url, store in
+            try await store.addUser(UserRecord(name: "office", role: .office, stations: []), passwordHash: Bcrypt.hash("correct horse", cost: 4), tokenHash: "t1")
+            for (name, value) in [("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site")] {
+                var r = HTTPClientRequest(url: url + "/login")
+                r.method = .POST
+                r.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                r.headers.add(name: name, value: value)
+                r.body = .bytes(ByteBuffer(string: "name=office&password=correct+horse"))
+                let response = try await Self.client.execute(r, timeout: .seconds(10))
+                #expect(response.status.code == 403 && response.headers.first(name: "Set-Cookie") == nil, "\(name)")
+            }
         }
     }
 }

@@ -27,9 +27,11 @@ final class PortBox: Sendable {
 
 /// A collector on port 0 with a SQLite store in a temporary directory.
 /// `configuration` is collector.toml text added to a 64 KB body limit.
-func withCollector(configuration: String = "", _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
+/// `databasePath`: an existing database to open instead of a new one.
+func withCollector(configuration: String = "", databasePath: String? = nil,
+                   _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
     let scratch = Scratch()
-    let store = try SQLiteCollectorStore(path: scratch.path + "/collector.db")
+    let store = try SQLiteCollectorStore(path: databasePath ?? scratch.path + "/collector.db")
     var config = try CollectorConfiguration.parse(text: "[ingest]\nmax_body_kilobytes = 64\n" + configuration, file: "collector.toml")
     config.port = 0
     let quiet = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -49,6 +51,7 @@ func withCollector(configuration: String = "", _ body: @Sendable (_ url: String,
     }
     await group.triggerGracefulShutdown()
     try await task.value
+    try await store.close()
 }
 
 struct Reply { var status: Int; var body: String }

@@ -57,7 +57,8 @@ import YizhanCore
             #expect(csv.headers["Content-Type"]?.hasPrefix("text/csv") == true)
             #expect(csv.headers["Content-Disposition"]?.contains("attachment; filename=\"usage-") == true)
             let lines = csv.body.split(separator: "\r\n")
-            #expect(lines.first == "start,visits,unique_workers,peak_occupancy,mean_stay_seconds,rejected_full,bad_reads,fault_reports,amenity_downtime_seconds,ratings,mean_rating")
+            #expect(lines.first == "\u{FEFF}start,visits,unique_workers,peak_occupancy,mean_stay_seconds,rejected_full,bad_reads,fault_reports,amenity_downtime_seconds,ratings,mean_rating")
+            #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("\"2026-11-") }, "text fields are quoted")
             #expect(lines.count == 4)
             let dayBuckets = (try JSONSerialization.jsonObject(with: Data(d.body.utf8)) as! [String: Any])["buckets"] as! [[String: Any]]
             #expect(lines.dropFirst().map { Int($0.split(separator: ",")[1])! } == dayBuckets.map { $0["visits"] as! Int })

@@ -30,6 +30,28 @@ import YizhanCore
         }
     }
 
+    /// Browser sessions live in the store: a second collector on the same data (behind a
+    /// load balancer, or after a restart) reads what the first wrote.
+    @Test(arguments: kinds) func sessionsAreSharedAndExpire(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, url in
+            let now = Timestamp(secondsSinceEpoch: 1_790_000_000)
+            try await store.putSession(key: "k1", value: Array("{\"a\":1}".utf8), expires: now + .seconds(60))
+            try await store.putSession(key: "k2", value: [0, 1, 2, 255], expires: now - .seconds(1))
+            let second = try await openSecondStore(url)
+            let read = try await second.session(key: "k1")
+            #expect(read?.value == Array("{\"a\":1}".utf8) && read?.expires == now + .seconds(60))
+            // Overwritten in place, then purged by expiry and removed by key.
+            try await second.putSession(key: "k1", value: [9], expires: now + .seconds(120))
+            #expect(try await store.session(key: "k1")?.value == [9])
+            try await store.purgeSessions(expiredBefore: now)
+            #expect(try await store.session(key: "k2") == nil)
+            #expect(try await store.session(key: "k1") != nil)
+            try await second.removeSession(key: "k1")
+            #expect(try await store.session(key: "k1") == nil)
+            try await second.close()
+        }
+    }
+
     @Test(arguments: kinds) func ingestCountsEachEventOnceEvenFromTwoCollectorsAtOnce(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, url in
             try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")
@@ -162,7 +184,7 @@ struct Scenario {
                 add(roll < 35 ? "check_out" : "auto_check_out", card: card, stay: (t - since).components.seconds)
                 if rng.next() % 4 == 0 { add("rating", detail: "score=\(rng.next() % 5 + 1)") }
             } else if roll < 85 {
-                let card = String(repeating: String(rng.next() % 40, radix: 16).leftPadded(2), count: 32)
+                let card = String(repeating: Hex.encode([UInt8(rng.next() % 40)]), count: 32)
                 if inside.contains(where: { $0.card == card }) { continue }
                 if inside.count >= 6 { add("rejected_full", card: card); continue }
                 inside.append((card, t))

@@ -163,3 +163,17 @@ import Testing
 extension EventRecord {
     func with(_ edit: (inout EventRecord) -> Void) -> EventRecord { var r = self; edit(&r); return r }
 }
+
+@Suite struct CSVTests {
+    @Test func fieldsAreQuotedAndFormulaSafe() {
+        #expect(CSV.field("plain") == "\"plain\"")
+        #expect(CSV.field("say \"hi\", then\r\nleave") == "\"say \"\"hi\"\", then\r\nleave\"")
+        for formula in ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            #expect(CSV.field(formula).hasPrefix("\"'"), "\(formula)")
+        }
+        #expect(CSV.field("-12") == "\"-12\"", "a negative number is not a formula")
+        #expect(CSV.field(nil) == "" && CSV.number(Optional<Int>.none) == "" && CSV.number(42) == "42")
+        #expect(CSV.line(["a", "b"]) == "a,b\r\n")
+        #expect(CSV.byteOrderMark.utf8.elementsEqual([0xEF, 0xBB, 0xBF]))
+    }
+}

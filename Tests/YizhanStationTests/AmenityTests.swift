@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YizhanCore
+import YizhanWeb
 @testable import YizhanStation
 
 @Suite(.serialized) struct AmenityTests {
@@ -23,9 +24,14 @@ import YizhanCore
         try await withStation(configPath: config) { station in
             #expect(station.status().amenities.map(\.id) == ["microwave", "toilet-2f", "kettle"])
             #expect(station.status().amenities[1].nameZh == "卫生间" && station.status().amenities[1].nameEn == "Toilet (2F)")
-            // A worker reports, twice; the manager marks it broken, which answers the reports.
-            _ = try await station.recorder.record(.faultReport(id: "microwave", note: "不热 no heat"))
-            _ = try await station.recorder.record(.faultReport(id: "microwave", note: nil))
+            // A worker reports, twice (a minute apart: within one it is the same report); the
+            // manager marks it broken, which answers the reports.
+            let reported = Timestamp.now()
+            _ = try await station.recorder.record(.faultReport(id: "microwave", note: "不热 no heat"), at: reported)
+            await #expect(throws: StationState.Refusal.alreadyReported) {
+                try await station.recorder.record(.faultReport(id: "microwave", note: nil), at: reported + .seconds(30))
+            }
+            _ = try await station.recorder.record(.faultReport(id: "microwave", note: nil), at: reported + .seconds(61))
             #expect(station.status().amenities[0].openReports == 2)
             let change = try await station.recorder.record(.amenity(id: "microwave", status: .outOfOrder, by: "li", note: "维修已预约"))
             #expect(change.event.kind == .amenity && change.event.detail == "amenity=microwave status=out_of_order by=li note=维修已预约")

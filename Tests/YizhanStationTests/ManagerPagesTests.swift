@@ -109,7 +109,8 @@ import YizhanTestSupport
             let csv = try await request(station, .GET, "/manage/log.csv?kind=check_in", cookie: cookie)
             #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
             let lines = csv.body.split(separator: "\r\n")
-            #expect(lines.first == "seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail" && lines.count == 61)
+            #expect(lines.first == "\u{FEFF}seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail" && lines.count == 61, "a BOM for Excel, then the header")
+            #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",")[2] == "\"check_in\"" }, "text fields are quoted")
             #expect(!csv.body.contains("1000059"), "no raw card number")
 
             #expect(try await request(station, .POST, "/manage/close-day", cookie: cookie, form: ["csrf": csrf]).status == 303)
@@ -183,6 +184,25 @@ import YizhanTestSupport
             let stream = try RawConnection(port: port)
             try stream.send("GET /kiosk/events HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await stream.readUntilClosed(within: .seconds(3)).closed == false)
+        }
+    }
+
+    /// Manager sessions are kept in the station's SQLite: a daemon restart keeps the manager
+    /// logged in; logging out ends it.
+    @Test func aLoginOutlivesARestart() async throws {
+        let config = writeConfig(in: dir, readers: "")
+        let carried = Carried("")
+        try await withStation(configPath: config) { station in
+            try setUp(station)
+            carried.value = try await login(station).cookie
+        }
+        try await withStation(configPath: config) { station in
+            let cookie = carried.value
+            let page = try await request(station, .GET, "/manage", cookie: cookie)
+            #expect(page.status == 200, "\(page.status)")
+            let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/).map { String($0.1) })
+            #expect(try await request(station, .POST, "/manage/logout", cookie: cookie, form: ["csrf": csrf]).status == 303)
+            #expect(try await request(station, .GET, "/manage", cookie: cookie).status == 303)
         }
     }
 }

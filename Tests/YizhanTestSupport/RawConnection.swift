@@ -117,3 +117,14 @@ public final class RawConnection: @unchecked Sendable {
 public func status(of response: String?) -> Int? {
     response.flatMap { $0.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } }
 }
+
+/// A value handed out of a `@Sendable` test closure (a cookie from one server run to the next).
+public final class Carried<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    public init(_ value: Value) { stored = value }
+    public var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}

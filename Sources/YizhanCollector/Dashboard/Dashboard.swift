@@ -5,43 +5,12 @@ import Synchronization
 import YizhanCore
 import YizhanWeb
 
-/// Browser sessions for the office dashboard: a random id in an HttpOnly, SameSite=Strict
-/// cookie, a CSRF token for the one form (log out). In memory, per collector instance.
-public final class OfficeSessions: Sendable {
-    struct Session: Sendable { var user: UserRecord; var csrf: String; var lastUsed: ContinuousClock.Instant }
+/// A dashboard login: the user as the store has them now (role and stations may change
+/// while they are logged in) and the session's CSRF token.
+struct OfficeSession: Sendable {
+    var user: UserRecord
+    var csrf: String
     static let cookie = "yizhan_office"
-    private let sessions = Mutex<[String: Session]>([:])
-
-    public init() {}
-
-    static func token() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(2) }.joined()
-    }
-
-    func create(_ user: UserRecord) -> String {
-        let id = Self.token()
-        sessions.withLock { s in
-            let now = ContinuousClock.now
-            s = s.filter { now - $0.value.lastUsed < .seconds(8 * 3600) }
-            s[id] = Session(user: user, csrf: Self.token(), lastUsed: now)
-        }
-        return id
-    }
-
-    func session(_ request: Request) -> Session? {
-        guard let id = Self.id(request) else { return nil }
-        return sessions.withLock { s in
-            guard var found = s[id], ContinuousClock.now - found.lastUsed < .seconds(8 * 3600) else { s[id] = nil; return nil }
-            found.lastUsed = .now
-            s[id] = found
-            return found
-        }
-    }
-
-    func end(_ request: Request) { if let id = Self.id(request) { _ = sessions.withLock { $0.removeValue(forKey: id) } } }
-
-    static func id(_ request: Request) -> String? { request.cookies[cookie]?.value }
 }
 
 /// The office dashboard at `/`: the station table live, the district roll-up, a page per
@@ -61,13 +30,13 @@ struct Dashboard: Sendable {
         }
     }
 
-    private func withSession(_ request: Request, _ body: (OfficeSessions.Session) async throws -> Response) async throws -> Response {
-        guard let s = http.sessions.session(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
+    private func withSession(_ request: Request, _ body: (OfficeSession) async throws -> Response) async throws -> Response {
+        guard let s = try await http.officeSession(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
         return try await body(s)
     }
 
     static func loginForm(_ message: String?) -> String {
-        (message.map { #"<p class="error" role="alert">\#(SVGChart.escape($0))</p>"# } ?? "") + """
+        (message.map { #"<p class="error" role="alert">\#(HTML.escape($0))</p>"# } ?? "") + """
             <form method="post" action="/login" class="login">
             <label for="name">用户名 Name</label><input id="name" name="name" autocomplete="username" required>
             <label for="password">密码 Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
@@ -77,13 +46,7 @@ struct Dashboard: Sendable {
 
     struct LogoutForm: Decodable { var csrf: String? }
 
-    private func sameOrigin(_ request: Request) -> Bool {
-        guard let origin = request.headers[.origin] else { return true }
-        return request.head.authority.map { origin == "http://\($0)" || origin == "https://\($0)" } ?? false
-    }
-
     private func login(_ request: Request, from address: String) async throws -> Response {
-        guard sameOrigin(request) else { return page(title: "登录 Log in", body: Self.loginForm("来源不符 Foreign origin"), session: nil, status: .forbidden) }
         let form: LoginForm
         do {
             form = try await Forms.decode(LoginForm.self, from: request, limit: 8192, timeout: http.configuration.limits.bodyTimeout)
@@ -98,8 +61,9 @@ struct Dashboard: Sendable {
         switch await http.logins.attempt(account: found?.user.name, passwordHash: found?.passwordHash, password: form.password ?? "", address: address) {
         case .success:
             guard let user = found?.user else { break }
-            let id = http.sessions.create(user)
-            return Response(status: .seeOther, headers: [.location: "/", .setCookie: "\(OfficeSessions.cookie)=\(id); Path=/; HttpOnly; SameSite=Strict; Secure"])
+            var response = Response(status: .seeOther, headers: [.location: "/"])
+            response.setCookie(try await http.sessions.create(name: user.name).cookie)
+            return response
         case .throttled(let wait):
             var response = page(title: "登录 Log in", body: Self.loginForm("尝试次数过多，请 \(APIErrorResponse.retryAfterSeconds(wait)) 秒后再试。 Too many attempts; try again in \(APIErrorResponse.retryAfterSeconds(wait)) s."),
                                 session: nil, status: .tooManyRequests)
@@ -118,24 +82,25 @@ struct Dashboard: Sendable {
     }
 
     private func logout(_ request: Request) async throws -> Response {
-        guard let s = http.sessions.session(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
+        guard let s = try await http.officeSession(request) else { return Response(status: .seeOther, headers: [.location: "/login"]) }
         let f = try await Forms.decode(LogoutForm.self, from: request, limit: 4096, timeout: http.configuration.limits.bodyTimeout)
-        guard sameOrigin(request), let token = f.csrf, ConstantTime.equal(token, s.csrf) else {
+        guard let token = f.csrf, ConstantTime.equal(token, s.csrf) else {
             return page(title: "拒绝 Refused", body: "<p>表单无效 Forged or stale form.</p>", session: s, status: .forbidden)
         }
-        http.sessions.end(request)
-        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: "\(OfficeSessions.cookie)=; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=0"])
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        if let cookie = try await http.sessions.end(request) { response.setCookie(cookie) }
+        return response
     }
 
-    private func visible(_ s: OfficeSessions.Session) async throws -> [StationRecord] {
+    private func visible(_ s: OfficeSession) async throws -> [StationRecord] {
         try await http.heartbeats.flush()
         return try await http.store.stations().filter { s.user.role == .office || s.user.stations.contains($0.id) }
     }
 
-    private func overview(_ s: OfficeSessions.Session) async throws -> Response {
+    private func overview(_ s: OfficeSession) async throws -> Response {
         let now = Timestamp.now()
         let stations = try await visible(s)
-        let e = SVGChart.escape
+        let e = HTML.escape
         var districts: [String: (n: Int, online: Int, occ: Int, cap: Int, faults: Int)] = [:]
         let rows = stations.map { st -> String in
             let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
@@ -162,12 +127,12 @@ struct Dashboard: Sendable {
             """, session: s, refreshSeconds: 30)
     }
 
-    private func station(_ id: String, _ s: OfficeSessions.Session) async throws -> Response {
+    private func station(_ id: String, _ s: OfficeSession) async throws -> Response {
         guard let st = try await visible(s).first(where: { $0.id == id }) else {
             return page(title: "没有此站 Not found", body: "<p>没有此站点，或不在您的范围内。 No such station among yours.</p>", session: s, status: .notFound)
         }
         let now = Timestamp.now()
-        let e = SVGChart.escape
+        let e = HTML.escape
         let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
         func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucketSize) async throws -> UsageReport {
             let q = UsageQuery(from: from, to: to, bucket: bucket)
@@ -207,23 +172,23 @@ struct Dashboard: Sendable {
             """, session: s)
     }
 
-    func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok,
+    func page(title: String, body: String, session: OfficeSession?, status: HTTPResponse.Status = .ok,
               refreshSeconds: Int? = nil) -> Response {
         Self.page(title: title, body: body, session: session, status: status, refreshSeconds: refreshSeconds)
     }
 
-    static func page(title: String, body: String, session: OfficeSessions.Session?, status: HTTPResponse.Status = .ok,
+    static func page(title: String, body: String, session: OfficeSession?, status: HTTPResponse.Status = .ok,
                      refreshSeconds: Int? = nil) -> Response {
         let nav = session.map { s in
             """
-            <nav><a href="/">站点 Stations</a><span>\(SVGChart.escape(s.user.name)) (\(s.user.role.rawValue))</span>
+            <nav><a href="/">站点 Stations</a><span>\(HTML.escape(s.user.name)) (\(s.user.role.rawValue))</span>
             <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(s.csrf)"><button type="submit">退出 Log out</button></form></nav>
             """
         } ?? ""
         let html = """
             <!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             \(refreshSeconds.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
-            <title>\(SVGChart.escape(title)) · 驿站 Yizhan</title><style>
+            <title>\(HTML.escape(title)) · 驿站 Yizhan</title><style>
             body { font-family: "Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif; margin: 0; color: #111; background: #fff; }
             header { background: #123; color: #fff; padding: 12px 20px; } h1 { margin: 0; font-size: 20px; }
             nav { display: flex; gap: 16px; align-items: center; padding: 8px 20px; background: #e8eef3; } nav form { margin: 0 0 0 auto; }
@@ -232,7 +197,7 @@ struct Dashboard: Sendable {
             .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; } figure { margin: 0; }
             figcaption { font-weight: bold; margin-bottom: 4px; } .chart { width: 100%; height: auto; background: #fafbfc; } .chart text { fill: #222; }
             .login { display: grid; gap: 8px; max-width: 320px; } .big { font-size: 18px; }
-            </style></head><body><header><h1>驿站 · \(SVGChart.escape(title))</h1></header>\(nav)<main>\(body)</main></body></html>
+            </style></head><body><header><h1>驿站 · \(HTML.escape(title))</h1></header>\(nav)<main>\(body)</main></body></html>
             """
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                                                   .init("Content-Security-Policy")!: Self.csp],

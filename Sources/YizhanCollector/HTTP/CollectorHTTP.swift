@@ -11,26 +11,10 @@ import YizhanWeb
 /// Tokens: 32 random bytes, hex, prefixed by kind. Only SHA-256 of a token is stored; a
 /// lookup by that hash compares digests, never the secret itself.
 public enum Tokens {
-    public static func generate(prefix: String) -> String {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return prefix + bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
-    }
+    public static func generate(prefix: String) -> String { prefix + Hex.random(bytes: 32) }
 
-    /// Lower-case hex of SHA-256: once per station request, so no string per byte.
-    public static func hash(_ token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 64)
-        for (i, byte) in SHA256.hash(data: Array(token.utf8)).enumerated() {
-            out[2 * i] = digits[Int(byte >> 4)]
-            out[2 * i + 1] = digits[Int(byte & 15)]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+    /// Lower-case hex of SHA-256: once per station request.
+    public static func hash(_ token: String) -> String { Hex.encode(SHA256.hash(data: Array(token.utf8))) }
 }
 
 /// The collector's errors are the shared JSON error (`{"error": code, "message": text}`).
@@ -43,14 +27,21 @@ public struct CollectorHTTP: Sendable {
     /// Heartbeats wait here for the next flush (run `HeartbeatFlusher` beside the server).
     public let heartbeats: HeartbeatBuffer
     let stationTokens = TokenCache()
-    /// Office dashboard logins (browser sessions); the read API accepts them too.
-    let sessions = OfficeSessions()
+    /// Office dashboard logins, kept in the store (the read API accepts them too).
+    let sessions: BrowserSessions
     /// Password checks for the dashboard's login.
     let logins = LoginGuard()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
         heartbeats = HeartbeatBuffer(store: store)
+        sessions = BrowserSessions(records: store, cookie: OfficeSession.cookie, path: "/")
+    }
+
+    /// The request's dashboard session with its user as stored now.
+    func officeSession(_ request: Request) async throws -> OfficeSession? {
+        guard let s = try await sessions.session(request), let found = try await store.user(named: s.name) else { return nil }
+        return OfficeSession(user: found.user, csrf: s.csrf)
     }
 
     /// Every route, in one table: the router is built from it and the OpenAPI document
@@ -68,9 +59,10 @@ public struct CollectorHTTP: Sendable {
     public func router() -> Router<WebRequestContext> {
         let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware(logger: logger, page: { status, message in
-            Dashboard.page(title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(SVGChart.escape(message))</p>", session: nil, status: status)
+            Dashboard.page(title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(HTML.escape(message))</p>", session: nil, status: status)
         }))
         router.add(middleware: RequestLimitsMiddleware(configuration.limits))
+        router.add(middleware: SameOriginMiddleware())
         for (method, path) in Self.routes {
             let handler: @Sendable (Request, WebRequestContext) async throws -> Response
             switch (method, path) {
@@ -158,6 +150,8 @@ public struct CollectorHTTP: Sendable {
             throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): \"\(key.stringValue)\" is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): \"\(Self.path(context.codingPath))\" has the wrong type")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): \"\(Self.path(context.codingPath))\" has a value out of range for its type")
         } catch {
             throw CollectorHTTPError(.badRequest, "bad_body", "expected \(expected): the body is not valid JSON")
         }
@@ -209,7 +203,7 @@ public struct CollectorHTTP: Sendable {
 
     func authenticatedUser(_ request: Request) async throws -> UserRecord {
         // A dashboard session (GET only: the read API has no forms to forge).
-        if request.headers[.authorization] == nil, let session = sessions.session(request) { return session.user }
+        if request.headers[.authorization] == nil, let session = try await officeSession(request) { return session.user }
         guard let token = BearerToken.from(request), let user = try await store.user(forTokenHash: Tokens.hash(token))
         else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a user API token is required (Authorization: Bearer ...)")

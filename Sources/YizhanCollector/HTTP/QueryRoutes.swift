@@ -110,11 +110,12 @@ extension CollectorHTTP {
                 try c.encode(amenityDowntimeSeconds, forKey: .amenityDowntimeSeconds)
                 try c.encode(ratings, forKey: .ratings); try c.encode(meanRating, forKey: .meanRating)
             }
-            static let csvHeader = "start,visits,unique_workers,peak_occupancy,mean_stay_seconds,rejected_full,bad_reads,fault_reports,amenity_downtime_seconds,ratings,mean_rating"
-            var csvLine: String {
-                [start, "\(visits)", "\(uniqueWorkers)", "\(peakOccupancy)", meanStaySeconds.map(String.init) ?? "", "\(rejectedFull)",
-                 "\(badReads)", "\(faultReports)", "\(amenityDowntimeSeconds)", "\(ratings)", meanRating.map { String($0) } ?? ""]
-                    .joined(separator: ",")
+            static let csvHeader = ["start", "visits", "unique_workers", "peak_occupancy", "mean_stay_seconds", "rejected_full", "bad_reads",
+                                    "fault_reports", "amenity_downtime_seconds", "ratings", "mean_rating"]
+            var csvFields: [String] {
+                [CSV.field(start), CSV.number(visits), CSV.number(uniqueWorkers), CSV.number(peakOccupancy), CSV.number(meanStaySeconds),
+                 CSV.number(rejectedFull), CSV.number(badReads), CSV.number(faultReports), CSV.number(amenityDowntimeSeconds),
+                 CSV.number(ratings), CSV.number(meanRating)]
             }
         }
         var stations: [String]
@@ -128,8 +129,8 @@ extension CollectorHTTP {
 
     /// Periods the office can ask about: nothing was recorded before 2020, and a bound far
     /// out (year 0, year 9999) is a mistake, not a question.
-    static let earliestBound = Timestamp(secondsSinceEpoch: 946_684_800)   // 2000-01-01
-    static let latestBound = Timestamp(secondsSinceEpoch: 4_102_444_800)   // 2100-01-01
+    static let earliestBound = Timestamp(secondsSinceEpoch: 946_656_000)   // 2000-01-01T00:00+08:00
+    static let latestBound = Timestamp(secondsSinceEpoch: 4_102_416_000)   // 2100-01-01T00:00+08:00
 
     /// A date (`2026-11-23`, local: the whole day) or an RFC 3339 time, from 2000 to 2099.
     static func parseBound(_ text: String, name: String, isEnd: Bool) throws -> Timestamp {
@@ -196,8 +197,9 @@ extension CollectorHTTP {
                              to: RFC3339.format(query.to, offset: .china), bucket: bucket.rawValue,
                              buckets: report.buckets.map(UsageView.Bucket.init), totals: UsageView.Bucket(report.totals))
         guard format == "csv" else { return try json(view) }
-        var csv = UsageView.Bucket.csvHeader + "\r\n"
-        for b in view.buckets { csv += b.csvLine + "\r\n" }
+        // A download for Excel: byte-order mark, CRLF, quoted and formula-safe (CSV).
+        var csv = CSV.byteOrderMark + CSV.header(UsageView.Bucket.csvHeader)
+        for b in view.buckets { csv += CSV.line(b.csvFields) }
         let name = (q["station"].map(String.init) ?? district ?? "all").map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" }
         let day = { (t: Timestamp) in String(RFC3339.format(t, offset: .china).prefix(10)) }
         return Response(status: .ok, headers: [

@@ -1,5 +1,6 @@
 import Foundation
 import YizhanCore
+import YizhanWeb
 
 /// A station as the office sees it.
 public struct StationRecord: Sendable, Hashable, Codable {
@@ -91,7 +92,7 @@ public struct UserRecord: Sendable, Hashable {
 /// Everything the collector stores, behind one protocol: SQLite (embedded, the default)
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
-public protocol CollectorStore: Sendable {
+public protocol CollectorStore: SessionRecords {
     /// Registers a station; `tokenHash` is SHA-256 of its token (the token is never stored).
     func addStation(_ station: StationRecord, tokenHash: String) async throws
     /// The station whose token hashes to `tokenHash`.

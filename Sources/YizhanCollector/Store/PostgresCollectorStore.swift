@@ -98,6 +98,7 @@ public final class PostgresCollectorStore: CollectorStore {
             )
             """,
         ]),
+        ("v3-sessions", ["CREATE TABLE sessions (key TEXT PRIMARY KEY, value BYTEA NOT NULL, expires_ms BIGINT NOT NULL)"]),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
@@ -294,6 +295,31 @@ public final class PostgresCollectorStore: CollectorStore {
             stations.append(s)
         }
         return UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations)
+    }
+
+    // MARK: browser sessions
+
+    public func putSession(key: String, value: [UInt8], expires: Timestamp) async throws {
+        try await client.query("""
+            INSERT INTO sessions(key, value, expires_ms) VALUES (\(key), \(ByteBuffer(bytes: value)), \(expires.millisecondsSinceEpoch))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms
+            """, logger: logger)
+    }
+
+    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? {
+        for try await (value, expires) in try await client.query("SELECT value, expires_ms FROM sessions WHERE key = \(key)", logger: logger)
+            .decode((ByteBuffer, Int64).self) {
+            return (Array(buffer: value), Timestamp(millisecondsSinceEpoch: expires))
+        }
+        return nil
+    }
+
+    public func removeSession(key: String) async throws {
+        try await client.query("DELETE FROM sessions WHERE key = \(key)", logger: logger)
+    }
+
+    public func purgeSessions(expiredBefore now: Timestamp) async throws {
+        try await client.query("DELETE FROM sessions WHERE expires_ms < \(now.millisecondsSinceEpoch)", logger: logger)
     }
 }
 

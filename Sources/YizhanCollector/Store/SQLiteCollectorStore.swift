@@ -67,6 +67,9 @@ public final class SQLiteCollectorStore: CollectorStore {
                 CREATE INDEX events_amenity ON events(station_id, time_ms) WHERE kind = 'amenity';
                 """)
         }
+        m.registerMigration("v3-sessions") { db in
+            try db.execute(sql: "CREATE TABLE sessions (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_ms INTEGER NOT NULL)")
+        }
         return m
     }
 
@@ -246,6 +249,31 @@ public final class SQLiteCollectorStore: CollectorStore {
                                                arguments: [name])
             return UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations)
         }
+    }
+
+    // MARK: browser sessions
+
+    public func putSession(key: String, value: [UInt8], expires: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO sessions(key, value, expires_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
+                           arguments: [key, Data(value), expires.millisecondsSinceEpoch])
+        }
+    }
+
+    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT value, expires_ms FROM sessions WHERE key = ?", arguments: [key]).map { row in
+                (Array(row["value"] as Data), Timestamp(millisecondsSinceEpoch: row["expires_ms"]))
+            }
+        }
+    }
+
+    public func removeSession(key: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
+    }
+
+    public func purgeSessions(expiredBefore now: Timestamp) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [now.millisecondsSinceEpoch]) }
     }
 
     public func close() async throws { try pool.close() }

@@ -24,7 +24,7 @@ public struct CardKeyer: Sendable {
 
     public func key(for number: NormalizedCardNumber) -> CardKey {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(number.value.utf8), using: key)
-        return CardKey(hex: mac.hexString)
+        return CardKey(hex: Hex.encode(mac))
     }
 }
 
@@ -35,14 +35,5 @@ public enum CardKeyerError: Error, Hashable, Sendable, CustomStringConvertible {
         case .regionKeyTooShort(let n):
             return "region key has \(n) bytes, need at least 16 (generate one with: head -c 32 /dev/urandom > region.key)"
         }
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var s = ""
-        for b in self { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 0x0F)]) }
-        return s
     }
 }

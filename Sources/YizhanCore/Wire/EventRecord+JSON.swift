@@ -35,7 +35,7 @@ public enum JSONText {
 
     /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        let hex = Hex.digits
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {

@@ -49,6 +49,17 @@ public struct EventRecord: Codable, Hashable, Sendable {
     }
 }
 
+extension EventRecord {
+    /// The columns of the visit log as CSV (`yizhanctl log --format csv`, the manager page).
+    public static let csvHeader = ["seq", "time", "kind", "card_key", "card_hint", "reader", "occupancy", "stay_seconds", "detail"]
+
+    /// This event's fields, formatted by `CSV`.
+    public var csvFields: [String] {
+        [CSV.number(seq), CSV.field(time), CSV.field(kind), CSV.field(cardKey), CSV.field(cardHint), CSV.field(reader),
+         CSV.number(occupancy), CSV.number(staySeconds), CSV.field(detail)]
+    }
+}
+
 /// A page of events from `/api/v1/events`.
 public struct EventPage: Codable, Hashable, Sendable {
     public var events: [EventRecord]

@@ -22,8 +22,12 @@ struct StationHTTP: Sendable {
     enum Listener { case tcp, unixSocket }
 
     let runtime: StationRuntime
-    let reports = ReportLimiter()
-    let sessions = ManagerSessions()
+    let sessions: ManagerSessions
+
+    init(runtime: StationRuntime) {
+        self.runtime = runtime
+        sessions = ManagerSessions(store: runtime.store)
+    }
 
     var limits: ServerLimits { runtime.configuration.http.limits }
 
@@ -31,9 +35,10 @@ struct StationHTTP: Sendable {
         let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
         let pages = ManagerPages(runtime: runtime, sessions: sessions)
         router.add(middleware: ErrorMiddleware(logger: runtime.logger, page: { status, message in
-            pages.html(status: status, title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(KioskPage.escapeHTML(message))</p>", session: nil)
+            pages.html(status: status, title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(HTML.escape(message))</p>", session: nil)
         }))
         router.add(middleware: RequestLimitsMiddleware(limits))
+        router.add(middleware: SameOriginMiddleware())
         router.get("/healthz") { _, _ in try self.health() }
         // The kiosk: no login, and nothing of the visit log (counts, amenities, the last
         // swipe's outcome with a masked name).
@@ -145,17 +150,29 @@ struct StationHTTP: Sendable {
             enum CodingKeys: String, CodingKey { case cardKey = "card_key"; case cardHint = "card_hint" }
         }
         let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)), !body.card.isEmpty else {
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
             throw StationHTTPError(.badRequest, "bad_body", "expected {\"card\": \"<card or ID number>\"}")
         }
+        // Judged after normalising: " - : " is no number, and neither is one with control characters.
         let number = NormalizedCardNumber(body.card)
+        guard !number.value.isEmpty, number.value.count <= 64, number.value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw StationHTTPError(.badRequest, "bad_body", "expected {\"card\": \"<card or ID number>\"}: the card number is empty or not printable")
+        }
         return try jsonResponse(Answer(cardKey: runtime.keyer.key(for: number).hex, cardHint: number.hint))
     }
 
     private func checkoutAll(_ request: Request) async throws -> Response {
         struct Body: Decodable { var by: String? }
         let buffer = try await BodyReader.collect(request, limit: 4096, timeout: limits.bodyTimeout)
-        let by = (try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)))?.by ?? "yizhanctl"
+        // An empty body closes the day as yizhanctl; a body that is not the JSON expected
+        // closes nothing (this checks everyone out).
+        var by = "yizhanctl"
+        if buffer.readableBytes > 0 {
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
+                throw StationHTTPError(.badRequest, "bad_body", "expected no body or {\"by\": \"<who>\"}")
+            }
+            by = body.by ?? by
+        }
         let result = try await runtime.recorder.closeDay(by: String(by.prefix(64)))
         return try jsonResponse(result)
     }
@@ -216,12 +233,7 @@ struct StationHTTP: Sendable {
     /// Kiosk posts are JSON from the kiosk's own page: a form on another site cannot send
     /// JSON without a preflight, and a foreign Origin is refused outright.
     private func kioskBody<T: Decodable>(_ request: Request, as type: T.Type) async throws -> T {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
-            throw StationHTTPError(.unsupportedMediaType, "json_required", "send application/json")
-        }
-        if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
-            throw StationHTTPError(.forbidden, "foreign_origin", "requests from \(origin) are not accepted")
-        }
+        try BodyReader.requireJSON(request)
         let buffer = try await BodyReader.collect(request, limit: 2048, timeout: limits.bodyTimeout)
         guard let body = try? JSONDecoder().decode(T.self, from: Data(buffer: buffer)) else {
             throw StationHTTPError(.badRequest, "bad_body", "unexpected body")
@@ -235,13 +247,12 @@ struct StationHTTP: Sendable {
         guard runtime.recorder.amenities.entry(body.amenity) != nil else {
             throw StationHTTPError(.notFound, "unknown_amenity", "no amenity \(body.amenity)")
         }
-        // One report per amenity a minute is plenty; more is a child at the screen.
-        guard reports.allow(body.amenity, now: .now()) else {
-            return try jsonResponse(["status": "already_reported"], status: .ok)
-        }
         do {
             let recorded = try await runtime.recorder.record(.faultReport(id: body.amenity, note: body.note.map { String($0.prefix(200)) }))
             return try jsonResponse(["status": "reported", "seq": "\(recorded.seq)"], status: .created)
+        } catch StationState.Refusal.alreadyReported {
+            // The throttle (StationState.reportInterval): the report is known, nothing new.
+            return try jsonResponse(["status": "already_reported"], status: .ok)
         } catch let e as VisitRecorder.RequestError {
             throw StationHTTPError(.unprocessableContent, "refused", e.description)
         }
@@ -255,18 +266,6 @@ struct StationHTTP: Sendable {
             return try jsonResponse(["status": "recorded", "seq": "\(recorded.seq)"], status: .created)
         } catch let e as VisitRecorder.RequestError {
             throw StationHTTPError(.unprocessableContent, "refused", e.description)
-        }
-    }
-}
-
-/// At most one kiosk fault report per amenity per minute.
-final class ReportLimiter: Sendable {
-    private let last = Mutex<[String: Timestamp]>([:])
-    func allow(_ amenity: String, now: Timestamp) -> Bool {
-        last.withLock { l in
-            if let t = l[amenity], now >= t, now - t < .seconds(60) { return false }
-            l[amenity] = now
-            return true
         }
     }
 }

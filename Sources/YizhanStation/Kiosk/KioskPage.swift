@@ -1,9 +1,10 @@
+import YizhanWeb
 /// The kiosk page: one HTML document with its CSS, script and icons inline, so it works
 /// with no network and no external assets. Chinese first, English on a toggle; large
 /// type and high contrast for reading from two metres; portrait and landscape at 1080p.
 enum KioskPage {
     static func html(stationName: String) -> String {
-        let name = escapeHTML(stationName)
+        let name = HTML.escape(stationName)
         return #"""
 <!DOCTYPE html>
 <html lang="zh-CN">
@@ -224,18 +225,4 @@ connect();
 """#
     }
 
-    static func escapeHTML(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }

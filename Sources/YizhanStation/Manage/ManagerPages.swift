@@ -24,22 +24,21 @@ struct ManagerPages: Sendable {
     func register(on router: Router<WebRequestContext>) {
         router.get("/manage/login") { request, _ in self.loginPage(message: nil, status: .ok) }
         router.post("/manage/login") { request, context in try await self.login(request, from: context.clientAddress) }
-        router.post("/manage/logout") { request, _ in try await self.withForm(request) { _, _, _ in self.logout(request) } }
+        router.post("/manage/logout") { request, _ in try await self.withForm(request) { _, _ in try await self.logout(request) } }
         router.get("/manage") { request, _ in try await self.withSession(request) { s in try await self.overview(s) } }
         router.get("/manage/log") { request, _ in try await self.withSession(request) { s in try await self.log(request, s) } }
         router.get("/manage/log.csv") { request, _ in try await self.withSession(request) { _ in try await self.logCSV(request) } }
         router.get("/manage/amenities") { request, _ in try await self.withSession(request) { s in try await self.amenityHistory(s) } }
-        router.post("/manage/amenity") { request, _ in try await self.withForm(request) { s, form, _ in try await self.setAmenity(s, form) } }
-        router.post("/manage/close-day") { request, _ in try await self.withForm(request) { s, _, _ in try await self.closeDay(s) } }
+        router.post("/manage/amenity") { request, _ in try await self.withForm(request) { s, form in try await self.setAmenity(s, form) } }
+        router.post("/manage/close-day") { request, _ in try await self.withForm(request) { s, _ in try await self.closeDay(s) } }
     }
 
     // MARK: sessions
 
-    private func sessionID(_ request: Request) -> String? { request.cookies[ManagerSessions.cookieName]?.value }
 
     /// A page for a logged-in manager; otherwise to the login page.
-    private func withSession(_ request: Request, _ body: (ManagerSessions.Session) async throws -> Response) async throws -> Response {
-        guard let session = sessions.session(sessionID(request)) else {
+    private func withSession(_ request: Request, _ body: (WebSession) async throws -> Response) async throws -> Response {
+        guard let session = try await sessions.sessions.session(request) else {
             return Response(status: .seeOther, headers: [.location: "/manage/login"])
         }
         return try await body(session)
@@ -47,29 +46,25 @@ struct ManagerPages: Sendable {
 
     /// A form post: a session, the same origin, and the session's CSRF token.
     private func withForm(_ request: Request,
-                          _ body: (ManagerSessions.Session, Form, String) async throws -> Response) async throws -> Response {
-        let id = sessionID(request)
-        guard let session = sessions.session(id) else {
+                          _ body: (WebSession, Form) async throws -> Response) async throws -> Response {
+        guard let session = try await sessions.sessions.session(request) else {
             return html(status: .unauthorized, title: "需要登录 Login required", body: #"<p>请先<a href="/manage/login">登录</a>。 Please <a href="/manage/login">log in</a>.</p>"#, session: nil)
-        }
-        if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
-            return html(status: .forbidden, title: "拒绝 Refused", body: "<p>来源不符 Foreign origin.</p>", session: session)
         }
         let form: Form
         do {
             form = try await Forms.decode(Form.self, from: request, limit: 16 * 1024, timeout: runtime.configuration.http.limits.bodyTimeout)
         } catch let e as APIErrorResponse {
-            return html(status: e.status, title: "拒绝 Refused", body: "<p>\(KioskPage.escapeHTML(e.body.message))</p>", session: session)
+            return html(status: e.status, title: "拒绝 Refused", body: "<p>\(HTML.escape(e.body.message))</p>", session: session)
         }
         guard let token = form.csrf, ConstantTime.equal(token, session.csrf) else {
             return html(status: .forbidden, title: "拒绝 Refused",
                         body: "<p>表单已过期或无效，请返回重试。 The form is stale or forged; go back and try again.</p>", session: session)
         }
-        return try await body(session, form, id ?? "")
+        return try await body(session, form)
     }
 
     private func loginPage(message: String?, status: HTTPResponse.Status) -> Response {
-        let note = message.map { #"<p class="error" role="alert">\#(KioskPage.escapeHTML($0))</p>"# } ?? ""
+        let note = message.map { #"<p class="error" role="alert">\#(HTML.escape($0))</p>"# } ?? ""
         return html(status: status, title: "站长登录 Manager login", body: #"""
             \#(note)
             <form method="post" action="/manage/login" class="login">
@@ -82,9 +77,6 @@ struct ManagerPages: Sendable {
     }
 
     private func login(_ request: Request, from address: String) async throws -> Response {
-        if let origin = request.headers[.origin], let host = request.head.authority, origin != "http://\(host)" {
-            return loginPage(message: "来源不符 Foreign origin", status: .forbidden)
-        }
         let form: LoginForm
         do {
             form = try await Forms.decode(LoginForm.self, from: request, limit: 4096, timeout: runtime.configuration.http.limits.bodyTimeout)
@@ -97,12 +89,10 @@ struct ManagerPages: Sendable {
         let hash = name.isEmpty || name.utf8.count > 64 || name.utf8.contains(0) ? nil : try runtime.store.managerPasswordHash(name: name)
         switch await sessions.logins.attempt(account: name, passwordHash: hash, password: form.password ?? "", address: address) {
         case .success:
-            let (id, _) = sessions.create(name: name)
+            var response = Response(status: .seeOther, headers: [.location: "/manage"])
+            response.setCookie(try await sessions.sessions.create(name: name).cookie)
             runtime.logger.info("manager logged in", metadata: ["name": "\(name)"])
-            return Response(status: .seeOther, headers: [
-                .location: "/manage",
-                .setCookie: "\(ManagerSessions.cookieName)=\(id); Path=/manage; HttpOnly; SameSite=Strict; Secure",
-            ])
+            return response
         case .throttled(let wait):
             let seconds = APIErrorResponse.retryAfterSeconds(wait)
             var response = loginPage(message: "尝试次数过多，请 \(seconds) 秒后再试。 Too many attempts; try again in \(seconds) s.", status: .tooManyRequests)
@@ -120,19 +110,17 @@ struct ManagerPages: Sendable {
         }
     }
 
-    private func logout(_ request: Request) -> Response {
-        sessions.end(sessionID(request))
-        return Response(status: .seeOther, headers: [
-            .location: "/manage/login",
-            .setCookie: "\(ManagerSessions.cookieName)=; Path=/manage; HttpOnly; SameSite=Strict; Secure; Max-Age=0",
-        ])
+    private func logout(_ request: Request) async throws -> Response {
+        var response = Response(status: .seeOther, headers: [.location: "/manage/login"])
+        if let cookie = try await sessions.sessions.end(request) { response.setCookie(cookie) }
+        return response
     }
 
     // MARK: pages
 
-    private func overview(_ s: ManagerSessions.Session) async throws -> Response {
+    private func overview(_ s: WebSession) async throws -> Response {
         let st = runtime.status()
-        let e = KioskPage.escapeHTML
+        let e = HTML.escape
         let readers = st.readers.map { r -> String in
             "<tr><td>\(e(r.name))</td><td>\(e(r.protocol))</td><td>\(e(r.device))</td><td class=\"state-\(e(r.state))\">\(e(r.state))</td><td>\(e(String((r.since ?? "").prefix(19))))</td><td>\(r.reads)</td><td>\(r.badReads)</td></tr>"
         }.joined()
@@ -197,20 +185,21 @@ struct ManagerPages: Sendable {
         return (q, params)
     }
 
-    private func log(_ request: Request, _ s: ManagerSessions.Session) async throws -> Response {
+    private func log(_ request: Request, _ s: WebSession) async throws -> Response {
         let (q, params) = try query(request, limit: 50)
         let events = try await runtime.store.events(q)
         let offset = runtime.configuration.station.utcOffset
-        let e = KioskPage.escapeHTML
+        let e = HTML.escape
         let rows = events.map { r -> String in
             let x = EventRecord(r, offset: offset)
             return "<tr><td>\(x.seq)</td><td>\(e(String(x.time.prefix(19)).replacingOccurrences(of: "T", with: " ")))</td><td>\(e(x.kind))</td><td>\(e(x.cardHint ?? ""))</td><td>\(e(x.reader ?? ""))</td><td>\(x.occupancy)</td><td>\(x.staySeconds.map { "\($0 / 60) min" } ?? "")</td><td>\(e(x.detail ?? ""))</td></tr>"
         }.joined()
-        var keep = params
-        keep["after"] = nil
-        let filters = keep.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-        let next = events.count == q.limit ? events.last.map { "<a href=\"/manage/log?\(filters)\(filters.isEmpty ? "" : "&")after=\($0.seq)\" rel=\"next\">更早 Older →</a>" } ?? "" : ""
+        // Only the filters this page knows go back into its links, encoded, then escaped
+        // for the attribute (a query key from the address bar never reaches the page).
+        let filters = ["since", "until", "kind", "reader"].compactMap { key in
+            params[key].flatMap { $0.isEmpty ? nil : "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        }.joined(separator: "&")
+        let next = events.count == q.limit ? events.last.map { "<a href=\"\(e("/manage/log?\(filters)\(filters.isEmpty ? "" : "&")after=\($0.seq)"))\" rel=\"next\">更早 Older →</a>" } ?? "" : ""
         let kinds = ([""] + EventKind.allCases.map(\.rawValue)).map { (k: String) -> String in "<option value=\"\(k)\"\(params["kind"] == k ? " selected" : "")>\(k.isEmpty ? "全部 all" : k)</option>" }.joined()
         return html(status: .ok, title: "访问记录 Visit log", body: """
             <form method="get" action="/manage/log" class="filters">
@@ -218,7 +207,7 @@ struct ManagerPages: Sendable {
             <label for="until">到 To</label><input id="until" name="until" type="date" value="\(e(params["until"] ?? ""))">
             <label for="kind">类型 Kind</label><select id="kind" name="kind">\(kinds)</select>
             <label for="reader">读卡器 Reader</label><input id="reader" name="reader" value="\(e(params["reader"] ?? ""))" size="8">
-            <button type="submit">筛选 Filter</button> <a href="/manage/log.csv?\(filters)">导出 CSV</a></form>
+            <button type="submit">筛选 Filter</button> <a href="\(e("/manage/log.csv?" + filters))">导出 CSV</a></form>
             <table><thead><tr><th>#</th><th>时间 Time</th><th>类型 Kind</th><th>卡 Card</th><th>读卡器 Reader</th><th>在站 Inside</th><th>停留 Stay</th><th>详情 Detail</th></tr></thead>
             <tbody>\(rows.isEmpty ? "<tr><td colspan=\"8\">没有记录 No events</td></tr>" : rows)</tbody></table>
             <p class="pager">\(next)</p>
@@ -230,29 +219,22 @@ struct ManagerPages: Sendable {
         q.descending = false
         let events = try await runtime.store.events(q)
         let offset = runtime.configuration.station.utcOffset
-        func field(_ v: String?) -> String {
-            guard let v else { return "" }
-            return v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
-        }
-        var csv = "seq,time,kind,card_key,card_hint,reader,occupancy,stay_seconds,detail\r\n"
-        for r in events {
-            let x = EventRecord(r, offset: offset)
-            csv += [String(x.seq), x.time, x.kind, field(x.cardKey), field(x.cardHint), field(x.reader), String(x.occupancy),
-                    x.staySeconds.map(String.init) ?? "", field(x.detail)].joined(separator: ",") + "\r\n"
-        }
+        // A download for Excel: byte-order mark, CRLF, quoted and formula-safe (CSV).
+        var csv = CSV.byteOrderMark + CSV.header(EventRecord.csvHeader)
+        for r in events { csv += CSV.line(EventRecord(r, offset: offset).csvFields) }
         let name = "\(runtime.configuration.station.id)-log.csv"
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
                                                .contentDisposition: "attachment; filename=\"\(name)\""],
                         body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 
-    private func amenityHistory(_ s: ManagerSessions.Session) async throws -> Response {
+    private func amenityHistory(_ s: WebSession) async throws -> Response {
         var q = EventStore.Query()
         q.kinds = [.amenity, .faultReport]
         q.descending = true
         q.limit = 200
         let offset = runtime.configuration.station.utcOffset
-        let e = KioskPage.escapeHTML
+        let e = HTML.escape
         let names = Dictionary(uniqueKeysWithValues: runtime.configuration.amenities.map { ($0.id, "\($0.nameZh) \($0.nameEn)") })
         let rows = try await runtime.store.events(q).map { r -> String in
             let time = String(RFC3339.format(r.event.time, offset: offset).prefix(16)).replacingOccurrences(of: "T", with: " ")
@@ -273,7 +255,7 @@ struct ManagerPages: Sendable {
 
     // MARK: actions
 
-    private func setAmenity(_ s: ManagerSessions.Session, _ form: Form) async throws -> Response {
+    private func setAmenity(_ s: WebSession, _ form: Form) async throws -> Response {
         guard let id = form.amenity, let status = form.status.flatMap(AmenityStatus.init(rawValue:)) else {
             return html(status: .badRequest, title: "无效 Invalid", body: "<p>缺少设施或状态 Missing amenity or status.</p>", session: s)
         }
@@ -282,12 +264,12 @@ struct ManagerPages: Sendable {
         do {
             _ = try await runtime.recorder.record(.amenity(id: id, status: status, by: by, note: note))
         } catch let e as VisitRecorder.RequestError {
-            return html(status: .unprocessableContent, title: "未保存 Not saved", body: "<p>\(KioskPage.escapeHTML(e.description))</p>", session: s)
+            return html(status: .unprocessableContent, title: "未保存 Not saved", body: "<p>\(HTML.escape(e.description))</p>", session: s)
         }
         return Response(status: .seeOther, headers: [.location: "/manage"])
     }
 
-    private func closeDay(_ s: ManagerSessions.Session) async throws -> Response {
+    private func closeDay(_ s: WebSession) async throws -> Response {
         let result = try await runtime.recorder.closeDay(by: "manager \(s.name)")
         runtime.logger.info("day closed from the manager page", metadata: ["by": "\(s.name)", "checked_out": "\(result.checkedOut)"])
         return Response(status: .seeOther, headers: [.location: "/manage"])
@@ -295,18 +277,18 @@ struct ManagerPages: Sendable {
 
     // MARK: layout
 
-    func html(status: HTTPResponse.Status, title: String, body: String, session: ManagerSessions.Session?) -> Response {
+    func html(status: HTTPResponse.Status, title: String, body: String, session: WebSession?) -> Response {
         let nav = session.map { s in
             """
             <nav><a href="/manage">概览 Overview</a><a href="/manage/log">访问记录 Visit log</a><a href="/manage/amenities">设施记录 Amenities</a>
             <form method="post" action="/manage/logout" class="inline"><input type="hidden" name="csrf" value="\(s.csrf)">
-            <button type="submit">退出 \(KioskPage.escapeHTML(s.name)) · Log out</button></form></nav>
+            <button type="submit">退出 \(HTML.escape(s.name)) · Log out</button></form></nav>
             """
         } ?? ""
         let page = """
             <!DOCTYPE html>
             <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) · \(KioskPage.escapeHTML(runtime.configuration.station.name))</title>
+            <title>\(title) · \(HTML.escape(runtime.configuration.station.name))</title>
             <style>
             body { font-family: "Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif; margin: 0; color: #111; background: #fff; font-size: 16px; }
             header { background: #123; color: #fff; padding: 12px 20px; } header h1 { margin: 0; font-size: 20px; }
@@ -320,7 +302,7 @@ struct ManagerPages: Sendable {
             .login { display: grid; gap: 8px; max-width: 320px; } .filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
             .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
             </style></head>
-            <body><header><h1>\(KioskPage.escapeHTML(runtime.configuration.station.name)) · \(title)</h1></header>\(nav)<main>\(body)</main></body></html>
+            <body><header><h1>\(HTML.escape(runtime.configuration.station.name)) · \(title)</h1></header>\(nav)<main>\(body)</main></body></html>
             """
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                                                   .init("Content-Security-Policy")!: Self.csp],

@@ -61,7 +61,7 @@ public final class StationRuntime: Sendable {
             for o in outcomes {
                 kiosk.publish(KioskFeed.frame(event: "swipe", KioskSwipe(
                     kind: o.kind.rawValue, name: o.displayName, time: RFC3339.format(o.time, offset: offset),
-                    ratingSeconds: o.kind == .checkOut ? Int(VisitRecorder.ratingWindow.components.seconds) : nil)))
+                    ratingSeconds: o.kind == .checkOut ? Int(StationState.ratingWindow.components.seconds) : nil)))
             }
         }
         if let settings = configuration.uplink {

@@ -8,7 +8,7 @@ import YizhanWeb
 /// Every event gets a station-wide sequence number that is contiguous: numbers are
 /// assigned inside the committing transaction, so a failed or interrupted commit leaves
 /// no gap. `append` returns only after the transaction is durable on disk.
-public final class EventStore: Sendable {
+public final class EventStore: SessionRecords {
     public let path: String
     private let pool: DatabasePool
 
@@ -89,7 +89,36 @@ public final class EventStore: Sendable {
                 CREATE TABLE managers (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, updated_ms INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v4: sessions") { db in
+            // Manager-page logins survive a daemon restart. Keys are digests of session ids.
+            try db.execute(sql: "CREATE TABLE sessions (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_ms INTEGER NOT NULL)")
+        }
         return m
+    }
+
+    // MARK: browser sessions (SessionRecords)
+
+    public func putSession(key: String, value: [UInt8], expires: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO sessions(key, value, expires_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
+                           arguments: [key, Data(value), expires.millisecondsSinceEpoch])
+        }
+    }
+
+    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT value, expires_ms FROM sessions WHERE key = ?", arguments: [key]).map { row in
+                (Array(row["value"] as Data), Timestamp(millisecondsSinceEpoch: row["expires_ms"]))
+            }
+        }
+    }
+
+    public func removeSession(key: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
+    }
+
+    public func purgeSessions(expiredBefore now: Timestamp) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [now.millisecondsSinceEpoch]) }
     }
 
     // MARK: managers

@@ -11,7 +11,7 @@ import YizhanWeb
 /// it is committed.
 ///
 /// One loop consumes a queue of inputs. Inputs that arrive while a commit is in flight are
-/// decided together on a copy of the state machine and committed in one transaction
+/// decided together on a copy of the station state and committed in one transaction
 /// (group commit); the copy replaces the live state only once the commit succeeded. When a
 /// commit fails (disk full, I/O error) the inputs stay queued in order and are retried
 /// with backoff; the state is untouched, so the decisions are the same on retry.
@@ -31,32 +31,10 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         public var time: Timestamp
     }
 
-    /// Something a person asks the station to record, answered once committed.
-    public enum Request: Sendable {
-        /// The manager (or yizhanctl) sets an amenity's status; answers reports about it.
-        case amenity(id: String, status: AmenityStatus, by: String, note: String?)
-        /// A worker reports a problem at the kiosk.
-        case faultReport(id: String, note: String?)
-        /// A one-tap score after a check-out; refused unless a check-out happened in the
-        /// last `ratingWindow` and was not rated yet.
-        case rating(score: Int)
-    }
-
-    public enum RequestError: Error, Sendable, CustomStringConvertible {
-        case amenity(AmenityBoard.ChangeError)
-        case noCheckOutToRate
-        case invalidScore
-        public var description: String {
-            switch self {
-            case .amenity(let e): return e.description
-            case .noCheckOutToRate: return "nothing to rate: a rating follows a check-out within \(VisitRecorder.ratingWindow)"
-            case .invalidScore: return "a score is 1 to 5"
-            }
-        }
-    }
-
-    /// How long after a check-out the kiosk may send its one rating.
-    public static let ratingWindow: Duration = .seconds(60)
+    /// Something a person asks the station to record, answered once committed (the rules
+    /// are `StationState`'s).
+    public typealias Request = StationState.Request
+    public typealias RequestError = StationState.Refusal
 
     enum Input: Sendable {
         case signal(reader: String, ReaderSignal, Timestamp)
@@ -75,10 +53,8 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     private let wakeSignal = DispatchSemaphore(value: 0)
     private let backoffSignal = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
-    private let machine: Mutex<VisitStateMachine>
-    private let board: Mutex<AmenityBoard>
-    /// The latest check-out not rated yet (ratings are one per check-out, soon after it).
-    private let unratedCheckOut = Mutex<Timestamp?>(nil)
+    /// Visits, amenities, the rating window and the report throttle: one value, one lock.
+    private let state: Mutex<StationState>
     private let snapshotState: Mutex<Snapshot>
     private let observers = Mutex<[@Sendable ([RecordedEvent], [SwipeOutcome]) -> Void]>([])
     static let livenessKey = "recorder"
@@ -90,21 +66,18 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         self.registry = registry
         self.liveness = liveness
         self.logger = logger
-        var m = VisitStateMachine(policy: policy)
-        for event in try store.eventsForReplay(now: now, window: policy.debounce) { m.apply(event) }
-        self.machine = Mutex(m)
-        var b = AmenityBoard(amenities)
-        for event in try store.eventsForAmenityBoard() { b.apply(event) }
-        self.board = Mutex(b)
-        self.snapshotState = Mutex(Snapshot(occupancy: m.occupancy, lastSeq: try store.lastSeq(), storeError: nil,
+        let rebuilt = StationState(policy: policy, amenities: amenities, amenityLog: try store.eventsForAmenityBoard(),
+                                   visitLog: try store.eventsForReplay(now: now, window: policy.debounce))
+        self.state = Mutex(rebuilt)
+        self.snapshotState = Mutex(Snapshot(occupancy: rebuilt.occupancy, lastSeq: try store.lastSeq(), storeError: nil,
                                             isOpen: policy.hours.isOpen(at: now)))
-        Metrics.Gauge(label: "yizhan_occupancy").record(m.occupancy)
+        Metrics.Gauge(label: "yizhan_occupancy").record(rebuilt.occupancy)
     }
 
     public var snapshot: Snapshot { snapshotState.withLock { $0 } }
-    public var policy: VisitPolicy { machine.withLock { $0.policy } }
-    public var inside: [CardKey: VisitStateMachine.Presence] { machine.withLock { $0.inside } }
-    public var amenities: AmenityBoard { board.withLock { $0 } }
+    public var policy: VisitPolicy { state.withLock { $0.policy } }
+    public var inside: [CardKey: VisitStateMachine.Presence] { state.withLock { $0.visits.inside } }
+    public var amenities: AmenityBoard { state.withLock { $0.board } }
 
     /// Called after every commit, with the committed events and what a kiosk should show.
     public func observe(_ observer: @escaping @Sendable ([RecordedEvent], [SwipeOutcome]) -> Void) {
@@ -238,9 +211,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
     }
 
     private func commit(_ batch: [Input]) throws {
-        var draft = machine.withLock { $0 }
-        var draftBoard = board.withLock { $0 }
-        var unrated = unratedCheckOut.withLock { $0 }
+        var draft = state.withLock { $0 }
         // Requests that become an event, answered after the commit with their event's index.
         var requestReplies: [(@Sendable (Result<RecordedEvent, any Error>) -> Void, Int)] = []
         var refused: [(@Sendable (Result<RecordedEvent, any Error>) -> Void, any Error)] = []
@@ -251,11 +222,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         var readCounts: [(reader: String, bad: Bool)] = []
 
         func take(_ decided: [StationEvent]) {
-            for e in decided {
-                draft.apply(e)
-                draftBoard.apply(e)
-                if e.kind == .checkOut || e.kind == .autoCheckOut { unrated = e.kind == .checkOut ? e.time : unrated }
-            }
+            draft.apply(decided)
             events += decided
         }
 
@@ -264,49 +231,35 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
             case .signal(let reader, let signal, let time):
                 switch signal {
                 case .card(let number, let displayName):
-                    let decided = draft.decideSwipe(card: keyer.key(for: number), hint: number.hint, reader: reader, now: time)
+                    let decided = draft.visits.decideSwipe(card: keyer.key(for: number), hint: number.hint, reader: reader, now: time)
                     take(decided)
                     if let last = decided.last {
                         outcomes.append(SwipeOutcome(kind: last.kind, displayName: displayName, reader: reader, time: time))
                     }
                     readCounts.append((reader, false))
                 case .badRead(let reason):
-                    take(draft.decideBadRead(reader: reader, reason: reason, now: time))
+                    take(draft.visits.decideBadRead(reader: reader, reason: reason, now: time))
                     outcomes.append(SwipeOutcome(kind: .badRead, displayName: nil, reader: reader, time: time))
                     readCounts.append((reader, true))
                 case .up(let device):
-                    take(draft.decideReader(.readerUp, reader: reader, detail: device, now: time))
+                    take(draft.visits.decideReader(.readerUp, reader: reader, detail: device, now: time))
                 case .down(let reason):
-                    take(draft.decideReader(.readerDown, reader: reader, detail: reason, now: time))
+                    take(draft.visits.decideReader(.readerDown, reader: reader, detail: reason, now: time))
                 }
             case .started(let version, let time):
                 take([StationEvent(time: time, kind: .stationStarted, occupancy: draft.occupancy, detail: "version \(version)")])
             case .tick(let now):
-                take(draft.decideTick(now: now))
+                take(draft.visits.decideTick(now: now))
                 draft.prune(now: now)
                 ticked = true
             case .closeDay(let who, let reply):
-                let decided = draft.decideCloseDay(now: .now(), by: who)
+                let decided = draft.visits.decideCloseDay(now: .now(), by: who)
                 take(decided)
                 replies.append((reply, decided.count - 1))
             case .request(let request, let time, let reply):
                 do {
-                    let event: StationEvent
-                    switch request {
-                    case .amenity(let id, let status, let by, let note):
-                        do { event = try draftBoard.change(id, to: status, by: by, note: note, at: time, occupancy: draft.occupancy) }
-                        catch { throw RequestError.amenity(error) }
-                    case .faultReport(let id, let note):
-                        do { event = try draftBoard.report(id, note: note, at: time, occupancy: draft.occupancy) }
-                        catch { throw RequestError.amenity(error) }
-                    case .rating(let score):
-                        guard (1...5).contains(score) else { throw RequestError.invalidScore }
-                        guard let since = unrated, time >= since, time - since <= Self.ratingWindow else { throw RequestError.noCheckOutToRate }
-                        unrated = nil
-                        event = StationEvent(time: time, kind: .rating, occupancy: draft.occupancy,
-                                             detail: AmenityEventDetail.rating(score: score).detail)
-                    }
-                    take([event])
+                    // Decided and applied by the state; only the event list is ours to extend.
+                    events.append(try draft.decide(request, at: time))
                     requestReplies.append((reply, events.count - 1))
                 } catch {
                     // Refused: nothing to write. Answered after the commit, so a retried batch
@@ -327,9 +280,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         // Committed: now the state may change and be shown.
         let occupancy = draft.occupancy
         let isOpen = draft.policy.hours.isOpen(at: .now())
-        machine.withLock { $0 = draft }
-        board.withLock { $0 = draftBoard }
-        unratedCheckOut.withLock { $0 = unrated }
+        state.withLock { $0 = draft }
         for (reply, index) in requestReplies { reply(.success(recorded[index])) }
         for (reply, error) in refused { reply(.failure(error)) }
         snapshotState.withLock { s in
