@@ -90,6 +90,20 @@ func batch(_ station: String, _ seqs: ClosedRange<Int64>, time: String = "2026-1
         #expect(c.port == 9090 && c.host == "0.0.0.0")
         #expect(c.storage == .sqlite(path: "/var/lib/yizhan-collector/collector.db"))
         #expect(c.maximumBodyBytes == 8192 * 1024)
+        #expect(c.utcOffset == .china && c.limits.maximumConnections == 10_000 && c.limits.idleTimeout == .seconds(75))
+    }
+
+    /// The office's local time is configured, not assumed: days and dates follow it.
+    @Test func theOfficesTimeZoneIsASetting() async throws {
+        let c = try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"+05:30\"\n", file: "c.toml")
+        #expect(c.utcOffset == UTCOffset(seconds: 5 * 3600 + 1800))
+        #expect(throws: (any Error).self) { try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"CST\"\n", file: "c.toml") }
+        try await withCollector(configuration: "[reports]\nutc_offset = \"-03:00\"\n") { url, store in
+            let token = Tokens.generate(prefix: "yzu_")
+            try await store.addUser(UserRecord(name: "o", role: .office, stations: []), passwordHash: "x", tokenHash: Tokens.hash(token))
+            let r = try await get(url + "/api/v1/usage?from=2026-11-20&to=2026-11-20", token: token)
+            #expect(r.status == 200 && r.body.contains("\"from\":\"2026-11-20T00:00:00.000-03:00\""), "\(r.body.prefix(200))")
+        }
     }
 
     @Test func badStorageURLsSayWhatIsExpected() {

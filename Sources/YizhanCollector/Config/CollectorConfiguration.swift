@@ -30,6 +30,8 @@ public struct CollectorConfiguration: Sendable {
     /// A station without a heartbeat for this long is offline.
     public var offlineAfter: Duration
     public var logLevel: String
+    /// The office's local time: days, hours and dates in questions and answers.
+    public var utcOffset: UTCOffset = .china
     /// Connections, timeouts and request sizes one client may use.
     public var limits = CollectorConfiguration.defaultLimits
 
@@ -50,7 +52,7 @@ public struct CollectorConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> CollectorConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        try doc.rejectUnknownTables(["http", "storage", "ingest", "log"])
+        try doc.rejectUnknownTables(["http", "storage", "ingest", "reports", "log"])
         var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan-collector/collector.db"),
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
@@ -78,6 +80,13 @@ public struct CollectorConfiguration: Sendable {
             if let kb = try i.int("max_body_kilobytes", range: 16...1_048_576) { c.maximumBodyBytes = kb * 1024 }
             if let s = try i.int("offline_after_seconds", range: 10...86_400) { c.offlineAfter = .seconds(s) }
             try i.rejectUnknownKeys()
+        }
+        if var r = try doc.section("reports", required: false) {
+            if let text = try r.string("utc_offset") {
+                guard let offset = UTCOffset(parsing: text) else { throw r.fail("utc_offset", "expected an offset such as +08:00, got \"\(text)\"") }
+                c.utcOffset = offset
+            }
+            try r.rejectUnknownKeys()
         }
         if var l = try doc.section("log", required: false) {
             c.logLevel = try l.string("level") ?? "info"

@@ -92,32 +92,21 @@ struct Dashboard: Sendable {
         return response
     }
 
-    private func visible(_ s: OfficeSession) async throws -> [StationRecord] {
-        try await http.heartbeats.flush()
-        return try await http.store.stations().filter { s.user.role == .office || s.user.stations.contains($0.id) }
-    }
-
     private func overview(_ s: OfficeSession) async throws -> Response {
-        let now = Timestamp.now()
-        let stations = try await visible(s)
+        let directory = try await http.directory(s.user)
         let e = HTML.escape
-        var districts: [String: (n: Int, online: Int, occ: Int, cap: Int, faults: Int)] = [:]
-        let rows = stations.map { st -> String in
-            let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
-            var d = districts[st.district ?? "", default: (0, 0, 0, 0, 0)]
-            d.n += 1; d.online += v.online ? 1 : 0; d.occ += v.occupancy; d.cap += v.capacity; d.faults += v.faults.count
-            districts[st.district ?? ""] = d
-            return """
-                <tr><td><a href="/stations/\(e(st.id))">\(e(st.name))</a><br><small>\(e(st.id))</small></td><td>\(e(st.district ?? ""))</td>
+        let rows = directory.views.map { v -> String in
+            """
+                <tr><td><a href="/stations/\(e(v.id))">\(e(v.name))</a><br><small>\(e(v.id))</small></td><td>\(e(v.district ?? ""))</td>
                 <td>\(v.occupancy) / \(v.capacity)</td><td class="\(v.online ? "online" : "offline")">\(v.online ? "在线 online" : "离线 offline")</td>
                 <td>\(v.faults.isEmpty ? "–" : e(v.faults.joined(separator: ", ")))</td><td>\(e(String((v.lastSeen ?? "–").prefix(19)).replacingOccurrences(of: "T", with: " ")))</td></tr>
                 """
         }.joined()
-        let districtRows = districts.sorted { $0.key < $1.key }.map { k, d -> String in
-            "<tr><td>\(e(k.isEmpty ? "–" : k))</td><td>\(d.n)</td><td>\(d.online)</td><td>\(d.occ) / \(d.cap)</td><td>\(d.faults)</td></tr>"
+        let districtRows = directory.districts.map { d -> String in
+            "<tr><td>\(e(d.district.isEmpty ? "–" : d.district))</td><td>\(d.stations)</td><td>\(d.online)</td><td>\(d.occupancy) / \(d.capacity)</td><td>\(d.faults)</td></tr>"
         }.joined()
         return page(title: "站点 Stations", body: """
-            <p>\(stations.count) 个站点 stations · 在线 online \(stations.filter { http.isOnline($0, now: now) }.count) · <a href="/api/v1/usage?format=csv">导出用量 CSV usage export</a></p>
+            <p>\(directory.views.count) 个站点 stations · 在线 online \(directory.onlineCount) · <a href="/api/v1/usage?format=csv">导出用量 CSV usage export</a></p>
             <h2>区县 Districts</h2>
             <table><thead><tr><th>区县 District</th><th>站点 Stations</th><th>在线 Online</th><th>在站 Inside</th><th>故障 Faults</th></tr></thead><tbody>\(districtRows)</tbody></table>
             <h2>站点 Stations</h2>
@@ -128,26 +117,27 @@ struct Dashboard: Sendable {
     }
 
     private func station(_ id: String, _ s: OfficeSession) async throws -> Response {
-        guard let st = try await visible(s).first(where: { $0.id == id }) else {
+        let now = Timestamp.now()
+        let directory = try await http.directory(s.user, now: now)
+        guard let i = directory.records.firstIndex(where: { $0.id == id }) else {
             return page(title: "没有此站 Not found", body: "<p>没有此站点，或不在您的范围内。 No such station among yours.</p>", session: s, status: .notFound)
         }
-        let now = Timestamp.now()
+        let (st, v) = (directory.records[i], directory.views[i])
         let e = HTML.escape
-        let v = CollectorHTTP.StationView(st, online: http.isOnline(st, now: now))
         func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucketSize) async throws -> UsageReport {
-            let q = UsageQuery(from: from, to: to, bucket: bucket)
+            let q = UsageQuery(from: from, to: to, bucket: bucket, offset: http.configuration.utcOffset)
             let input = try await http.store.usageInput(stations: [id], from: q.from, to: q.to)
             return UsageAggregator.aggregate(q, starts: input.starts, events: input.events, now: now)
         }
         let days = try await report(now - .seconds(29 * 86_400), now, .day)
         let weeks = try await report(now - .seconds(28 * 86_400), now, .hour)
-        let todayStart = UsageQuery(from: now, to: now, bucket: .day).from
+        let todayStart = UsageQuery(from: now, to: now, bucket: .day, offset: http.configuration.utcOffset).from
         let hours = try await report(todayStart, todayStart + .seconds(86_400), .hour)
-        let dayLabel = { (t: Timestamp) in String(RFC3339.format(t, offset: .china).dropFirst(5).prefix(5)) }
+        let dayLabel = { (t: Timestamp) in String(RFC3339.format(t, offset: http.configuration.utcOffset).dropFirst(5).prefix(5)) }
         // Hour of week, Monday first, China time.
         var cells = Array(repeating: Array(repeating: 0.0, count: 24), count: 7)
         for b in weeks.buckets {
-            let c = CivilTime(b.start, offset: .china)
+            let c = CivilTime(b.start, offset: http.configuration.utcOffset)
             cells[(c.weekday + 6) % 7][c.hour] += Double(b.visits)
         }
         let weekdays = ["周一 Mon", "周二 Tue", "周三 Wed", "周四 Thu", "周五 Fri", "周六 Sat", "周日 Sun"]

@@ -31,50 +31,31 @@ extension CollectorHTTP {
             case clockSkewSeconds = "clock_skew_seconds"
         }
 
-        init(_ s: StationRecord, online: Bool) {
+        init(_ s: StationRecord, online: Bool, offset: UTCOffset) {
             id = s.id; name = s.name; district = s.district; occupancy = s.occupancy; capacity = s.live?.capacity ?? s.capacity
-            self.online = online; lastSeen = s.lastSeen.map { RFC3339.format($0, offset: .china) }; lastAck = s.lastAck
+            self.online = online; lastSeen = s.lastSeen.map { RFC3339.format($0, offset: offset) }; lastAck = s.lastAck
             open = s.live?.open; latitude = s.latitude; longitude = s.longitude; amenities = s.live?.amenities ?? [:]
-            faults = amenities.filter { $0.value == .outOfOrder || $0.value == .degraded }.keys.sorted()
+            faults = amenities.filter { $0.value.needsAttention }.keys.sorted()
             readers = s.live?.readers ?? []; backlog = s.live?.backlog; version = s.live?.version; clockSkewSeconds = s.live?.clockSkewSeconds
         }
     }
 
     /// The stations this user may see, with heartbeats up to this moment.
-    func visibleStations(_ user: UserRecord) async throws -> [StationRecord] {
+    func directory(_ user: UserRecord, now: Timestamp = .now()) async throws -> StationDirectory {
         try await heartbeats.flush()
-        return try await store.stations().filter { user.role == .office || user.stations.contains($0.id) }
-    }
-
-    func isOnline(_ s: StationRecord, now: Timestamp) -> Bool {
-        s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false
+        return StationDirectory(stations: try await store.stations(), user: user, now: now, offlineAfter: configuration.offlineAfter,
+                                offset: configuration.utcOffset)
     }
 
     func stations(_ request: Request) async throws -> Response {
         let user = try await authenticatedUser(request)
-        let now = Timestamp.now()
-        return try json(["stations": try await visibleStations(user).map { StationView($0, online: isOnline($0, now: now)) }])
-    }
-
-    struct DistrictView: Encodable {
-        var district: String
-        var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0
+        return try json(["stations": try await directory(user).views])
     }
 
     /// Live roll-up per district (stations without one are under "").
     func districts(_ request: Request) async throws -> Response {
         let user = try await authenticatedUser(request)
-        let now = Timestamp.now()
-        var byDistrict: [String: DistrictView] = [:]
-        for s in try await visibleStations(user) {
-            let view = StationView(s, online: isOnline(s, now: now))
-            let d = s.district ?? ""
-            var r = byDistrict[d] ?? DistrictView(district: d)
-            r.stations += 1; r.online += view.online ? 1 : 0; r.occupancy += view.occupancy; r.capacity += view.capacity
-            r.faults += view.faults.count
-            byDistrict[d] = r
-        }
-        return try json(["districts": byDistrict.values.sorted { $0.district < $1.district }])
+        return try json(["districts": try await directory(user).districts])
     }
 
     // MARK: usage
@@ -94,8 +75,8 @@ extension CollectorHTTP {
                 case rejectedFull = "rejected_full", badReads = "bad_reads", faultReports = "fault_reports"
                 case amenityDowntimeSeconds = "amenity_downtime_seconds", meanRating = "mean_rating"
             }
-            init(_ f: UsageFigures) {
-                start = RFC3339.format(f.start, offset: .china); visits = f.visits; uniqueWorkers = f.uniqueWorkers
+            init(_ f: UsageFigures, offset: UTCOffset) {
+                start = RFC3339.format(f.start, offset: offset); visits = f.visits; uniqueWorkers = f.uniqueWorkers
                 peakOccupancy = f.peakOccupancy; meanStaySeconds = f.meanStaySeconds; rejectedFull = f.rejectedFull
                 badReads = f.badReads; faultReports = f.faultReports; amenityDowntimeSeconds = f.amenityDowntimeSeconds
                 ratings = f.ratings; meanRating = f.meanRating
@@ -129,20 +110,21 @@ extension CollectorHTTP {
 
     /// Periods the office can ask about: nothing was recorded before 2020, and a bound far
     /// out (year 0, year 9999) is a mistake, not a question.
-    static let earliestBound = Timestamp(secondsSinceEpoch: 946_656_000)   // 2000-01-01T00:00+08:00
-    static let latestBound = Timestamp(secondsSinceEpoch: 4_102_416_000)   // 2100-01-01T00:00+08:00
+    static func bounds(_ offset: UTCOffset) -> ClosedRange<Timestamp> {
+        CivilTime(year: 2000, month: 1, day: 1).timestamp(offset: offset)...CivilTime(year: 2100, month: 1, day: 1).timestamp(offset: offset)
+    }
 
     /// A date (`2026-11-23`, local: the whole day) or an RFC 3339 time, from 2000 to 2099.
-    static func parseBound(_ text: String, name: String, isEnd: Bool) throws -> Timestamp {
+    static func parseBound(_ text: String, name: String, isEnd: Bool, offset: UTCOffset) throws -> Timestamp {
         let t: Timestamp
-        if text.count == 10, let day = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .china) {
+        if text.count == 10, let day = RFC3339.parse(text, defaultOffset: offset) {
             t = isEnd ? day + .seconds(86_400) : day
-        } else if let parsed = RFC3339.parse(text, defaultOffset: .china) {
+        } else if let parsed = RFC3339.parse(text, defaultOffset: offset) {
             t = parsed
         } else {
             throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(IngestValidation.printable(text)): expected a date (2026-11-23) or an RFC 3339 time")
         }
-        guard t >= earliestBound, t <= latestBound else {
+        guard bounds(offset).contains(t) else {
             throw CollectorHTTPError(.badRequest, "bad_query", "\(name)=\(IngestValidation.printable(text)): out of range (2000-01-01 to 2099-12-31)")
         }
         return t
@@ -160,17 +142,17 @@ extension CollectorHTTP {
         let format = q["format"].map(String.init) ?? "json"
         guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(IngestValidation.printable(format)): expected json or csv") }
         let now = Timestamp.now()
-        let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true) }
-            ?? UsageQuery(from: now, to: now, bucket: .day).to
-        let from = try q["from"].map { try Self.parseBound(String($0), name: "from", isEnd: false) }
+        let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true, offset: configuration.utcOffset) }
+            ?? UsageQuery(from: now, to: now, bucket: .day, offset: configuration.utcOffset).to
+        let from = try q["from"].map { try Self.parseBound(String($0), name: "from", isEnd: false, offset: configuration.utcOffset) }
             ?? to - .seconds(bucket == .day ? 7 * 86_400 : 86_400)
         guard from < to else { throw CollectorHTTPError(.badRequest, "bad_query", "from must be before to") }
-        let query = UsageQuery(from: from, to: to, bucket: bucket)
+        let query = UsageQuery(from: from, to: to, bucket: bucket, offset: configuration.utcOffset)
         guard query.bucketCount <= 4000 else {
             throw CollectorHTTPError(.unprocessableContent, "range_too_large", "\(query.bucketCount) buckets: at most 4000 (about 5 months by hour)")
         }
 
-        let visible = try await visibleStations(user)
+        let visible = try await directory(user).records
         var scope: [StationRecord]
         let district = q["district"].map(String.init)
         if let id = q["station"].map(String.init) {
@@ -193,15 +175,16 @@ extension CollectorHTTP {
             throw CollectorHTTPError(.unprocessableContent, "too_much_data", e.description)
         }
         let report = UsageAggregator.aggregate(query, starts: input.starts, events: input.events, now: now)
-        let view = UsageView(stations: scope.map(\.id), district: district, from: RFC3339.format(query.from, offset: .china),
-                             to: RFC3339.format(query.to, offset: .china), bucket: bucket.rawValue,
-                             buckets: report.buckets.map(UsageView.Bucket.init), totals: UsageView.Bucket(report.totals))
+        let view = UsageView(stations: scope.map(\.id), district: district, from: RFC3339.format(query.from, offset: configuration.utcOffset),
+                             to: RFC3339.format(query.to, offset: configuration.utcOffset), bucket: bucket.rawValue,
+                             buckets: report.buckets.map { UsageView.Bucket($0, offset: configuration.utcOffset) },
+                             totals: UsageView.Bucket(report.totals, offset: configuration.utcOffset))
         guard format == "csv" else { return try json(view) }
         // A download for Excel: byte-order mark, CRLF, quoted and formula-safe (CSV).
         var csv = CSV.byteOrderMark + CSV.header(UsageView.Bucket.csvHeader)
         for b in view.buckets { csv += CSV.line(b.csvFields) }
         let name = (q["station"].map(String.init) ?? district ?? "all").map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" }
-        let day = { (t: Timestamp) in String(RFC3339.format(t, offset: .china).prefix(10)) }
+        let day = { (t: Timestamp) in String(RFC3339.format(t, offset: self.configuration.utcOffset).prefix(10)) }
         return Response(status: .ok, headers: [
             .contentType: "text/csv; charset=utf-8",
             .contentDisposition: "attachment; filename=\"usage-\(String(name))-\(day(query.from))-\(bucket.rawValue).csv\"",
@@ -209,25 +192,6 @@ extension CollectorHTTP {
     }
 
     // MARK: the 15-minute service circle
-
-    struct NearbyView: Encodable {
-        var id: String
-        var name: String
-        var district: String?
-        var distanceMeters: Int
-        var walkMinutes: Int
-        var occupancy: Int
-        var capacity: Int
-        var free: Int
-        var amenity: AmenityStatus?
-        enum CodingKeys: String, CodingKey {
-            case id, name, district, occupancy, capacity, free, amenity
-            case distanceMeters = "distance_m", walkMinutes = "walk_minutes"
-        }
-    }
-
-    /// Walking pace for "minutes away": 80 m a minute, so 15 minutes is 1,200 m.
-    static let walkingMetersPerMinute = 80.0
 
     /// Stations open now, online, with room, and (if asked) with the amenity working,
     /// nearest first.
@@ -245,31 +209,14 @@ extension CollectorHTTP {
             return v
         }
         let lat = try number("lat", -90...90), lon = try number("lon", -180...180)
-        let radius = try number("radius_m", 10...50_000, default: 15 * Self.walkingMetersPerMinute)
+        let radius = try number("radius_m", 10...50_000, default: 15 * StationDirectory.walkingMetersPerMinute)
         let limit = Int(try number("limit", 1...100, default: 5))
         let amenity = q["amenity"].map(String.init)
         if let amenity, !AmenityEventDetail.isValidAmenityID(Substring(amenity)) {
             throw CollectorHTTPError(.badRequest, "bad_query", "amenity=\(amenity): expected an amenity id such as microwave")
         }
-        let now = Timestamp.now()
-        var found: [NearbyView] = []
-        for s in try await visibleStations(user) {
-            guard let sLat = s.latitude, let sLon = s.longitude, isOnline(s, now: now), let live = s.live, live.open else { continue }
-            let capacity = live.capacity
-            guard s.occupancy < capacity else { continue }
-            var status: AmenityStatus?
-            if let amenity {
-                status = live.amenities[amenity]
-                guard status == .ok || status == .degraded else { continue }
-            }
-            let d = Geo.distanceMeters(lat, lon, sLat, sLon)
-            guard d <= radius else { continue }
-            found.append(NearbyView(id: s.id, name: s.name, district: s.district, distanceMeters: Int(d.rounded()),
-                                    walkMinutes: Int((d / Self.walkingMetersPerMinute).rounded(.up)), occupancy: s.occupancy,
-                                    capacity: capacity, free: capacity - s.occupancy, amenity: status))
-        }
-        found.sort { ($0.distanceMeters, $0.id) < ($1.distanceMeters, $1.id) }
-        return try json(["stations": Array(found.prefix(limit))])
+        let found = try await directory(user).nearby(latitude: lat, longitude: lon, radius: radius, amenity: amenity, limit: limit)
+        return try json(["stations": found])
     }
 }
 

@@ -7,6 +7,13 @@ public enum AmenityStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case outOfOrder = "out_of_order"
     /// Not offered right now (out of hours, cleaning): not a fault.
     case closed
+
+    /// A worker can use it now (ok, or degraded): what the service circle offers.
+    public var isWorking: Bool { self == .ok || self == .degraded }
+    /// Needs a manager's attention (out of order, or degraded): the dashboard's faults.
+    public var needsAttention: Bool { self == .outOfOrder || self == .degraded }
+    /// Counts as downtime for the office: out of order only (closed is a choice, degraded works).
+    public var isDown: Bool { self == .outOfOrder }
 }
 
 /// Events about amenities travel in the event log like visits do, so they reach the

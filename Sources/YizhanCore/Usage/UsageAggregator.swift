@@ -116,7 +116,7 @@ public enum UsageAggregator {
         struct Key: Hashable { var station: String; var amenity: String }
         var brokenSince: [Key: Int64] = [:]
         for (station, start) in starts {
-            for (amenity, status) in start.amenities where status == .outOfOrder { brokenSince[Key(station: station, amenity: amenity)] = from }
+            for (amenity, status) in start.amenities where status.isDown { brokenSince[Key(station: station, amenity: amenity)] = from }
         }
         func addDowntime(_ a: Int64, _ b: Int64) {
             let b = min(b, horizon)
@@ -164,9 +164,9 @@ public enum UsageAggregator {
             case "amenity":
                 if case .change(let amenity, let status, _, _)? = try? AmenityEventDetail.parse(kind: e.kind, detail: e.detail) {
                     let key = Key(station: e.station, amenity: amenity)
-                    if let since = brokenSince[key], status != .outOfOrder {
+                    if let since = brokenSince[key], !status.isDown {
                         addDowntime(since, t); brokenSince[key] = nil
-                    } else if brokenSince[key] == nil, status == .outOfOrder {
+                    } else if brokenSince[key] == nil, status.isDown {
                         brokenSince[key] = t
                     }
                 }
