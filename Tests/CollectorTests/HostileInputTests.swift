@@ -248,15 +248,29 @@ import YizhanTestSupport
             let old = try RawConnection(port: port)
             try old.send("GET /healthz HTTP/1.0\r\n")
             #expect(await old.readUntilClosed(within: .seconds(15)).closed)
-            // A body that trickles: 408 when it is not all there in time.
+            #expect(try await get(url + "/healthz", token: nil).status == 200)
+        }
+    }
+
+    /// A body that trickles (a byte now and then, so the connection is never idle): 408
+    /// when it is not all there within the body timeout.
+    @Test func aTricklingBodyIsCutOff() async throws {
+        try await withCollector(configuration: "[http]\nidle_timeout_seconds = 30\nbody_timeout_seconds = 1\n") { url, store in
+            let token = try await addStation(store, "st-1")
+            let port = Int(url.split(separator: ":").last!)!
             let trickle = try RawConnection(port: port)
             try trickle.send("POST /api/v1/ingest/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
-            var answer: String?
-            for _ in 0..<40 where answer == nil {
+            var answer = ""
+            loop: for _ in 0..<100 {
                 try? trickle.send(" ")
-                if case .data(let text) = await trickle.read(within: .milliseconds(300)) { answer = text }
+                switch await trickle.read(within: .milliseconds(200)) {
+                case .data(let text): answer += text; if answer.contains("\r\n\r\n") { break loop }
+                case .closed: break loop
+                case .timedOut: continue
+                }
             }
-            #expect(status(of: answer) == 408, "\(answer ?? "nothing")")
+            #expect(status(of: answer) == 408 && answer.contains("body_timeout"), "\(answer)")
+            #expect(try await store.eventCount(station: "st-1") == 0)
             #expect(try await get(url + "/healthz", token: nil).status == 200)
         }
     }
