@@ -1,6 +1,14 @@
 import Testing
 @testable import YizhanCore
 
+extension OutboxStateMachine {
+    /// The batch of a `.send` step, nil for any other step.
+    mutating func nextBatch(owed sizes: [(seq: Int64, bytes: Int)], now: Duration) -> ClosedRange<Int64>? {
+        if case .send(let range) = next(owed: sizes, now: now) { return range }
+        return nil
+    }
+}
+
 @Suite struct OutboxStateMachineTests {
     func owed(_ range: ClosedRange<Int64>, bytes: Int = 100) -> [(seq: Int64, bytes: Int)] {
         range.map { ($0, bytes) }
@@ -117,5 +125,20 @@ import Testing
         _ = m.nextBatch(owed: owed(9...9), now: .zero)
         #expect(m.received(.acknowledged(through: 3), now: .zero, random: 0).isEmpty)
         #expect(m.acknowledged == 8)
+    }
+
+    /// Every step the adapter carries out, and nothing it has to infer from the state.
+    @Test func stepsSayWhatToDoNext() {
+        var m = OutboxStateMachine(policy: policy, acknowledged: 0)
+        #expect(m.next(owed: [], now: .zero) == .awaitEvents)
+        #expect(m.next(owed: owed(1...3), now: .zero) == .send(1...3))
+        #expect(m.next(owed: owed(1...3), now: .zero) == .awaitAnswer)
+        _ = m.received(.retryable(reason: "down", retryAfter: .seconds(30)), now: .zero, random: 0)
+        #expect(m.next(owed: owed(1...3), now: .seconds(10)) == .wait(until: .seconds(30)))
+        #expect(m.next(owed: owed(1...3), now: .seconds(30)) == .send(1...3))
+        _ = m.received(.unauthorized(reason: "401"), now: .seconds(30), random: 0)
+        #expect(m.next(owed: owed(1...3), now: .seconds(31)) == .awaitCredentials(reason: "401"))
+        m.resumeAfterCredentialsChange()
+        #expect(m.next(owed: owed(1...3), now: .seconds(32)) == .send(1...3))
     }
 }

@@ -46,7 +46,7 @@ import YizhanCore
             #expect(!s.sawHints, "card hints stay at the station")
             #expect(s.batches.allSatisfy { $0.count <= 50 }, "batch_events honoured")
             #expect(s.batches.flatMap { $0 } == Array(1...Int64(s.batches.flatMap { $0 }.count)), "in order, no repeats")
-            try await eventually("status idle") { station.status().uplink.state == "idle" }
+            try await eventually("status idle") { station.status().uplink.state == .idle }
             #expect(station.status().uplink.backlog == 0)
             #expect(try station.store.acknowledged() == station.recorder.snapshot.lastSeq)
             try await eventually("a heartbeat") { !collector.state.withLock { $0.heartbeats.isEmpty } }
@@ -65,7 +65,7 @@ import YizhanCore
         let path = writeConfigFile(config(collector: url))
         try await withStation(configPath: path) { station in
             for i in 0..<30 { swipe(station, i) }
-            try await eventually("retrying") { station.status().uplink.state == "retrying" }
+            try await eventually("retrying") { station.status().uplink.state == .retrying }
             #expect(station.status().uplink.backlog >= 30)
             #expect(station.status().uplink.retried >= 1)
             // The collector comes back (same address).
@@ -85,7 +85,7 @@ import YizhanCore
         let path = writeConfigFile(config(collector: collector.url))
         try await withStation(configPath: path) { station in
             swipe(station, 1)
-            try await eventually("stopped") { station.status().uplink.state == "stopped" }
+            try await eventually("stopped") { station.status().uplink.state == .stopped }
             #expect(station.status().uplink.detail?.contains("refused the token") == true)
             let attempts = collector.state.withLock { $0.requestTimes.count }
             try await Task.sleep(for: .seconds(1))

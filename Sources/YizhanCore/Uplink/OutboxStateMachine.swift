@@ -1,7 +1,8 @@
 /// The station's uplink as a pure state machine. The event log is the outbox: everything
-/// after the collector's acknowledged sequence number is owed, in order. The adapter
-/// asks what to send, sends it, and reports the collector's answer; the machine decides
-/// what comes next (send more, wait, split, quarantine, stop). Time and randomness are
+/// after the collector's acknowledged sequence number is owed, in order. The adapter asks
+/// for the next `Step` (send, wait, await events or credentials), carries it out, and
+/// reports the collector's answer; the machine decides what comes next and which
+/// `Action`s (record the watermark, quarantine) the adapter performs. Time and randomness are
 /// passed in, so every path is tested without sleeping.
 ///
 /// Rules:
@@ -55,6 +56,20 @@ public struct OutboxStateMachine: Sendable {
         case quarantine(first: Int64, last: Int64, reason: String)
     }
 
+    /// What the adapter does next; it carries the step out and comes back.
+    public enum Step: Hashable, Sendable {
+        /// Send these events (they are now in flight) and report the answer with `received`.
+        case send(ClosedRange<Int64>)
+        /// Backing off: ask again at `until` (or earlier if nothing else happens).
+        case wait(until: Duration)
+        /// Nothing owed (or the next owed event is not in the log yet): wait for new events.
+        case awaitEvents
+        /// Credentials refused: wait for them to change, then `resumeAfterCredentialsChange`.
+        case awaitCredentials(reason: String)
+        /// A batch is in flight already.
+        case awaitAnswer
+    }
+
     public let policy: Policy
     public private(set) var state: State = .ready
     /// Everything up to here is at the collector (or quarantined).
@@ -75,17 +90,28 @@ public struct OutboxStateMachine: Sendable {
     /// Events owed, given the last committed sequence number.
     public func backlog(lastSeq: Int64) -> Int64 { max(0, lastSeq - acknowledged) }
 
-    /// The sequence range to send now, if any: `sizes` are the encoded sizes of the owed
-    /// events in order (the adapter reads up to `eventLimit` of them).
-    public mutating func nextBatch(owed sizes: [(seq: Int64, bytes: Int)], now: Duration) -> ClosedRange<Int64>? {
+    /// Whether `next` would look at the owed events now (ready, or its wait is over): the
+    /// adapter reads the log only then.
+    public func wantsEvents(now: Duration) -> Bool {
         switch state {
-        case .stopped, .sending: return nil
+        case .ready: true
+        case .backingOff(let until, _): now >= until
+        case .sending, .stopped: false
+        }
+    }
+
+    /// The next step: `sizes` are the encoded sizes of the owed events in order (the adapter
+    /// reads up to `eventLimit` of them after `acknowledged`).
+    public mutating func next(owed sizes: [(seq: Int64, bytes: Int)], now: Duration) -> Step {
+        switch state {
+        case .stopped(let reason): return .awaitCredentials(reason: reason)
+        case .sending: return .awaitAnswer
         case .backingOff(let until, _):
-            guard now >= until else { return nil }
+            guard now >= until else { return .wait(until: until) }
             state = .ready
         case .ready: break
         }
-        guard let first = sizes.first, first.seq == acknowledged + 1 else { return nil }
+        guard let first = sizes.first, first.seq == acknowledged + 1 else { return .awaitEvents }
         let limit = min(eventLimit, probeLimit ?? Int.max)
         var bytes = 0
         var last = first.seq
@@ -96,7 +122,7 @@ public struct OutboxStateMachine: Sendable {
             last = e.seq
         }
         state = .sending(first: first.seq, last: last)
-        return first.seq...last
+        return .send(first.seq...last)
     }
 
     /// The collector's answer to the batch in flight. `random` is in 0..<1 (full jitter).

@@ -24,7 +24,7 @@ public struct StationStatus: Codable, Hashable, Sendable {
 
     public struct Uplink: Codable, Hashable, Sendable {
         /// `not_configured` until the uplink is set up.
-        public var state: String
+        public var state: UplinkState
         /// Events not yet acknowledged by the collector.
         public var backlog: Int64
         public var lastAck: Int64
@@ -41,7 +41,7 @@ public struct StationStatus: Codable, Hashable, Sendable {
             case lastAck = "last_ack"
             case lastHeartbeat = "last_heartbeat"
         }
-        public init(state: String, backlog: Int64, lastAck: Int64, detail: String? = nil, sent: Int = 0, retried: Int = 0,
+        public init(state: UplinkState, backlog: Int64, lastAck: Int64, detail: String? = nil, sent: Int = 0, retried: Int = 0,
                     quarantined: Int = 0, lastHeartbeat: String? = nil) {
             self.state = state; self.backlog = backlog; self.lastAck = lastAck; self.detail = detail
             self.sent = sent; self.retried = retried; self.quarantined = quarantined; self.lastHeartbeat = lastHeartbeat
@@ -112,6 +112,19 @@ public struct CloseDayResult: Codable, Hashable, Sendable {
 }
 
 /// JSON error body with a stable `error` code.
+/// Where the uplink stands (`yizhanctl status`, the kiosk's link light).
+public enum UplinkState: String, Codable, Hashable, Sendable {
+    case notConfigured = "not_configured"
+    case starting, idle, sending
+    /// The collector cannot be reached or is refusing for now: backing off.
+    case retrying
+    /// The collector refused the token: nothing is sent until it changes.
+    case stopped
+
+    /// Working as it should (or not asked to): the kiosk shows no warning.
+    public var isHealthy: Bool { self != .retrying && self != .stopped }
+}
+
 public struct APIError: Codable, Hashable, Sendable, Error {
     public var error: String
     public var message: String

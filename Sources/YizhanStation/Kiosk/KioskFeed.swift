@@ -45,9 +45,9 @@ public struct KioskSwipe: Codable, Hashable, Sendable {
 extension StationRuntime {
     public func kioskState(now: Timestamp = .now()) -> KioskState {
         let s = status(now: now)
-        let uplinkOK = ["not_configured", "idle", "sending", "starting"].contains(s.uplink.state)
+        let uplinkOK = s.uplink.state.isHealthy
         return KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
-                          hours: configuration.policy.hours.description,
+                          hours: recorder.policy.hours.description,
                           amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
                           uplinkOK: uplinkOK, time: s.time)
     }

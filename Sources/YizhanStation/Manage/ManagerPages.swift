@@ -148,7 +148,7 @@ struct ManagerPages: Sendable {
             <section><h2>读卡器 Readers</h2>
             <table><thead><tr><th>名称 Name</th><th>协议 Protocol</th><th>设备 Device</th><th>状态 State</th><th>自 Since</th><th>读卡 Reads</th><th>失败 Bad</th></tr></thead><tbody>\(readers)</tbody></table></section>
             <section><h2>上报 Uplink</h2>
-            <p>状态 State: <strong>\(e(u.state))</strong> · 待上报 Backlog: \(u.backlog) · 已确认 Last ack: \(u.lastAck) · 心跳 Heartbeat: \(e(u.lastHeartbeat ?? "–"))\(u.detail.map { " · " + e($0) } ?? "")</p></section>
+            <p>状态 State: <strong>\(e(u.state.rawValue))</strong> · 待上报 Backlog: \(u.backlog) · 已确认 Last ack: \(u.lastAck) · 心跳 Heartbeat: \(e(u.lastHeartbeat ?? "–"))\(u.detail.map { " · " + e($0) } ?? "")</p></section>
             <section><h2>日结 Close the day</h2>
             <form method="post" action="/manage/close-day"><input type="hidden" name="csrf" value="\(s.csrf)">
             <p>为仍在站内的 \(st.occupancy) 人签退并结束今天。 Check out the \(st.occupancy) still inside and close the day.</p>

@@ -24,7 +24,7 @@ public final class StationRuntime: Sendable {
     public let logger: Logger
     public let systemd: SystemdNotifier
     public let startedAt: Timestamp
-    public let uplink: UplinkService?
+    public let uplink: Uplink?
     /// The kiosk pages' live feed (Server-Sent Events).
     public let kiosk = KioskFeed()
     let deviceChanges = DeviceChangeNotifier()
@@ -65,7 +65,7 @@ public final class StationRuntime: Sendable {
             }
         }
         if let settings = configuration.uplink {
-            uplink = UplinkService(configuration: configuration, uplink: settings, store: store, recorder: recorder,
+            uplink = Uplink(configuration: configuration, uplink: settings, store: store, recorder: recorder,
                                    registry: registry, logger: logger)
         } else {
             uplink = nil
@@ -75,9 +75,9 @@ public final class StationRuntime: Sendable {
     /// The services in start order: recorder, uplink, readers, HTTP (TCP, unix socket), watchdog.
     public func services() -> [any Service] {
         var services: [any Service] = []
-        services.append(LoopService { [recorder] in await recorder.run() })
-        if let uplink { services.append(LoopService { await uplink.run() }) }
-        services.append(LoopService { [self] in await runReaders() })
+        services.append(LoopService("recorder") { [recorder] in await recorder.run() })
+        if let uplink { services += uplink.services }
+        services.append(LoopService("readers") { [self] in await runReaders() })
         let http = StationHTTP(runtime: self)
         let limits = configuration.http.limits
         let tcp = Application(
@@ -109,10 +109,10 @@ public final class StationRuntime: Sendable {
         services.append(unix)
         // Stops before the listeners (services stop in reverse order): open kiosk streams end,
         // so the servers' graceful shutdown does not wait on them.
-        services.append(LoopService { [self] in await publishKioskState() })
+        services.append(LoopService("kiosk-feed") { [self] in await publishKioskState() })
         if let interval = SystemdNotifier.watchdogInterval() {
             let pinger = WatchdogPinger(notifier: systemd, interval: interval, liveness: liveness, logger: logger)
-            services.append(LoopService { await pinger.run() })
+            services.append(LoopService("watchdog") { await pinger.run() })
         }
         return services
     }
@@ -185,6 +185,8 @@ public final class StationRuntime: Sendable {
     public func status(now: Timestamp = .now()) -> StationStatus {
         let offset = configuration.station.utcOffset
         let snapshot = recorder.snapshot
+        // The policy the recorder applies: the one capacity and the one set of hours.
+        let policy = recorder.policy
         let readers = registry.snapshot().map {
             StationStatus.Reader(name: $0.name, protocol: $0.protocol, device: $0.device, state: $0.state,
                                  since: $0.since.map { RFC3339.format($0, offset: offset) }, detail: $0.detail,
@@ -197,12 +199,12 @@ public final class StationRuntime: Sendable {
                 sent: u.sentEvents, retried: u.retries, quarantined: u.quarantined,
                 lastHeartbeat: u.lastHeartbeat.map { RFC3339.format($0, offset: offset) })
         } else {
-            uplinkStatus = StationStatus.Uplink(state: "not_configured", backlog: 0, lastAck: 0)
+            uplinkStatus = StationStatus.Uplink(state: .notConfigured, backlog: 0, lastAck: 0)
         }
         var status = StationStatus(
             stationID: configuration.station.id, name: configuration.station.name, occupancy: snapshot.occupancy,
-            capacity: configuration.station.capacity, full: snapshot.occupancy >= configuration.station.capacity,
-            open: configuration.policy.hours.isOpen(at: now), mode: configuration.policy.mode.rawValue,
+            capacity: policy.capacity, full: snapshot.occupancy >= policy.capacity,
+            open: policy.hours.isOpen(at: now), mode: policy.mode.rawValue,
             readers: readers, uplink: uplinkStatus, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
             startedAt: RFC3339.format(startedAt, offset: offset), version: YizhanVersion.current)
         status.amenities = recorder.amenities.entries.map { StationStatus.Amenity($0, offset: offset) }
@@ -216,10 +218,12 @@ public final class StationRuntime: Sendable {
     }
 }
 
-/// A loop that runs until graceful shutdown cancels it.
-struct LoopService: Service {
+/// A named loop that runs until graceful shutdown cancels it (the name is what the
+/// service group logs).
+struct LoopService: Service, CustomStringConvertible {
+    let description: String
     let body: @Sendable () async -> Void
-    init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+    init(_ name: String, _ body: @escaping @Sendable () async -> Void) { self.description = name; self.body = body }
     func run() async throws {
         try await cancelWhenGracefulShutdown { await body() }
     }

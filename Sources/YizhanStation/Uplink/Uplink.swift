@@ -1,0 +1,40 @@
+import Logging
+import ServiceLifecycle
+import YizhanCore
+
+/// The station's link to the collector: three services sharing one client and one status
+/// (the outbox of events, heartbeats, retention of what the collector has).
+public struct Uplink: Sendable {
+    public let status = UplinkStatus()
+    let client: CollectorClient
+    let services: [any Service]
+
+    public init(configuration: StationConfiguration, uplink: StationConfiguration.Uplink, store: EventStore,
+                recorder: VisitRecorder, registry: ReaderRegistry, logger: Logger) {
+        client = CollectorClient(uplink: uplink, stationID: configuration.station.id)
+        let newEvents = DeviceChangeNotifier()
+        recorder.observe { _, _ in newEvents.notify() }
+        let clock = ContinuousClock()
+        services = [
+            ClientShutdown(client: client),
+            OutboxService(configuration: configuration, uplink: uplink, store: store, recorder: recorder, client: client,
+                          status: status, newEvents: newEvents, logger: logger, clock: clock),
+            HeartbeatService(configuration: configuration, uplink: uplink, recorder: recorder, registry: registry,
+                             client: client, status: status, logger: logger, clock: clock),
+            RetentionService(storage: configuration.storage, store: store, logger: logger, clock: clock),
+        ]
+    }
+
+    public var snapshot: UplinkStatus.Snapshot { status.snapshot }
+}
+
+/// Closes the HTTP client once the uplink's services have stopped (it is listed first of
+/// them, so the service group stops it last).
+private struct ClientShutdown: Service, CustomStringConvertible {
+    let client: CollectorClient
+    var description: String { "collector-client" }
+    func run() async throws {
+        try? await gracefulShutdown()
+        await client.shutdown()
+    }
+}
