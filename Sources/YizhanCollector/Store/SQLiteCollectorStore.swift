@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// The embedded collector store (GRDB, WAL, synchronous=FULL).
 public final class SQLiteCollectorStore: CollectorStore {
@@ -68,7 +69,7 @@ public final class SQLiteCollectorStore: CollectorStore {
                 """)
         }
         m.registerMigration("v3-sessions") { db in
-            try db.execute(sql: "CREATE TABLE sessions (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_ms INTEGER NOT NULL)")
+            try db.execute(sql: SQLiteSessionRecords.schema)
         }
         return m
     }
@@ -254,27 +255,12 @@ public final class SQLiteCollectorStore: CollectorStore {
     // MARK: browser sessions
 
     public func putSession(key: String, value: [UInt8], expires: Timestamp) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT INTO sessions(key, value, expires_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
-                           arguments: [key, Data(value), expires.millisecondsSinceEpoch])
-        }
+        try await sessions.putSession(key: key, value: value, expires: expires)
     }
-
-    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT value, expires_ms FROM sessions WHERE key = ?", arguments: [key]).map { row in
-                (Array(row["value"] as Data), Timestamp(millisecondsSinceEpoch: row["expires_ms"]))
-            }
-        }
-    }
-
-    public func removeSession(key: String) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
-    }
-
-    public func purgeSessions(expiredBefore now: Timestamp) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [now.millisecondsSinceEpoch]) }
-    }
+    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? { try await sessions.session(key: key) }
+    public func removeSession(key: String) async throws { try await sessions.removeSession(key: key) }
+    public func purgeSessions(expiredBefore now: Timestamp) async throws { try await sessions.purgeSessions(expiredBefore: now) }
+    private var sessions: SQLiteSessionRecords { SQLiteSessionRecords(pool) }
 
     public func close() async throws { try pool.close() }
 }

@@ -91,7 +91,7 @@ public final class EventStore: SessionRecords {
         }
         m.registerMigration("v4: sessions") { db in
             // Manager-page logins survive a daemon restart. Keys are digests of session ids.
-            try db.execute(sql: "CREATE TABLE sessions (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_ms INTEGER NOT NULL)")
+            try db.execute(sql: SQLiteSessionRecords.schema)
         }
         return m
     }
@@ -99,27 +99,12 @@ public final class EventStore: SessionRecords {
     // MARK: browser sessions (SessionRecords)
 
     public func putSession(key: String, value: [UInt8], expires: Timestamp) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT INTO sessions(key, value, expires_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms",
-                           arguments: [key, Data(value), expires.millisecondsSinceEpoch])
-        }
+        try await sessions.putSession(key: key, value: value, expires: expires)
     }
-
-    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT value, expires_ms FROM sessions WHERE key = ?", arguments: [key]).map { row in
-                (Array(row["value"] as Data), Timestamp(millisecondsSinceEpoch: row["expires_ms"]))
-            }
-        }
-    }
-
-    public func removeSession(key: String) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
-    }
-
-    public func purgeSessions(expiredBefore now: Timestamp) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [now.millisecondsSinceEpoch]) }
-    }
+    public func session(key: String) async throws -> (value: [UInt8], expires: Timestamp)? { try await sessions.session(key: key) }
+    public func removeSession(key: String) async throws { try await sessions.removeSession(key: key) }
+    public func purgeSessions(expiredBefore now: Timestamp) async throws { try await sessions.purgeSessions(expiredBefore: now) }
+    private var sessions: SQLiteSessionRecords { SQLiteSessionRecords(pool) }
 
     // MARK: managers
 
