@@ -60,9 +60,8 @@ struct CollectorBench {
         func stop() { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
     }
 
-    func openStore(_ storage: String) async throws -> any CollectorStore {
-        storage.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(storage.dropFirst("sqlite://".count)))
-            : try await PostgresCollectorStore(url: storage, logger: quiet)
+    func withStore<T: Sendable>(_ storage: String, _ body: (any CollectorStore) async throws -> T) async throws -> T {
+        try await CollectorStores.with(storage, logger: quiet, body)
     }
 
     /// A new empty database: a SQLite file, or a fresh PostgreSQL database.
@@ -93,15 +92,15 @@ struct CollectorBench {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let storage = try await freshStorage(kind, dir: dir)
-        let store = try await openStore(storage)
         var tokens: [String] = []
-        for i in 0..<stations {
-            let token = "yzs_bench_ingest_\(i)"
-            try await store.addStation(StationRecord(id: "st-\(i)", name: "st-\(i)", capacity: 12), tokenHash: Tokens.hash(token))
-            try await store.addStation(StationRecord(id: "bare-\(i)", name: "bare-\(i)", capacity: 12), tokenHash: Tokens.hash(token + "-bare"))
-            tokens.append(token)
+        try await withStore(storage) { store in
+            for i in 0..<stations {
+                let token = "yzs_bench_ingest_\(i)"
+                try await store.addStation(StationRecord(id: "st-\(i)", name: "st-\(i)", capacity: 12), tokenHash: Tokens.hash(token))
+                try await store.addStation(StationRecord(id: "bare-\(i)", name: "bare-\(i)", capacity: 12), tokenHash: Tokens.hash(token + "-bare"))
+                tokens.append(token)
+            }
         }
-        try await store.close()
         // The batches, encoded and compressed before the clock starts, as the stations keep them.
         let perStation = events / stations
         let start = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) - .seconds(86_400)
@@ -198,9 +197,9 @@ struct CollectorBench {
             }
         }
         let bareSeconds = seconds(ContinuousClock.now - t1)
-        let check = try await openStore(storage)
-        let stored = try await check.eventCount(station: "st-0"), bare = try await check.eventCount(station: "bare-0")
-        try await check.close()
+        let (stored, bare) = try await withStore(storage) { check in
+            (try await check.eventCount(station: "st-0"), try await check.eventCount(station: "bare-0"))
+        }
         guard stored == perStation, bare == perStation else { throw BenchError("stored \(stored) and \(bare), expected \(perStation)") }
         let total = perStation * stations
         return IngestFigures(ingest: Double(total) / ingestSeconds, bare: Double(total) / bareSeconds, events: total, stations: stations)

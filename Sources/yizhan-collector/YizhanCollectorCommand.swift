@@ -31,13 +31,14 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-/// Opens the configured store; a store that cannot be opened is a configuration problem (78).
-func openStore(_ c: CollectorConfiguration, logger: Logger = Logger(label: "yizhan-collector")) async throws -> any CollectorStore {
+/// Runs the configured store while `body` uses it; a store that cannot be opened or
+/// prepared is a configuration problem (78). `body` reports its own errors.
+func withStore<T: Sendable>(_ c: CollectorConfiguration, logger: Logger = Logger(label: "yizhan-collector"),
+                            _ body: (any CollectorStore) async throws -> T) async throws -> T {
     do {
-        switch c.storage {
-        case .sqlite(let path): return try SQLiteCollectorStore(path: path)
-        case .postgres(let url): return try await PostgresCollectorStore(url: url, logger: logger)
-        }
+        return try await CollectorStores.with(c.storage.url, logger: logger, body)
+    } catch let e as ExitCode {
+        throw e
     } catch {
         FileHandle.standardError.write(Data("yizhan-collector: cannot open the store (\(c.storage.redacted)): \(String(reflecting: error))\n".utf8))
         throw ExitCode(78)
@@ -62,16 +63,26 @@ struct Serve: AsyncParsableCommand {
             c.limits.maximumConnections = FileDescriptorLimit.connections(fitting: files)
             logger.warning("open files are limited to \(files): at most \(c.limits.maximumConnections) connections (raise LimitNOFILE= to allow [http] max_connections)")
         }
-        let store = try await openStore(c, logger: logger)
+        let store: any CollectorStore
+        do { store = try CollectorStores.make(c.storage.url, logger: logger) } catch {
+            FileHandle.standardError.write(Data("yizhan-collector: cannot open the store (\(c.storage.redacted)): \(error)\n".utf8))
+            throw ExitCode(78)
+        }
         let http = CollectorHTTP(store: store, configuration: c, logger: logger)
-        let stations = try await http.warmTokenCache()
-        logger.info("\(stations) station(s) registered")
         let (host, port) = (c.host, c.port)
-        let app = http.application(onServerRunning: { channel in
+        var app = http.application(onServerRunning: { channel in
             logger.info("collector listening on http://\(host):\(channel.localAddress?.port ?? port)")
         })
+        // The store runs as the first service (it stops last); the schema and the token
+        // cache are ready before the listener opens.
+        app.beforeServerStarts {
+            try await store.prepare()
+            let stations = try await http.warmTokenCache()
+            logger.info("\(stations) station(s) registered")
+        }
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app, flusher], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, app],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()
     }
@@ -98,18 +109,17 @@ struct AddStation: AsyncParsableCommand {
             throw ValidationError("--id: letters, digits, '-', '_' or '.', at most 64")
         }
         guard capacity > 0 else { throw ValidationError("--capacity must be positive") }
-        let store = try await openStore(c)
         let token = Tokens.generate(prefix: "yzs_")
-        do {
-            try await store.addStation(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat,
-                                                     longitude: lon, occupancy: 0, lastSeen: nil, lastAck: 0),
-                                       tokenHash: Tokens.hash(token))
-        } catch let e as CollectorStoreError {
-            FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
-            try? await store.close()
-            throw ExitCode.failure
+        try await withStore(c) { store in
+            do {
+                try await store.addStation(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat,
+                                                         longitude: lon, occupancy: 0, lastSeen: nil, lastAck: 0),
+                                           tokenHash: Tokens.hash(token))
+            } catch let e as CollectorStoreError {
+                FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+                throw ExitCode.failure
+            }
         }
-        try await store.close()
         print("station \(id) added; put this token in the station's token_file:")
         print(token)
     }
@@ -136,17 +146,16 @@ struct AddUser: AsyncParsableCommand {
             throw ValidationError("a password is expected on standard input")
         }
         do { try PasswordRules.checkNew(password) } catch { throw ValidationError("\(error)") }
-        let store = try await openStore(c)
         let token = Tokens.generate(prefix: "yzu_")
-        do {
-            try await store.addUser(UserRecord(name: name, role: role, stations: stations),
-                                    passwordHash: Bcrypt.hash(password, cost: 12), tokenHash: Tokens.hash(token))
-        } catch let e as CollectorStoreError {
-            FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
-            try? await store.close()
-            throw ExitCode.failure
+        let hash = Bcrypt.hash(password, cost: 12)
+        try await withStore(c) { store in
+            do {
+                try await store.addUser(UserRecord(name: name, role: role, stations: stations), passwordHash: hash, tokenHash: Tokens.hash(token))
+            } catch let e as CollectorStoreError {
+                FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
+                throw ExitCode.failure
+            }
         }
-        try await store.close()
         print("user \(name) (\(role.rawValue)) added; API token:")
         print(token)
     }

@@ -37,18 +37,18 @@ import YizhanCore
             let now = Timestamp(secondsSinceEpoch: 1_790_000_000)
             try await store.putSession(key: "k1", value: Array("{\"a\":1}".utf8), expires: now + .seconds(60))
             try await store.putSession(key: "k2", value: [0, 1, 2, 255], expires: now - .seconds(1))
-            let second = try await openSecondStore(url)
-            let read = try await second.session(key: "k1")
-            #expect(read?.value == Array("{\"a\":1}".utf8) && read?.expires == now + .seconds(60))
-            // Overwritten in place, then purged by expiry and removed by key.
-            try await second.putSession(key: "k1", value: [9], expires: now + .seconds(120))
-            #expect(try await store.session(key: "k1")?.value == [9])
-            try await store.purgeSessions(expiredBefore: now)
-            #expect(try await store.session(key: "k2") == nil)
-            #expect(try await store.session(key: "k1") != nil)
-            try await second.removeSession(key: "k1")
-            #expect(try await store.session(key: "k1") == nil)
-            try await second.close()
+            try await withSecondStore(url) { second in
+                let read = try await second.session(key: "k1")
+                #expect(read?.value == Array("{\"a\":1}".utf8) && read?.expires == now + .seconds(60))
+                // Overwritten in place, then purged by expiry and removed by key.
+                try await second.putSession(key: "k1", value: [9], expires: now + .seconds(120))
+                #expect(try await store.session(key: "k1")?.value == [9])
+                try await store.purgeSessions(expiredBefore: now)
+                #expect(try await store.session(key: "k2") == nil)
+                #expect(try await store.session(key: "k1") != nil)
+                try await second.removeSession(key: "k1")
+                #expect(try await store.session(key: "k1") == nil)
+            }
         }
     }
 
@@ -59,12 +59,12 @@ import YizhanCore
             #expect(try await store.ingest(station: "s", events: Array(events[0..<100])) == 100)
             #expect(try await store.ingest(station: "s", events: Array(events[0..<100])) == 0, "a replayed batch adds nothing")
             // A second collector on the same data; both get the same overlapping batches at once.
-            let second = try await openSecondStore(url)
             let batches = stride(from: 50, to: events.count, by: 120).map { Array(events[$0..<min($0 + 150, events.count)]) }
-            async let a: Int = { var n = 0; for b in batches { n += try await store.ingest(station: "s", events: b) }; return n }()
-            async let b: Int = { var n = 0; for b in batches.reversed() { n += try await second.ingest(station: "s", events: b) }; return n }()
-            let (na, nb) = try await (a, b)
-            try await second.close()
+            let (na, nb) = try await withSecondStore(url) { second in
+                async let a: Int = { var n = 0; for b in batches { n += try await store.ingest(station: "s", events: b) }; return n }()
+                async let b: Int = { var n = 0; for b in batches.reversed() { n += try await second.ingest(station: "s", events: b) }; return n }()
+                return try await (a, b)
+            }
             #expect(na + nb == events.count - 100)
             #expect(try await store.eventCount(station: "s") == events.count)
             let s = try #require(try await store.stations().first)

@@ -25,29 +25,24 @@ func withStore(_ kind: StoreKind, _ body: (_ store: any CollectorStore, _ url: S
     switch kind {
     case .sqlite:
         let scratch = Scratch()
-        let path = scratch.path + "/collector.db"
-        let store = try SQLiteCollectorStore(path: path)
-        do { try await body(store, "sqlite://" + path) } catch { try? await store.close(); throw error }
-        try await store.close()
+        let url = "sqlite://" + scratch.path + "/collector.db"
+        try await CollectorStores.with(url, logger: quietLogger) { try await body($0, url) }
     case .postgres:
         let admin = try #require(StoreKind.postgresURL,
                                  "YIZHAN_TEST_POSTGRES_URL is not set: run the tests inside a PostgreSQL cluster (scripts/test-postgres.sh swift test; make test does)")
         let name = "yizhan_t\(UInt32.random(in: 0...UInt32.max))"
         try await adminQuery(admin, "CREATE DATABASE \(name)")
         let url = admin.replacingOccurrences(of: "@/postgres?", with: "@/\(name)?")
-        let store = try await PostgresCollectorStore(url: url, logger: quietLogger)
-        do { try await body(store, url) } catch {
-            try? await store.close(); try? await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)"); throw error
+        do { try await CollectorStores.with(url, logger: quietLogger) { try await body($0, url) } } catch {
+            try? await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)"); throw error
         }
-        try await store.close()
         try await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)")
     }
 }
 
-/// Opens a second store on the same data, as a second collector instance would.
-func openSecondStore(_ url: String) async throws -> any CollectorStore {
-    url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)))
-        : try await PostgresCollectorStore(url: url, logger: quietLogger)
+/// A second store on the same data, as a second collector instance would open it.
+func withSecondStore<T: Sendable>(_ url: String, _ body: (any CollectorStore) async throws -> T) async throws -> T {
+    try await CollectorStores.with(url, logger: quietLogger, body)
 }
 
 private func adminQuery(_ url: String, _ sql: String) async throws {

@@ -64,9 +64,8 @@ final class CollectorProcess: @unchecked Sendable {
         return admin.replacingOccurrences(of: "@/postgres?", with: "@/\(name)?")
     }
 
-    func openStore(_ url: String) async throws -> any CollectorStore {
-        url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)))
-            : try await PostgresCollectorStore(url: url, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    func withStore<T: Sendable>(_ url: String, _ body: (any CollectorStore) async throws -> T) async throws -> T {
+        try await CollectorStores.with(url, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), body)
     }
 
     func writeCollectorConfig(_ name: String, port: Int, storage: String) -> String {
@@ -118,10 +117,7 @@ final class CollectorProcess: @unchecked Sendable {
             }
         }
         func collectorCount() async throws -> Int {
-            let store = try await openStore(storageURL)
-            let n = try await store.eventCount(station: "pt-e2e-01")
-            try await store.close()
-            return n
+            try await withStore(storageURL) { try await $0.eventCount(station: "pt-e2e-01") }
         }
         func stationLastSeq() throws -> Int { try logLines(stationConfig, ["--last", "1"]).first?["seq"] as? Int ?? 0 }
 
@@ -149,9 +145,7 @@ final class CollectorProcess: @unchecked Sendable {
         let last = try stationLastSeq()
         #expect(last >= 400)
         #expect(try await collectorCount() == last, "every event once: nothing lost, nothing doubled")
-        let store = try await openStore(storageURL)
-        let stations = try await store.stations()
-        try await store.close()
+        let stations = try await withStore(storageURL) { try await $0.stations() }
         #expect(stations.first?.lastAck == Int64(last))
         #expect(station.terminate() == 0)
     }
@@ -194,11 +188,11 @@ final class CollectorProcess: @unchecked Sendable {
             async let rb = post(portB, batch(range))
             #expect(try await (ra, rb) == (200, 200))
         }
-        let store = try await openStore(storageURL)
-        #expect(try await store.eventCount(station: "pt-2") == 400)
-        let usage = try await store.usageInput(stations: ["pt-2"], from: day, to: day + .seconds(86_400))
+        let (count, usage) = try await withStore(storageURL) { store in
+            (try await store.eventCount(station: "pt-2"), try await store.usageInput(stations: ["pt-2"], from: day, to: day + .seconds(86_400)))
+        }
+        #expect(count == 400)
         #expect(usage.events.filter { $0.kind == "check_in" }.count == 400)
-        try await store.close()
         a.kill9(); b.kill9()
     }
 

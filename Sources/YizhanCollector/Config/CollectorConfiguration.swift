@@ -9,6 +9,14 @@ public struct CollectorConfiguration: Sendable {
         case sqlite(path: String)
         case postgres(url: String)
 
+        /// The storage URL as configured.
+        public var url: String {
+            switch self {
+            case .sqlite(let path): "sqlite://" + path
+            case .postgres(let url): url
+            }
+        }
+
         /// For messages: a PostgreSQL password never reaches a log.
         public var redacted: String {
             switch self {

@@ -93,6 +93,11 @@ public struct UserRecord: Sendable, Hashable {
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
 public protocol CollectorStore: SessionRecords {
+    /// Runs what the store needs while it is used (PostgreSQL's connection pool) until
+    /// cancelled; SQLite needs nothing and returns at once.
+    func run() async
+    /// Makes the store ready once it runs (schema migrations).
+    func prepare() async throws
     /// Registers a station; `tokenHash` is SHA-256 of its token (the token is never stored).
     func addStation(_ station: StationRecord, tokenHash: String) async throws
     /// The station whose token hashes to `tokenHash`.

@@ -9,7 +9,6 @@ import YizhanCore
 /// (station, seq), and migrations run under an advisory lock.
 public final class PostgresCollectorStore: CollectorStore {
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
     private let logger: Logger
 
     /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&host=/socket/dir]`.
@@ -44,18 +43,18 @@ public final class PostgresCollectorStore: CollectorStore {
         return config
     }
 
-    public init(url: String, logger: Logger) async throws {
+    /// Builds the connection pool; nothing connects until `run()` runs (as a service of the
+    /// collector's ServiceGroup, or inside `CollectorStores.with`), and `prepare()` then
+    /// migrates the schema.
+    public init(url: String, logger: Logger) throws {
         self.logger = logger
-        let client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
-        self.client = client
-        runner = Task { await client.run() }
-        do {
-            try await migrate()
-        } catch {
-            runner.cancel()
-            throw error
-        }
+        client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
     }
+
+    /// Runs the connection pool until cancelled.
+    public func run() async { await client.run() }
+
+    public func prepare() async throws { try await migrate() }
 
     /// A transaction whose own errors (a duplicate, an unknown station) come out as they were
     /// thrown, not wrapped in PostgresTransactionError: both stores throw the same errors.
@@ -68,10 +67,7 @@ public final class PostgresCollectorStore: CollectorStore {
         }
     }
 
-    public func close() async throws {
-        runner.cancel()
-        await runner.value
-    }
+    public func close() async throws {}
 
     static let migrations: [(String, [String])] = [
         ("v1", [

@@ -262,6 +262,10 @@ public final class SQLiteCollectorStore: CollectorStore {
     public func purgeSessions(expiredBefore now: Timestamp) async throws { try await sessions.purgeSessions(expiredBefore: now) }
     private var sessions: SQLiteSessionRecords { SQLiteSessionRecords(pool) }
 
+    /// SQLite runs inside the process: nothing to run, migrated when opened.
+    public func run() async {}
+    public func prepare() async throws {}
+
     public func close() async throws { try pool.close() }
 }
 
