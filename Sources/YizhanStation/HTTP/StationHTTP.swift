@@ -35,7 +35,7 @@ struct StationHTTP: Sendable {
         let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
         let pages = ManagerPages(runtime: runtime, sessions: sessions)
         router.add(middleware: ErrorMiddleware(logger: runtime.logger, page: { status, message in
-            pages.html(status: status, title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(HTML.escape(message))</p>", session: nil)
+            pages.errorPage(status: status, message: message)
         }))
         router.add(middleware: RequestLimitsMiddleware(limits))
         router.add(middleware: SameOriginMiddleware())
