@@ -59,7 +59,7 @@ public struct CollectorHTTP: Sendable {
     public func router() -> Router<WebRequestContext> {
         let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware(logger: logger, page: { status, message in
-            Dashboard.page(title: "\(status.code) \(status.reasonPhrase)", body: "<p>\(HTML.escape(message))</p>", session: nil, status: status)
+            Dashboard.errorPage(status: status, message: message)
         }))
         router.add(middleware: RequestLimitsMiddleware(configuration.limits))
         router.add(middleware: SameOriginMiddleware())

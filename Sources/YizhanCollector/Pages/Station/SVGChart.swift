@@ -2,12 +2,13 @@ import YizhanWeb
 import Foundation
 
 /// Charts drawn on the server as inline SVG: no script, no external asset, readable with
-/// the page's text (titles and labels are real text, values in <title> for hover).
+/// the page's text (titles and labels are real text, values in <title> for hover). Every
+/// text is escaped here, so the result is `TrustedMarkup` a template may put in `{{{ }}}`.
 enum SVGChart {
     private static func number(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
 
     /// Vertical bars with a label under every `labelEvery`-th bar.
-    static func bars(title: String, labels: [String], values: [Double], labelEvery: Int = 1, unit: String = "") -> String {
+    static func bars(title: String, labels: [String], values: [Double], labelEvery: Int = 1, unit: String = "") -> TrustedMarkup {
         let w = 720.0, h = 220.0, left = 40.0, bottom = 30.0, top = 10.0
         let maxV = max(values.max() ?? 0, 1)
         let step = (w - left) / Double(max(values.count, 1))
@@ -22,11 +23,11 @@ enum SVGChart {
                 out += ##"<text x="\##(String(format: "%.1f", x))" y="\##(h - 10)" font-size="10">\##(HTML.escape(labels[i]))</text>"##
             }
         }
-        return out + "</svg>"
+        return TrustedMarkup(drawnByServer: out + "</svg>")
     }
 
     /// A line through the points (hours of a day, say).
-    static func line(title: String, labels: [String], values: [Double], labelEvery: Int = 3) -> String {
+    static func line(title: String, labels: [String], values: [Double], labelEvery: Int = 3) -> TrustedMarkup {
         let w = 720.0, h = 220.0, left = 40.0, bottom = 30.0, top = 10.0
         let maxV = max(values.max() ?? 0, 1)
         let step = (w - left - 10) / Double(max(values.count - 1, 1))
@@ -40,11 +41,11 @@ enum SVGChart {
         for (i, label) in labels.enumerated() where i % max(labelEvery, 1) == 0 {
             out += ##"<text x="\##(String(format: "%.1f", left + Double(i) * step - 6))" y="\##(h - 10)" font-size="10">\##(HTML.escape(label))</text>"##
         }
-        return out + "</svg>"
+        return TrustedMarkup(drawnByServer: out + "</svg>")
     }
 
     /// Hour of week: 7 rows (Monday first) × 24 columns, darker for more.
-    static func heatmap(title: String, cells: [[Double]], rowLabels: [String]) -> String {
+    static func heatmap(title: String, cells: [[Double]], rowLabels: [String]) -> TrustedMarkup {
         let cell = 26.0, left = 60.0, top = 20.0
         let maxV = max(cells.flatMap { $0 }.max() ?? 0, 1)
         var out = ##"<svg viewBox="0 0 \##(Int(left + 24 * cell + 10)) \##(Int(top + 7 * cell + 10))" role="img" aria-label="\##(HTML.escape(title))" class="chart"><title>\##(HTML.escape(title))</title>"##
@@ -58,6 +59,6 @@ enum SVGChart {
                 out += ##"<rect x="\##(left + Double(c) * cell)" y="\##(top + Double(r) * cell)" width="\##(cell - 2)" height="\##(cell - 2)" fill="rgb(\##(shade),\##(shade + 5 > 255 ? 255 : shade + 5),255)"><title>\##(HTML.escape(rowLabels[r])) \##(c):00 · \##(number(v))</title></rect>"##
             }
         }
-        return out + "</svg>"
+        return TrustedMarkup(drawnByServer: out + "</svg>")
     }
 }

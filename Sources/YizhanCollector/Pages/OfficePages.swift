@@ -1,0 +1,17 @@
+import YizhanWeb
+
+/// The dashboard's page templates (Swift string constants compiled into the collector),
+/// registered by name and parsed once when the router is built. Each page's folder holds
+/// its template and its view model; every page shares one layout and one stylesheet.
+enum OfficeTemplates {}
+
+enum OfficePages {
+    static let renderer = PageRenderer.compile([
+        "office-layout": OfficeTemplates.layout,
+        "office-stylesheet": OfficeTemplates.stylesheet,
+        OfficeLoginPage.template: OfficeTemplates.login,
+        OfficeOverviewPage.template: OfficeTemplates.overview,
+        OfficeStationPage.template: OfficeTemplates.station,
+        OfficeMessagePage.template: OfficeTemplates.message,
+    ])
+}
