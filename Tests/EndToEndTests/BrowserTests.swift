@@ -194,11 +194,10 @@ struct DashboardBrowserTests {
     /// An office user made with the CLI logs in through the form, sees the stations and a
     /// station's charts at both screen shapes, with nothing off the machine.
     @Test func theOfficeLogsInAndReadsAStationsCharts() async throws {
-        let port = freePort()
         let config = s.file("collector.toml")
         FileManager.default.createFile(atPath: config, contents: Data("""
             [http]
-            listen = "127.0.0.1:\(port)"
+            listen = "127.0.0.1:0"
             [storage]
             url = "sqlite://\(s.file("collector.db"))"
             """.utf8))
@@ -221,8 +220,7 @@ struct DashboardBrowserTests {
         try await store.close()
         let collector = try CollectorProcess(config: config, logPath: s.file("collector.log"))
         defer { collector.kill9() }
-        try await collector.waitUntilListening()
-        let base = "http://127.0.0.1:\(port)"
+        let base = "http://127.0.0.1:\(try await collector.listeningPort())"
         for (width, height) in [(1920, 1080), (1080, 1920)] {
             let shots = s
             try await DevToolsPage.with(width: width, height: height) { page in

@@ -11,7 +11,9 @@ import YizhanSimulator
 import Glibc
 #endif
 
-/// A free loopback port (bound and released; the collector takes it a moment later).
+/// A free loopback port (bound and released; the collector takes it a moment later). Only
+/// for a collector that must come back on the same address after a restart; otherwise
+/// listen on port 0 and read the port back (`CollectorProcess.listeningPort`).
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
@@ -41,6 +43,12 @@ final class CollectorProcess: @unchecked Sendable {
     }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     func waitUntilListening() async throws { try await eventually("collector listening") { log.contains("collector listening") } }
+    /// The port the collector says it listens on (configured as port 0).
+    func listeningPort() async throws -> Int {
+        try await waitUntilListening()
+        let line = try #require(log.split(separator: "\n").first { $0.contains("collector listening on http://") })
+        return try #require(line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+    }
     func kill9() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
 }
@@ -80,6 +88,7 @@ final class CollectorProcess: @unchecked Sendable {
     }
 
     @Test(arguments: storages) func everyVisitReachesTheCollectorExactlyOnceThroughAnOutageAndAKill(_ storage: String) async throws {
+        // A fixed port: the station must find the collector again at the same address after its restart.
         let port = freePort()
         let storageURL = try freshStorage(storage)
         let collectorConfig = writeCollectorConfig("collector.toml", port: port, storage: storageURL)
@@ -155,16 +164,14 @@ final class CollectorProcess: @unchecked Sendable {
     @Test
     func twoCollectorsShareOnePostgresDatabase() async throws {
         let storageURL = try freshStorage("postgres")
-        let (portA, portB) = (freePort(), freePort())
-        let configA = writeCollectorConfig("a.toml", port: portA, storage: storageURL)
-        let configB = writeCollectorConfig("b.toml", port: portB, storage: storageURL)
+        let configA = writeCollectorConfig("a.toml", port: 0, storage: storageURL)
+        let configB = writeCollectorConfig("b.toml", port: 0, storage: storageURL)
         let added = try run("yizhan-collector", ["station", "add", "--config", configA, "--id", "pt-2", "--name", "二号站", "--district", "普陀区"])
         #expect(added.status == 0, "\(added.stderr)")
         let token = try #require(added.stdout.split(separator: "\n").last.map(String.init))
         let a = try CollectorProcess(config: configA, logPath: s.file("a.log"))
         let b = try CollectorProcess(config: configB, logPath: s.file("b.log"))
-        try await a.waitUntilListening()
-        try await b.waitUntilListening()
+        let (portA, portB) = (try await a.listeningPort(), try await b.listeningPort())
 
         let day = RFC3339.parse("2026-11-23T09:00:00+08:00", defaultOffset: .utc)!
         func batch(_ seqs: ClosedRange<Int64>) -> Data {
