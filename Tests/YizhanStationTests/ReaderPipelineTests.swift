@@ -48,9 +48,11 @@ import YizhanSimulator
         let config = writeConfig(in: dir, readers: reader("door", "idcard-sam", dir.file("door")))
         try await withStation(configPath: config) { station in
             try await eventually("reader up") { try station.kinds().contains(.readerUp) }
-            // Wrong check digit: a bad read, not a visit.
-            try await sim.swipe("110105194912310021")
+            // Wrong check digit: a bad read, not a visit. The card stays on the reader until it
+            // is read (a timed swipe can end mid-read on a loaded machine: "SW3 41").
+            sim.present(number: "110105194912310021", name: "")
             try await eventually("bad read") { try station.kinds().contains(.badRead) }
+            sim.remove()
             let bad = try #require(try station.allEvents().first { $0.event.kind == .badRead }).event
             #expect(bad.detail == "ID number fails its check character (ISO 7064 MOD 11-2)")
             #expect(bad.cardKey == nil)
