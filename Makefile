@@ -63,6 +63,19 @@ bench: deps
 	PG_FSYNC=on ./scripts/test-postgres.sh "$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" \
 	  --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_ARGS)
 
+# Soak: a busy station (a year of swipes from simulated readers) uplinking to a collector
+# with 1,000 heartbeating stations, ingest and office questions, time compressed into
+# SOAK_MINUTES; RSS, fds, WAL sizes and connections are sampled and judged (plateau or
+# still rising; exits non-zero if something keeps rising). Loopback only; stops by itself.
+SOAK_MINUTES ?= 5
+.PHONY: soak
+soak: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-bench
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-station
+	$(SWIFT) build $(RELEASE_FLAGS) --product yizhan-collector
+	"$$($(SWIFT) build -c release --show-bin-path)/yizhan-bench" --bin-dir "$$($(SWIFT) build -c release --show-bin-path)" \
+	  --suite soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
 # Schemathesis against docs/openapi.json (a real collector) and docs/station-openapi.json
 # (a real station): no 5xx, nothing the documents do not describe (docs/api-fuzzing.md).
 api-fuzz: build
