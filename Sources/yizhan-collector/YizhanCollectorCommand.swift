@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -58,6 +61,7 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "yizhan-collector")
+        limitMallocArenas()
         let files = FileDescriptorLimit.raiseToHard()
         if c.limits.maximumConnections > FileDescriptorLimit.connections(fitting: files) {
             c.limits.maximumConnections = FileDescriptorLimit.connections(fitting: files)
@@ -159,4 +163,17 @@ struct AddUser: AsyncParsableCommand {
         print("user \(name) (\(role.rawValue)) added; API token:")
         print(token)
     }
+}
+
+/// Two malloc arenas instead of glibc's eight per core: the collector's RSS grew with freed
+/// memory kept in per-thread arenas, not with live objects (docs/benchmarks.md, "Collector
+/// memory under load"). An explicit MALLOC_ARENA_MAX (the unit sets one) wins. Swift's Glibc
+/// module does not export `mallopt`, hence `dlsym`.
+func limitMallocArenas() {
+    #if canImport(Glibc)
+    if ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil, let symbol = dlsym(nil, "mallopt") {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(-8 /* M_ARENA_MAX */, 2)
+    }
+    #endif
 }
