@@ -52,7 +52,10 @@ import YizhanSimulator
             // is read (a timed swipe can end mid-read on a loaded machine: "SW3 41").
             sim.present(number: "110105194912310021", name: "")
             try await eventually("bad read") { try station.kinds().contains(.badRead) }
+            let polled = sim.requestCount
             sim.remove()
+            // The reader must poll the empty field before the next card counts as new.
+            try await eventually("the reader saw the card go") { sim.requestCount >= polled + 2 }
             let bad = try #require(try station.allEvents().first { $0.event.kind == .badRead }).event
             #expect(bad.detail == "ID number fails its check character (ISO 7064 MOD 11-2)")
             #expect(bad.cardKey == nil)
