@@ -213,8 +213,12 @@ import YizhanTestSupport
                 for _ in 0..<25 { group.addTask { try await login(port: port, name: "office", password: "wrong", source: "127.0.2.1").status } }
                 return try await group.reduce(into: [Int?]()) { $0.append($1) }
             }
+            // The allowance, plus at most the attempts whose 2 s, 4 s, ... wait ran out while a
+            // loaded machine was still delivering the burst (exactly the allowance when they
+            // arrive at once: HostileInputCoreTests.attemptsAreReservedBeforeHashing).
             let evaluated = statuses.filter { $0 == 401 }.count
-            #expect(evaluated <= LoginThrottle.Policy().accountAllowance, "\(statuses)")
+            #expect(evaluated <= LoginThrottle.Policy().accountAllowance + 2, "\(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count >= 15, "\(statuses)")
             #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 || $0 == 503 }, "\(statuses)")
         }
     }
