@@ -86,3 +86,18 @@ verify-units: build
 
 clean:
 	rm -rf .build demo-run
+
+# Fuzzing (docs/fuzzing.md): libFuzzer with AddressSanitizer on every decoder a device or
+# the network feeds, FUZZ_SECONDS each (FUZZ_TARGETS picks some; FUZZ_MERGE=1 merges new
+# coverage into Fuzz/Corpus; FUZZ_CONFIG=debug builds faster and runs 3-20x slower).
+# Its own scratch path: the instrumented graph never mixes with the normal build.
+# `make test` runs the committed corpora once (FuzzRegressionTests).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+FUZZ_CONFIG ?= release
+FUZZ_FLAGS := -c $(FUZZ_CONFIG) -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address
+.PHONY: fuzz
+fuzz: deps
+	YIZHAN_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz $(FUZZ_FLAGS) --product yizhan-fuzz
+	./Fuzz/run.sh "$$(YIZHAN_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz $(FUZZ_FLAGS) --show-bin-path)/yizhan-fuzz" $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -178,3 +178,25 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzzing (docs/fuzzing.md). The targets are a plain library: `make test` runs every file of
+// Fuzz/Corpus through them. The libFuzzer executable exists only when YIZHAN_FUZZ is set
+// (`make fuzz`): it has no `main` of its own and links only with -sanitize=fuzzer.
+package.targets += [
+    .target(
+        name: "YizhanFuzzTargets",
+        dependencies: [
+            "YizhanCore", "YizhanTOML", "YizhanWeb",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]
+    ),
+    // The corpora as regression tests, and the TOML corpus through the real station and
+    // collector configuration loaders (too large a graph to instrument for fuzzing).
+    .testTarget(name: "FuzzRegressionTests", dependencies: ["YizhanFuzzTargets", "YizhanStation", "YizhanCollector"]),
+]
+if Context.environment["YIZHAN_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "yizhan-fuzz", dependencies: ["YizhanFuzzTargets"], path: "Fuzz/Entry"))
+}

@@ -11,7 +11,10 @@ public struct TOMLDocument {
 
     public init(file: String, text: String) throws(ConfigurationError) {
         self.file = file
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // TOML ends lines with LF or CRLF. "\r\n" is one Character in Swift, so splitting on
+        // "\n" alone would make a CRLF file a single line and every key's line wrong.
+        self.lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        try Self.rejectControlCharacters(text, file: file)
         do {
             self.root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
@@ -19,6 +22,34 @@ public struct TOMLDocument {
         } catch {
             throw ConfigurationError(file: file, line: nil, message: "TOML syntax: \(error)")
         }
+    }
+
+    /// TOML allows no control character but tab, LF and the CR of CRLF, anywhere (strings
+    /// spell them as escapes). Checked here, before TOMLKit sees the text: TOMLKit hands it to
+    /// toml++ as a C string, so a NUL would silently end the file early, and toml++ 3.4
+    /// fails an assertion (undefined behaviour in release builds) on a control character
+    /// right after `[`. Found by fuzzing (docs/fuzzing.md).
+    static func rejectControlCharacters(_ text: String, file: String) throws(ConfigurationError) {
+        var line = 1, column = 0
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == 0x0D && byte != 0x0A { throw controlCharacter(previous, file: file, line: line, column: column) }
+            if byte & 0xC0 != 0x80 { column += 1 }  // characters, not UTF-8 continuation bytes
+            switch byte {
+            case 0x0A: line += 1; column = 0
+            case 0x09, 0x0D: break
+            case 0x00...0x1F, 0x7F: throw controlCharacter(byte, file: file, line: line, column: column)
+            default: break
+            }
+            previous = byte
+        }
+        if previous == 0x0D { throw controlCharacter(previous, file: file, line: line, column: column) }
+    }
+
+    private static func controlCharacter(_ byte: UInt8, file: String, line: Int, column: Int) -> ConfigurationError {
+        let code = String(byte, radix: 16, uppercase: true)
+        return ConfigurationError(file: file, line: line,
+                                  message: "TOML syntax: control character U+\(code.count < 2 ? "000" : "00")\(code) at column \(column) is not allowed (write it as an escape in a string)")
     }
 
     /// The line of `key` inside table `table` (e.g. "station", or "readers" with `index`
