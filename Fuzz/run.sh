@@ -41,7 +41,7 @@ for t in "${TARGETS[@]}"; do
     result="FAILED (status $status)"; failed+=("$t")
     grep -E "^(==[0-9]+==ERROR|Fatal error|.*invariant violated|SUMMARY|artifact_prefix|Test unit written)" "$log" | head -8 >&2
   elif [ "${FUZZ_MERGE:-0}" = 1 ]; then
-    ASAN_OPTIONS=detect_leaks=0 YIZHAN_FUZZ_TARGET=$t "$BIN" -merge=1 -detect_leaks=0 "$corpus" "$WORK/$t" >> "$log" 2>&1 || { result="merge failed"; failed+=("$t"); }
+    ASAN_OPTIONS=detect_leaks=0 YIZHAN_FUZZ_TARGET=$t "$BIN" -merge=1 -use_counters=0 -detect_leaks=0 "$corpus" "$WORK/$t" >> "$log" 2>&1 || { result="merge failed"; failed+=("$t"); }
   fi
   printf '%-16s %8s %10s %8s %9s %8s  %s\n' "$t" "$took" "$(stat number_of_executed_units)" "$(stat average_exec_per_sec)" \
     "$(stat new_units_added)" "$(ls "$corpus" | wc -l)" "$result" | tee -a "$WORK/summary.txt"

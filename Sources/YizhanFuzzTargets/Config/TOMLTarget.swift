@@ -56,7 +56,9 @@ public enum TOMLTarget {
     /// - a table header whose name starts with a character that cannot start a key:
     ///   `[,a]`, `[[=`, `[[[x]]]`, `[` alone (parse_key; marzer/tomlplusplus#301, fixed upstream);
     /// - `}` where an array expects a value: `a = [}`, `a = [1,}` (parse_value);
-    /// - a date and `T` followed by no digit: `a = 1979-05-27T:07` (parse_time).
+    /// - a date and `T` followed by no digit: `a = 1979-05-27T:07` (parse_time);
+    /// - a date-like word, one space and a digit that do not make a date-time:
+    ///   `a = 1979-05-27 7`, `a = 1979-05-2= 1` (parse_value).
     public static func hitsKnownTOMLPlusPlusAssertion(_ text: String) -> Bool {
         var bytes = Array(text.utf8)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // toml++ skips a BOM
@@ -90,6 +92,15 @@ public enum TOMLTarget {
                !isDigit(i + 11) {
                 return true
             }
+        }
+        // A word (no whitespace) that starts with a digit and has a `-`, one space, a digit.
+        var i = 0
+        while i < bytes.count {
+            guard isDigit(i), i == 0 || isSpace(bytes[i - 1]) || "=[,{".utf8.contains(bytes[i - 1]) else { i += 1; continue }
+            var j = i, dash = false
+            while j < bytes.count, !isSpace(bytes[j]) { dash = dash || bytes[j] == UInt8(ascii: "-"); j += 1 }
+            if dash, j + 1 < bytes.count, bytes[j] == 0x20, isDigit(j + 1) { return true }
+            i = j + 1
         }
         return false
     }
