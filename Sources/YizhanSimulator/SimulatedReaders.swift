@@ -9,8 +9,12 @@ import Glibc
 /// protocol to whoever opened its device.
 public protocol SimulatedReader: AnyObject, Sendable {
     var devicePath: String { get }
-    /// How long `swipe` keeps a card on the reader.
+    /// The shortest time `swipe` keeps a card on the reader.
     var swipeHold: Duration { get }
+    /// Whether the card presented last has reached the host (polled readers answer the host's
+    /// read; the others have sent it). `swipe` holds the card until then, so that a swipe on
+    /// a loaded machine is a swipe, not a card taken away before the reader looked.
+    var cardDelivered: Bool { get }
     func present(number: String, name: String)
     func remove()
     /// Raw noise on the line (serial) or stray keys (HID).
@@ -18,6 +22,24 @@ public protocol SimulatedReader: AnyObject, Sendable {
     /// The next frame goes out with a bad checksum.
     func corruptNext()
     func close()
+}
+
+extension SimulatedReader {
+    /// Presents a card, holds it for `swipeHold` and until the host has it (at most
+    /// `timeout`), then takes it away. Returns whether the host got the card.
+    @discardableResult
+    public func swipe(number: String, name: String, timeout: Duration = .seconds(10)) async -> Bool {
+        present(number: number, name: name)
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        try? await Task.sleep(for: swipeHold)
+        while !cardDelivered, clock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let delivered = cardDelivered
+        remove()
+        return delivered
+    }
 }
 
 /// GA 467 SAM reader on a pty: answers SAM status, find, select and read; after a read it
@@ -67,6 +89,7 @@ public final class SimulatedIDCardReader: SimulatedReader, @unchecked Sendable {
     /// Stops answering (a hung reader).
     public func setSilent(_ silent: Bool) { lock.withLock { state.silent = silent } }
     public var requestCount: Int { lock.withLock { state.requests } }
+    public var cardDelivered: Bool { lock.withLock { state.consumed } }
 
     public func close() {
         let wasRunning = lock.withLock { () -> Bool in defer { running = false }; return running }
@@ -128,9 +151,12 @@ public final class SimulatedRDM6300Reader: SimulatedReader, @unchecked Sendable 
     private var tag: UInt32?
     private var corrupt = false
     private var running = true
+    private var framesSincePresent = 0
 
     public var devicePath: String { pty.devicePath }
     public var swipeHold: Duration { .milliseconds(400) }
+    /// Two frames: a corrupted first one is followed by a good one.
+    public var cardDelivered: Bool { lock.withLock { framesSincePresent >= 2 } }
 
     public init(link: String?) throws {
         pty = try PseudoTerminal(link: link)
@@ -141,9 +167,9 @@ public final class SimulatedRDM6300Reader: SimulatedReader, @unchecked Sendable 
 
     /// `number` is the decimal number printed on the card (up to 4294967295).
     public func present(number: String, name: String) {
-        lock.withLock { tag = UInt32(number) ?? UInt32(truncatingIfNeeded: number.hashValue) }
+        lock.withLock { tag = UInt32(number) ?? UInt32(truncatingIfNeeded: number.hashValue); framesSincePresent = 0 }
     }
-    public func remove() { lock.withLock { tag = nil } }
+    public func remove() { lock.withLock { tag = nil; framesSincePresent = 0 } }
     public func garbage(_ bytes: [UInt8]) { pty.write(bytes) }
     public func corruptNext() { lock.withLock { corrupt = true } }
     private let stopped = DispatchSemaphore(value: 0)
@@ -163,7 +189,10 @@ public final class SimulatedRDM6300Reader: SimulatedReader, @unchecked Sendable 
                 if corrupt { corrupt = false; f[11] = f[11] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0") }
                 return f
             }
-            if let frame { pty.write(frame) }
+            if let frame {
+                pty.write(frame)
+                lock.withLock { framesSincePresent += 1 }
+            }
             usleep(100_000)
         }
     }
@@ -178,6 +207,7 @@ public final class SimulatedLineReader: SimulatedReader, @unchecked Sendable {
 
     public var devicePath: String { pty.devicePath }
     public var swipeHold: Duration { .milliseconds(200) }
+    public var cardDelivered: Bool { true }  // written to the line by `present`
 
     public init(link: String?, terminator: [UInt8] = [0x0D, 0x0A]) throws {
         pty = try PseudoTerminal(link: link)
@@ -204,6 +234,7 @@ public final class SimulatedHIDReader: SimulatedReader, @unchecked Sendable {
     private var corrupt = false
     private var closed = false
     public var swipeHold: Duration { .milliseconds(100) }
+    public var cardDelivered: Bool { true }  // typed by `present`
     public var usesUinput: Bool { uinput }
 
     public static var uinputAvailable: Bool { access("/dev/uinput", W_OK) == 0 }

@@ -88,10 +88,9 @@ public struct SimulationRunner: Sendable {
             reader.remove()
             log("removed")
         case .swipe(let number, let name):
-            reader.present(number: number, name: name)
-            try? await Task.sleep(for: reader.swipeHold)
-            reader.remove()
-            log("swiped \(NormalizedCardNumber(number).hint)")
+            let delivered = await reader.swipe(number: number, name: name)
+            log(delivered ? "swiped \(NormalizedCardNumber(number).hint)"
+                          : "swiped \(NormalizedCardNumber(number).hint), but the reader never read it")
         case .wait(let d):
             try? await Task.sleep(for: d)
         case .garbage(let bytes):

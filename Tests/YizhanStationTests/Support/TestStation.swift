@@ -131,9 +131,12 @@ extension StationRuntime {
 }
 
 extension SimulatedReader {
-    func swipe(_ number: String, name: String = "张三") async throws {
-        present(number: number, name: name)
-        try await Task.sleep(for: swipeHold)
-        remove()
+    /// Holds the card until the station's reader has it (polled readers may be slow to look
+    /// on a loaded machine), then takes it away.
+    func swipe(_ number: String, name: String = "张三", sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        guard await swipe(number: number, name: name) else {
+            Issue.record("the station's reader never read the card", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
     }
 }
