@@ -17,7 +17,7 @@ struct YizhanCollectorCommand: AsyncParsableCommand {
         commandName: "yizhan-collector",
         abstract: "The Yizhan central collector: ingests every station's events once, keeps their live state, answers the office.",
         version: YizhanVersion.current,
-        subcommands: [Serve.self, StationCommands.self, UserCommands.self])
+        subcommands: [Serve.self, StationCommands.self, UserCommands.self, RollupCommands.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -39,7 +39,7 @@ struct ConfigOption: ParsableArguments {
 func withStore<T: Sendable>(_ c: CollectorConfiguration, logger: Logger = Logger(label: "yizhan-collector"),
                             _ body: (any CollectorStore) async throws -> T) async throws -> T {
     do {
-        return try await CollectorStores.with(c.storage.url, logger: logger, body)
+        return try await CollectorStores.with(c.storage.url, logger: logger, reportOffset: c.utcOffset, body)
     } catch let e as ExitCode {
         throw e
     } catch {
@@ -68,7 +68,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("open files are limited to \(files): at most \(c.limits.maximumConnections) connections (raise LimitNOFILE= to allow [http] max_connections)")
         }
         let store: any CollectorStore
-        do { store = try CollectorStores.make(c.storage.url, logger: logger) } catch {
+        do { store = try CollectorStores.make(c.storage.url, logger: logger, reportOffset: c.utcOffset) } catch {
             FileHandle.standardError.write(Data("yizhan-collector: cannot open the store (\(c.storage.redacted)): \(error)\n".utf8))
             throw ExitCode(78)
         }
@@ -89,79 +89,6 @@ struct Serve: AsyncParsableCommand {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()
-    }
-}
-
-struct StationCommands: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "station", abstract: "Manage stations.", subcommands: [AddStation.self])
-}
-
-struct AddStation: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Register a station; prints its token alone on the last line (only a hash is stored).")
-    @OptionGroup var options: ConfigOption
-    @Option var id: String
-    @Option var name: String
-    @Option var district: String?
-    @Option var capacity: Int = 10
-    @Option var lat: Double?
-    @Option var lon: Double?
-
-    func run() async throws {
-        let c = try options.load()
-        guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), (1...64).contains(id.count) else {
-            throw ValidationError("--id: letters, digits, '-', '_' or '.', at most 64")
-        }
-        guard capacity > 0 else { throw ValidationError("--capacity must be positive") }
-        let token = Tokens.generate(prefix: "yzs_")
-        try await withStore(c) { store in
-            do {
-                try await store.addStation(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat,
-                                                         longitude: lon, occupancy: 0, lastSeen: nil, lastAck: 0),
-                                           tokenHash: Tokens.hash(token))
-            } catch let e as CollectorStoreError {
-                FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
-                throw ExitCode.failure
-            }
-        }
-        print("station \(id) added; put this token in the station's token_file:")
-        print(token)
-    }
-}
-
-struct UserCommands: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [AddUser.self])
-}
-
-struct AddUser: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "add",
-        abstract: "Add a user; reads the password from standard input, prints an API token alone on the last line.")
-    @OptionGroup var options: ConfigOption
-    @Option var name: String
-    @Option var role: String
-    @Option(name: .customLong("station"), help: "A station a manager may see (repeatable).") var stations: [String] = []
-
-    func run() async throws {
-        let c = try options.load()
-        guard let role = UserRole(rawValue: role) else { throw ValidationError("--role must be office or manager") }
-        if role == .manager && stations.isEmpty { throw ValidationError("a manager needs at least one --station") }
-        guard let password = readLine(strippingNewline: true) else {
-            throw ValidationError("a password is expected on standard input")
-        }
-        do { try PasswordRules.checkNew(password) } catch { throw ValidationError("\(error)") }
-        let token = Tokens.generate(prefix: "yzu_")
-        let hash = Bcrypt.hash(password, cost: 12)
-        try await withStore(c) { store in
-            do {
-                try await store.addUser(UserRecord(name: name, role: role, stations: stations), passwordHash: hash, tokenHash: Tokens.hash(token))
-            } catch let e as CollectorStoreError {
-                FileHandle.standardError.write(Data("yizhan-collector: \(e)\n".utf8))
-                throw ExitCode.failure
-            }
-        }
-        print("user \(name) (\(role.rawValue)) added; API token:")
-        print(token)
     }
 }
 

@@ -79,17 +79,26 @@ import YizhanWeb
 
     @Test func stationPage() throws {
         let now = Timestamp(millisecondsSinceEpoch: 1_795_392_000_000 + 3_600_000)
-        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucketSize) -> UsageReport {
-            let q = UsageQuery(from: from, to: to, bucket: bucket, offset: .china)
+        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucket) throws -> UsageReport {
+            let period = try UsagePeriod(from: from, to: to, bucket: bucket, offset: .china)
             let events = (0..<4).map { i in
                 UsageEvent(station: "p-1", seq: Int64(i + 1), time: now - .seconds(Int64(60 * (4 - i))), kind: "check_in",
                            cardKey: String(repeating: "\(i)", count: 64), occupancy: i + 1, staySeconds: nil, detail: nil)
             }
-            return UsageAggregator.aggregate(q, starts: [:], events: events, now: now)
+            let hours = RollupBuilder.deltas(events: events, openOutages: [:]).hours
+            var rows = hours.map { RollupRow(start: $0.key, figures: $0.value.figures, workers: HyperLogLog.of(cardKeys: $0.value.cardKeys)) }
+            if bucket != .hour {
+                rows = Dictionary(grouping: rows) { RollupBuilder.day(ofHour: $0.start, offset: .china) }.map { day, hs in
+                    var r = RollupRow(start: day, figures: RollupFigures(), workers: HyperLogLog())
+                    for h in hs { r.figures.add(h.figures, peak: .highest); r.workers.merge(h.workers) }
+                    return r
+                }
+            }
+            return UsageReportBuilder.report(period, rows: rows, outages: [], now: now, peakIsSummed: false)
         }
-        let days = report(now - .seconds(29 * 86_400), now, .day)
-        let charts = StationCharts.make(days: days, weeks: report(now - .seconds(28 * 86_400), now, .hour),
-                                        today: report(now - .seconds(3600), now + .seconds(82_800), .hour), offset: .china)
+        let days = try report(now - .seconds(29 * 86_400), now, .day)
+        let charts = StationCharts.make(days: days, weeks: try report(now - .seconds(28 * 86_400), now, .hour),
+                                        today: try report(now - .seconds(3600), now + .seconds(82_800), .hour), offset: .china)
         var record = StationRecord(id: "p-1", name: "站" + Self.hostile, district: "普陀" + Self.hostile, capacity: 6)
         record.lastSeen = now
         let view = CollectorHTTP.StationView(record, online: true, offset: .china)

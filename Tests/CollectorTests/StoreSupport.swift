@@ -34,7 +34,10 @@ func withStore(_ kind: StoreKind, _ body: (_ store: any CollectorStore, _ url: S
         try await adminQuery(admin, "CREATE DATABASE \(name)")
         let url = admin.replacingOccurrences(of: "@/postgres?", with: "@/\(name)?")
         do { try await CollectorStores.with(url, logger: quietLogger) { try await body($0, url) } } catch {
-            try? await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)"); throw error
+            try? await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)")
+            // PostgresNIO's errors hide their details unless reflected.
+            if error is PSQLError { Issue.record("PostgreSQL: \(String(reflecting: error))") }
+            throw error
         }
         try await adminQuery(admin, "DROP DATABASE \(name) WITH (FORCE)")
     }

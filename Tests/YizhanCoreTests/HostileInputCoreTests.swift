@@ -54,14 +54,20 @@ import Testing
 
     @Test func noSumTrapsWhateverIsStored() {
         let day = RFC3339.parseStrict("2026-11-23T00:00:00+08:00")!
-        let q = UsageQuery(from: day, to: day + .seconds(86_400), bucket: .hour)
+        let q = try! UsagePeriod(from: day, to: day + .seconds(86_400), bucket: .hour, offset: .china)
         let events = [Int64.max, Int64.max, 4_611_686_018_427_387_904, 600].enumerated().map { i, stay in
             UsageEvent(station: "a", seq: Int64(i + 1), time: day + .seconds(3600 + i), kind: "check_out", cardKey: nil, occupancy: Int.max / 2, staySeconds: stay, detail: nil)
         }
-        let r = UsageAggregator.aggregate(q, starts: ["a": UsageStart(occupancy: Int.max / 2)], events: events, now: day + .seconds(86_400))
+        let hours = RollupBuilder.deltas(events: events, openOutages: [:]).hours
+        var rows = hours.map { RollupRow(start: $0.key, figures: $0.value.figures, workers: HyperLogLog()) }
+        // Rows summed past any bound (a region of absurd stations) still do not trap.
+        var huge = RollupFigures(columns: Array(repeating: Int64.max, count: RollupFigures.columnNames.count))
+        huge.add(huge, peak: .sum)
+        rows.append(RollupRow(start: day.millisecondsSinceEpoch + 7_200_000, figures: huge, workers: HyperLogLog()))
+        let r = UsageReportBuilder.report(q, rows: rows, outages: [], now: day + .seconds(86_400), peakIsSummed: false)
         #expect(r.buckets[1].meanStaySeconds == 600)
-        #expect(r.totals.meanStaySeconds == 600)
-        #expect(r.totals.peakOccupancy == IngestLimits.maximumOccupancy)
+        #expect(r.buckets[1].peakOccupancy == IngestLimits.maximumOccupancy + 1, "clamped, then one more before the departure")
+        #expect(r.buckets[2].visits == Int.max && r.totals.visits == Int.max)
         #expect(Int64.max.saturatingAdd(1) == .max && Int64.min.saturatingAdd(-1) == .min && Int64(2).saturatingAdd(3) == 5)
     }
 

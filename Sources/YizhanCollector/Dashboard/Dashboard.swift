@@ -114,14 +114,14 @@ struct Dashboard: Sendable {
                              status: .notFound)
         }
         let offset = http.configuration.utcOffset
-        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucketSize) async throws -> UsageReport {
-            let q = UsageQuery(from: from, to: to, bucket: bucket, offset: offset)
-            let input = try await http.store.usageInput(stations: [id], from: q.from, to: q.to)
-            return UsageAggregator.aggregate(q, starts: input.starts, events: input.events, now: now)
+        let scope = Analytics.Scope(rollups: .stations([id]), stations: [directory.records[i]], region: nil, district: nil, description: id)
+        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucket) async throws -> UsageReport {
+            try await http.analytics.usage(scope, period: try UsagePeriod(from: from, to: to, bucket: bucket, offset: offset),
+                                           comparisons: false, now: now).report
         }
         let days = try await report(now - .seconds(29 * 86_400), now, .day)
         let weeks = try await report(now - .seconds(28 * 86_400), now, .hour)
-        let todayStart = UsageQuery(from: now, to: now, bucket: .day, offset: offset).from
+        let todayStart = try UsagePeriod(from: now, to: now, bucket: .day, offset: offset).from
         let today = try await report(todayStart, todayStart + .seconds(86_400), .hour)
         let charts = StationCharts.make(days: days, weeks: weeks, today: today, offset: offset)
         return Self.page(OfficeStationPage.make(record: directory.records[i], view: directory.views[i], days: days, charts: charts, session: s))

@@ -53,6 +53,7 @@ public struct CollectorHTTP: Sendable {
         ("GET", "/api/v1/stations"),
         ("GET", "/api/v1/districts"),
         ("GET", "/api/v1/usage"),
+        ("GET", "/api/v1/rankings"),
         ("GET", "/api/v1/nearby"),
     ]
 
@@ -72,6 +73,7 @@ public struct CollectorHTTP: Sendable {
             case ("GET", "/api/v1/stations"): handler = { request, _ in try await self.stations(request) }
             case ("GET", "/api/v1/districts"): handler = { request, _ in try await self.districts(request) }
             case ("GET", "/api/v1/usage"): handler = { request, _ in try await self.usage(request) }
+            case ("GET", "/api/v1/rankings"): handler = { request, _ in try await self.rankings(request) }
             case ("GET", "/api/v1/nearby"): handler = { request, _ in try await self.nearby(request) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import YizhanCore
 
 /// The office's read endpoints. Every one takes a user API token; a manager sees only
@@ -9,6 +10,8 @@ extension CollectorHTTP {
         var id: String
         var name: String
         var district: String?
+        var region: String
+        var address: String?
         var occupancy: Int
         var capacity: Int
         var online: Bool
@@ -25,14 +28,14 @@ extension CollectorHTTP {
         var version: String?
         var clockSkewSeconds: Int64?
         enum CodingKeys: String, CodingKey {
-            case id, name, district, occupancy, capacity, online, open, latitude, longitude, amenities, faults, readers, backlog, version
+            case id, name, district, region, address, occupancy, capacity, online, open, latitude, longitude, amenities, faults, readers, backlog, version
             case lastSeen = "last_seen"
             case lastAck = "last_ack"
             case clockSkewSeconds = "clock_skew_seconds"
         }
 
         init(_ s: StationRecord, online: Bool, offset: UTCOffset) {
-            id = s.id; name = s.name; district = s.district; occupancy = s.occupancy; capacity = s.live?.capacity ?? s.capacity
+            id = s.id; name = s.name; district = s.district; region = s.region.description; address = s.address; occupancy = s.occupancy; capacity = s.live?.capacity ?? s.capacity
             self.online = online; lastSeen = s.lastSeen.map { RFC3339.format($0, offset: offset) }; lastAck = s.lastAck
             open = s.live?.open; latitude = s.latitude; longitude = s.longitude; amenities = s.live?.amenities ?? [:]
             faults = amenities.filter { $0.value.needsAttention }.keys.sorted()
@@ -60,54 +63,6 @@ extension CollectorHTTP {
 
     // MARK: usage
 
-    struct UsageView: Encodable {
-        struct Bucket: Encodable {
-            var start: String
-            var visits, uniqueWorkers, peakOccupancy: Int
-            var meanStaySeconds: Int64?
-            var rejectedFull, badReads, faultReports: Int
-            var amenityDowntimeSeconds: Int64
-            var ratings: Int
-            var meanRating: Double?
-            enum CodingKeys: String, CodingKey {
-                case start, visits, ratings
-                case uniqueWorkers = "unique_workers", peakOccupancy = "peak_occupancy", meanStaySeconds = "mean_stay_seconds"
-                case rejectedFull = "rejected_full", badReads = "bad_reads", faultReports = "fault_reports"
-                case amenityDowntimeSeconds = "amenity_downtime_seconds", meanRating = "mean_rating"
-            }
-            init(_ f: UsageFigures, offset: UTCOffset) {
-                start = RFC3339.format(f.start, offset: offset); visits = f.visits; uniqueWorkers = f.uniqueWorkers
-                peakOccupancy = f.peakOccupancy; meanStaySeconds = f.meanStaySeconds; rejectedFull = f.rejectedFull
-                badReads = f.badReads; faultReports = f.faultReports; amenityDowntimeSeconds = f.amenityDowntimeSeconds
-                ratings = f.ratings; meanRating = f.meanRating
-            }
-            func encode(to encoder: any Encoder) throws {
-                // Explicit nulls: every bucket has every key.
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(start, forKey: .start); try c.encode(visits, forKey: .visits)
-                try c.encode(uniqueWorkers, forKey: .uniqueWorkers); try c.encode(peakOccupancy, forKey: .peakOccupancy)
-                try c.encode(meanStaySeconds, forKey: .meanStaySeconds); try c.encode(rejectedFull, forKey: .rejectedFull)
-                try c.encode(badReads, forKey: .badReads); try c.encode(faultReports, forKey: .faultReports)
-                try c.encode(amenityDowntimeSeconds, forKey: .amenityDowntimeSeconds)
-                try c.encode(ratings, forKey: .ratings); try c.encode(meanRating, forKey: .meanRating)
-            }
-            static let csvHeader = ["start", "visits", "unique_workers", "peak_occupancy", "mean_stay_seconds", "rejected_full", "bad_reads",
-                                    "fault_reports", "amenity_downtime_seconds", "ratings", "mean_rating"]
-            var csvFields: [String] {
-                [CSV.field(start), CSV.number(visits), CSV.number(uniqueWorkers), CSV.number(peakOccupancy), CSV.number(meanStaySeconds),
-                 CSV.number(rejectedFull), CSV.number(badReads), CSV.number(faultReports), CSV.number(amenityDowntimeSeconds),
-                 CSV.number(ratings), CSV.number(meanRating)]
-            }
-        }
-        var stations: [String]
-        var district: String?
-        var from: String
-        var to: String
-        var bucket: String
-        var buckets: [Bucket]
-        var totals: Bucket
-    }
-
     /// Periods the office can ask about: nothing was recorded before 2020, and a bound far
     /// out (year 0, year 9999) is a mistake, not a question.
     static func bounds(_ offset: UTCOffset) -> ClosedRange<Timestamp> {
@@ -130,64 +85,106 @@ extension CollectorHTTP {
         return t
     }
 
+    /// The period of a question: `from`/`to` (dates or RFC 3339; default the last 7 days,
+    /// or the last day by hour) in `bucket`s.
+    func period(_ q: FlatDictionary<Substring, Substring>, defaultBucket: UsageBucket = .day, fixedBucket: UsageBucket? = nil) throws -> UsagePeriod {
+        let bucket: UsageBucket
+        if let fixedBucket {
+            bucket = fixedBucket
+        } else if let text = q["bucket"].map(String.init) {
+            guard let b = UsageBucket(rawValue: text) else {
+                throw CollectorHTTPError(.badRequest, "bad_query", "bucket=\(IngestValidation.printable(text)): expected hour, day, week or month")
+            }
+            bucket = b
+        } else { bucket = defaultBucket }
+        let offset = configuration.utcOffset
+        let now = Timestamp.now()
+        let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true, offset: offset) }
+            ?? (try! UsagePeriod(from: now, to: now, bucket: .day, offset: offset)).to
+        let from = try q["from"].map { try Self.parseBound(String($0), name: "from", isEnd: false, offset: offset) }
+            ?? to - .seconds(bucket == .hour ? 86_400 : 7 * 86_400)
+        guard from < to else { throw CollectorHTTPError(.badRequest, "bad_query", "from must be before to") }
+        do {
+            return try UsagePeriod(from: from, to: to, bucket: bucket, offset: offset)
+        } catch {
+            guard case .tooManyBuckets(let n) = error else { throw error }
+            throw CollectorHTTPError(.unprocessableContent, "range_too_large", "\(n) buckets: at most \(UsagePeriod.maximumBuckets) (about 5 months by hour)")
+        }
+    }
+
+    /// The scope of a question (`station=`, `region=`, `district=`) among what the user sees.
+    func scope(_ q: FlatDictionary<Substring, Substring>, user: UserRecord) async throws -> Analytics.Scope {
+        let visible = try await directory(user).records
+        do {
+            return try Analytics.scope(user: user, visible: visible, station: q["station"].map(String.init), region: q["region"].map(String.init),
+                                       district: q["district"].map(String.init))
+        } catch let error as Analytics.ScopeError {
+            switch error {
+            case .unknownStation(let id): throw CollectorHTTPError(.notFound, "unknown_station", "no station \(IngestValidation.printable(id))")
+            case .notYours(let id): throw CollectorHTTPError(.forbidden, "forbidden", "station \(IngestValidation.printable(id)) is not one of yours")
+            case .unknownRegion(let r): throw CollectorHTTPError(.notFound, "unknown_region", "no station of yours in region \(IngestValidation.printable(r))")
+            case .outsideYourRegion(let r): throw CollectorHTTPError(.forbidden, "forbidden", "region \(IngestValidation.printable(r)) is outside yours")
+            case .unknownDistrict(let d): throw CollectorHTTPError(.notFound, "unknown_district", "no station of yours in district \(IngestValidation.printable(d))")
+            }
+        }
+    }
+
+    func outputFormat(_ q: FlatDictionary<Substring, Substring>) throws -> String {
+        let format = q["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(IngestValidation.printable(format)): expected json or csv") }
+        return format
+    }
+
+    var analytics: Analytics { Analytics(store: store, offset: configuration.utcOffset) }
+
     func usage(_ request: Request) async throws -> Response {
         let user = try await authenticatedUser(request)
         let q = request.uri.queryParameters
-        let bucket: UsageBucketSize
-        switch q["bucket"].map(String.init) ?? "day" {
-        case "hour": bucket = .hour
-        case "day": bucket = .day
-        case let other: throw CollectorHTTPError(.badRequest, "bad_query", "bucket=\(IngestValidation.printable(other)): expected hour or day")
-        }
-        let format = q["format"].map(String.init) ?? "json"
-        guard format == "json" || format == "csv" else { throw CollectorHTTPError(.badRequest, "bad_query", "format=\(IngestValidation.printable(format)): expected json or csv") }
-        let now = Timestamp.now()
-        let to = try q["to"].map { try Self.parseBound(String($0), name: "to", isEnd: true, offset: configuration.utcOffset) }
-            ?? UsageQuery(from: now, to: now, bucket: .day, offset: configuration.utcOffset).to
-        let from = try q["from"].map { try Self.parseBound(String($0), name: "from", isEnd: false, offset: configuration.utcOffset) }
-            ?? to - .seconds(bucket == .day ? 7 * 86_400 : 86_400)
-        guard from < to else { throw CollectorHTTPError(.badRequest, "bad_query", "from must be before to") }
-        let query = UsageQuery(from: from, to: to, bucket: bucket, offset: configuration.utcOffset)
-        guard query.bucketCount <= 4000 else {
-            throw CollectorHTTPError(.unprocessableContent, "range_too_large", "\(query.bucketCount) buckets: at most 4000 (about 5 months by hour)")
-        }
-
-        let visible = try await directory(user).records
-        var scope: [StationRecord]
-        let district = q["district"].map(String.init)
-        if let id = q["station"].map(String.init) {
-            guard let s = visible.first(where: { $0.id == id }) else {
-                throw user.role == .office
-                    ? CollectorHTTPError(.notFound, "unknown_station", "no station \(id)")
-                    : CollectorHTTPError(.forbidden, "forbidden", "station \(id) is not one of yours")
-            }
-            scope = [s]
-        } else if let district {
-            scope = visible.filter { $0.district == district }
-            guard !scope.isEmpty else { throw CollectorHTTPError(.notFound, "unknown_district", "no station of yours in district \(district)") }
-        } else {
-            scope = visible
-        }
-        let input: UsageInput
-        do {
-            input = try await store.usageInput(stations: scope.map(\.id), from: query.from, to: query.to)
-        } catch let e as CollectorStoreError {
-            throw CollectorHTTPError(.unprocessableContent, "too_much_data", e.description)
-        }
-        let report = UsageAggregator.aggregate(query, starts: input.starts, events: input.events, now: now)
-        let view = UsageView(stations: scope.map(\.id), district: district, from: RFC3339.format(query.from, offset: configuration.utcOffset),
-                             to: RFC3339.format(query.to, offset: configuration.utcOffset), bucket: bucket.rawValue,
-                             buckets: report.buckets.map { UsageView.Bucket($0, offset: configuration.utcOffset) },
-                             totals: UsageView.Bucket(report.totals, offset: configuration.utcOffset))
+        let format = try outputFormat(q)
+        let period = try period(q)
+        let scope = try await scope(q, user: user)
+        let answer = try await analytics.usage(scope, period: period, comparisons: format == "json")
+        let offset = configuration.utcOffset
+        let view = UsageView(answer, scope: scope, offset: offset)
         guard format == "csv" else { return try json(view) }
         // A download for Excel: byte-order mark, CRLF, quoted and formula-safe (CSV).
         var csv = CSV.byteOrderMark + CSV.header(UsageView.Bucket.csvHeader)
         for b in view.buckets { csv += CSV.line(b.csvFields) }
-        let name = (q["station"].map(String.init) ?? district ?? "all").map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" }
-        let day = { (t: Timestamp) in String(RFC3339.format(t, offset: self.configuration.utcOffset).prefix(10)) }
+        return csvDownload(csv, name: "usage-\(scope.description)-\(view.from.prefix(10))-\(period.bucket.rawValue)")
+    }
+
+    func rankings(_ request: Request) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let q = request.uri.queryParameters
+        let format = try outputFormat(q)
+        let byText = q["by"].map(String.init) ?? "visits"
+        guard let measure = RankingMeasure(rawValue: byText) else {
+            throw CollectorHTTPError(.badRequest, "bad_query", "by=\(IngestValidation.printable(byText)): expected one of visits, rejected_full, downtime, rating, visits_per_seat")
+        }
+        let orderText = q["order"].map(String.init) ?? "desc"
+        guard orderText == "asc" || orderText == "desc" else {
+            throw CollectorHTTPError(.badRequest, "bad_query", "order=\(IngestValidation.printable(orderText)): expected asc or desc")
+        }
+        let limitText = q["limit"].map(String.init) ?? "20"
+        guard let limit = Int(limitText), (1...1000).contains(limit) else {
+            throw CollectorHTTPError(.badRequest, "bad_query", "limit=\(IngestValidation.printable(limitText)): expected 1 to 1000")
+        }
+        let period = try period(q, fixedBucket: .day)
+        let scope = try await scope(q, user: user)
+        let entries = try await analytics.rankings(scope, measure: measure, descending: orderText == "desc", limit: limit, period: period)
+        let view = RankingsView(measure: measure, order: orderText, period: period, scope: scope, entries: entries, offset: configuration.utcOffset)
+        guard format == "csv" else { return try json(view) }
+        var csv = CSV.byteOrderMark + CSV.header(RankingsView.Entry.csvHeader)
+        for e in view.stations { csv += CSV.line(e.csvFields) }
+        return csvDownload(csv, name: "rankings-\(measure.rawValue)-\(scope.description)-\(view.from.prefix(10))")
+    }
+
+    /// A CSV attachment; the file name keeps ASCII letters, digits and `-` only.
+    func csvDownload(_ csv: String, name: String) -> Response {
+        let safe = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
         return Response(status: .ok, headers: [
             .contentType: "text/csv; charset=utf-8",
-            .contentDisposition: "attachment; filename=\"usage-\(String(name))-\(day(query.from))-\(bucket.rawValue).csv\"",
+            .contentDisposition: "attachment; filename=\"\(safe).csv\"",
         ], body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 

@@ -9,7 +9,9 @@ struct StationDirectory: Sendable {
     let records: [StationRecord]
 
     init(stations: [StationRecord], user: UserRecord, now: Timestamp, offlineAfter: Duration, offset: UTCOffset) {
-        records = stations.filter { user.role == .office || user.stations.contains($0.id) }
+        records = stations.filter { s in
+            user.role == .office ? user.region?.contains(s.region) ?? true : user.stations.contains(s.id)
+        }
         views = records.map { s in
             CollectorHTTP.StationView(s, online: s.lastSeen.map { now - $0 < offlineAfter } ?? false, offset: offset)
         }

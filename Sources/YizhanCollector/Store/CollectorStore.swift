@@ -7,6 +7,9 @@ public struct StationRecord: Sendable, Hashable, Codable {
     public var id: String
     public var name: String
     public var district: String?
+    /// province/city/district/street; the nation (empty) when not given.
+    public var region: RegionPath
+    public var address: String?
     public var capacity: Int
     public var latitude: Double?
     public var longitude: Double?
@@ -16,9 +19,11 @@ public struct StationRecord: Sendable, Hashable, Codable {
     /// What the last heartbeat said beyond occupancy; nil before the first.
     public var live: LiveState?
 
-    public init(id: String, name: String, district: String? = nil, capacity: Int, latitude: Double? = nil, longitude: Double? = nil,
+    public init(id: String, name: String, district: String? = nil, region: RegionPath = .nation, address: String? = nil, capacity: Int,
+                latitude: Double? = nil, longitude: Double? = nil,
                 occupancy: Int = 0, lastSeen: Timestamp? = nil, lastAck: Int64 = 0, live: LiveState? = nil) {
-        self.id = id; self.name = name; self.district = district; self.capacity = capacity; self.latitude = latitude
+        self.id = id; self.name = name; self.district = district; self.region = region; self.address = address
+        self.capacity = capacity; self.latitude = latitude
         self.longitude = longitude; self.occupancy = occupancy; self.lastSeen = lastSeen; self.lastAck = lastAck; self.live = live
     }
 }
@@ -71,13 +76,6 @@ public struct HeartbeatRecord: Sendable, Hashable {
     }
 }
 
-/// What a usage question needs from the store: each station's state when the period
-/// starts and its events inside the period.
-public struct UsageInput: Sendable, Hashable {
-    public var starts: [String: UsageStart]
-    public var events: [UsageEvent]
-}
-
 public enum UserRole: String, Sendable, Codable, CaseIterable { case office, manager }
 
 public struct UserRecord: Sendable, Hashable {
@@ -85,14 +83,18 @@ public struct UserRecord: Sendable, Hashable {
     public var role: UserRole
     /// Manager: the stations they may see. Office: all.
     public var stations: [String]
+    /// Office: the region they see (the nation when nil).
+    public var region: RegionPath?
 
-    public init(name: String, role: UserRole, stations: [String]) { self.name = name; self.role = role; self.stations = stations }
+    public init(name: String, role: UserRole, stations: [String], region: RegionPath? = nil) {
+        self.name = name; self.role = role; self.stations = stations; self.region = region
+    }
 }
 
 /// Everything the collector stores, behind one protocol: SQLite (embedded, the default)
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
-public protocol CollectorStore: SessionRecords {
+public protocol CollectorStore: SessionRecords, RollupStore {
     /// Runs what the store needs while it is used (PostgreSQL's connection pool) until
     /// cancelled; SQLite needs nothing and returns at once.
     func run() async
@@ -111,8 +113,16 @@ public protocol CollectorStore: SessionRecords {
     func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws
     func stations() async throws -> [StationRecord]
     func eventCount(station: String) async throws -> Int
-    /// Rows for `UsageAggregator`: stations' states at `from` and their events in [from, to).
-    func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput
+    /// Adds new stations and updates existing ones (keeping their tokens), all or nothing.
+    /// `tokenHashes` has one for every station that may be new.
+    func importStations(_ stations: [StationRecord], tokenHashes: [String: String]) async throws -> [StationImportResult]
+
+    /// Rollup rows of one level in [from, to): a region's own, or some stations' summed per start.
+    func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<HyperLogLog>]
+    /// Per station, its days in [from, to) summed (the peak: its highest day).
+    func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures]
+    /// Amenities of these stations out of order now, and since when.
+    func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage]
 
     func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws
     func user(forTokenHash tokenHash: String) async throws -> UserRecord?
@@ -123,17 +133,23 @@ public protocol CollectorStore: SessionRecords {
     func close() async throws
 }
 
+public struct StationImportResult: Hashable, Sendable {
+    public var id: String
+    public var added: Bool
+    /// The region before, for a station that moved (its regions' rollups are folded again).
+    public var movedFrom: RegionPath?
+    public init(id: String, added: Bool, movedFrom: RegionPath?) { self.id = id; self.added = added; self.movedFrom = movedFrom }
+}
+
 public enum CollectorStoreError: Error, CustomStringConvertible {
     case duplicateStation(String)
     case duplicateUser(String)
     case unknownStation(String)
-    case tooMuchData(Int)
     public var description: String {
         switch self {
         case .duplicateStation(let id): return "station \(id) exists already"
         case .duplicateUser(let n): return "user \(n) exists already"
         case .unknownStation(let id): return "no station \(id)"
-        case .tooMuchData(let n): return "the question covers more than \(n) events: ask for fewer stations or a shorter period"
         }
     }
 }

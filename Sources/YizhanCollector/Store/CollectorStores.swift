@@ -1,18 +1,20 @@
 import Logging
 import ServiceLifecycle
+import YizhanCore
 
 /// Opening a store the way the collector does, with structured concurrency: the store
 /// runs (PostgreSQL's pool) only while it is in use, and no task outlives it.
 public enum CollectorStores {
     /// The store for a `sqlite://` or `postgres://` URL, not yet running.
-    public static func make(_ url: String, logger: Logger) throws -> any CollectorStore {
-        url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)))
-            : try PostgresCollectorStore(url: url, logger: logger)
+    public static func make(_ url: String, logger: Logger, reportOffset: UTCOffset = .china) throws -> any CollectorStore {
+        url.hasPrefix("sqlite://") ? try SQLiteCollectorStore(path: String(url.dropFirst("sqlite://".count)), reportOffset: reportOffset)
+            : try PostgresCollectorStore(url: url, logger: logger, reportOffset: reportOffset)
     }
 
     /// Runs the store for `url` while `body` uses it (prepared first), then stops and closes it.
-    public static func with<T: Sendable>(_ url: String, logger: Logger, _ body: (any CollectorStore) async throws -> T) async throws -> T {
-        try await with(try make(url, logger: logger), body)
+    public static func with<T: Sendable>(_ url: String, logger: Logger, reportOffset: UTCOffset = .china,
+                                         _ body: (any CollectorStore) async throws -> T) async throws -> T {
+        try await with(try make(url, logger: logger, reportOffset: reportOffset), body)
     }
 
     public static func with<T: Sendable>(_ store: any CollectorStore, _ body: (any CollectorStore) async throws -> T) async throws -> T {

@@ -8,8 +8,10 @@ import YizhanCore
 /// stateless collectors may use one database: ingest is idempotent under the unique key
 /// (station, seq), and migrations run under an advisory lock.
 public final class PostgresCollectorStore: CollectorStore {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
+    /// The offset the rollups' local days are kept in (`[reports] utc_offset`).
+    public let reportOffset: UTCOffset
 
     /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&host=/socket/dir]`.
     /// A `host` query item (or an empty host) means a unix socket in that directory, as libpq does.
@@ -46,19 +48,35 @@ public final class PostgresCollectorStore: CollectorStore {
     /// Builds the connection pool; nothing connects until `run()` runs (as a service of the
     /// collector's ServiceGroup, or inside `CollectorStores.with`), and `prepare()` then
     /// migrates the schema.
-    public init(url: String, logger: Logger) throws {
+    public init(url: String, logger: Logger, reportOffset: UTCOffset = .china) throws {
         self.logger = logger
+        self.reportOffset = reportOffset
         client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
     }
 
     /// Runs the connection pool until cancelled.
     public func run() async { await client.run() }
 
-    public func prepare() async throws { try await migrate() }
+    /// Migrates the schema, then fills the rollups from the raw log when they were never
+    /// built or were built in another offset.
+    public func prepare() async throws {
+        try await migrate()
+        var built: String?
+        for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = 'offset'", logger: logger).decode(String.self) {
+            built = v
+        }
+        guard built != reportOffset.description else { return }
+        logger.notice("PostgreSQL: building rollups from the raw log (\(reportOffset))")
+        try await RollupMaintenance.rebuild(self)
+        try await client.query("""
+            INSERT INTO rollup_settings(key, value) VALUES ('offset', \(reportOffset.description))
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+            """, logger: logger)
+    }
 
     /// A transaction whose own errors (a duplicate, an unknown station) come out as they were
     /// thrown, not wrapped in PostgresTransactionError: both stores throw the same errors.
-    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { db in try await body(db) }
         } catch let e as PostgresTransactionError {
@@ -95,6 +113,8 @@ public final class PostgresCollectorStore: CollectorStore {
             """,
         ]),
         ("v3-sessions", ["CREATE TABLE sessions (key TEXT PRIMARY KEY, value BYTEA NOT NULL, expires_ms BIGINT NOT NULL)"]),
+        // Regions, and rollups kept at ingest (filled from the raw log by `prepare`).
+        ("v4-regions-rollups", rollupMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
@@ -117,11 +137,37 @@ public final class PostgresCollectorStore: CollectorStore {
 
     public func addStation(_ s: StationRecord, tokenHash: String) async throws {
         let rows = try await client.query("""
-            INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash)
-            VALUES (\(s.id), \(s.name), \(s.district), \(s.capacity), \(s.latitude), \(s.longitude), \(tokenHash))
+            INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash, region, address)
+            VALUES (\(s.id), \(s.name), \(s.district), \(s.capacity), \(s.latitude), \(s.longitude), \(tokenHash), \(s.region.description), \(s.address))
             ON CONFLICT (id) DO NOTHING RETURNING id
             """, logger: logger)
         if try await rows.collect().isEmpty { throw CollectorStoreError.duplicateStation(s.id) }
+    }
+
+    public func importStations(_ stations: [StationRecord], tokenHashes: [String: String]) async throws -> [StationImportResult] {
+        try await transaction { db in
+            var out: [StationImportResult] = []
+            for s in stations {
+                var old: String?
+                for try await r in try await db.query("SELECT region FROM stations WHERE id = \(s.id) FOR UPDATE", logger: logger).decode(String.self) { old = r }
+                if let old {
+                    try await db.query("""
+                        UPDATE stations SET name = \(s.name), region = \(s.region.description), capacity = \(s.capacity), latitude = \(s.latitude),
+                            longitude = \(s.longitude), address = \(s.address) WHERE id = \(s.id)
+                        """, logger: logger)
+                    let before = RegionPath(parsing: old) ?? .nation
+                    out.append(StationImportResult(id: s.id, added: false, movedFrom: before == s.region ? nil : before))
+                    continue
+                }
+                guard let hash = tokenHashes[s.id] else { throw CollectorStoreError.unknownStation(s.id) }
+                try await db.query("""
+                    INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash, region, address)
+                    VALUES (\(s.id), \(s.name), \(s.district), \(s.capacity), \(s.latitude), \(s.longitude), \(hash), \(s.region.description), \(s.address))
+                    """, logger: logger)
+                out.append(StationImportResult(id: s.id, added: true, movedFrom: nil))
+            }
+            return out
+        }
     }
 
     public func station(forTokenHash tokenHash: String) async throws -> String? {
@@ -148,24 +194,31 @@ public final class PostgresCollectorStore: CollectorStore {
         let keys = events.map { $0.cardKey ?? "" }, readers = events.map { $0.reader ?? "" }
         let occupancies = events.map { Int64($0.occupancy) }, stays = events.map { $0.staySeconds ?? -1 }
         let details = events.map { $0.detail ?? "" }
-        // One statement, so one round trip and its own transaction: the insert, and the live
-        // occupancy from the newest event (never rolled back by an older batch).
-        let rows = try await client.query("""
-            WITH inserted AS (
-                INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
-                SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
-                FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
-                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
-                ON CONFLICT (station_id, seq) DO NOTHING
-                RETURNING 1
-            ), live AS (
-                UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq)
-                WHERE id = \(station) AND last_ack < \(last.seq)
-            ) SELECT count(*) FROM inserted
-            """, logger: logger)
-        var new = 0
-        for try await n in rows.decode(Int64.self) { new = Int(n) }
-        return new
+        // The insert and the live occupancy from the newest event (never rolled back by an
+        // older batch) in one statement; the rollups from exactly the rows it inserted.
+        return try await transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock(hashtextextended(\(station), 0))", logger: logger)
+            let rows = try await db.query("""
+                WITH inserted AS (
+                    INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+                    SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
+                    FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
+                                \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
+                    ON CONFLICT (station_id, seq) DO NOTHING
+                    RETURNING seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
+                ), live AS (
+                    UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq)
+                    WHERE id = \(station) AND last_ack < \(last.seq)
+                ) SELECT * FROM inserted
+                """, logger: logger)
+            var new: [UsageEvent] = []
+            for try await (seq, time, kind, key, occ, stay, detail) in rows.decode((Int64, Int64, String, String?, Int, Int64?, String?).self) {
+                new.append(UsageEvent(station: station, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind, cardKey: key,
+                                      occupancy: occ, staySeconds: stay, detail: detail))
+            }
+            try await addToRollups(db, station: station, newEvents: new)
+            return new.count
+        }
     }
 
     public func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws {
@@ -184,12 +237,13 @@ public final class PostgresCollectorStore: CollectorStore {
     public func stations() async throws -> [StationRecord] {
         var out: [StationRecord] = []
         let rows = try await client.query("""
-            SELECT id, name, district, capacity, latitude, longitude, occupancy, last_seen_ms, last_ack, live
+            SELECT id, name, district, capacity, latitude, longitude, occupancy, last_seen_ms, last_ack, live, region, address
             FROM stations ORDER BY id COLLATE "C"
             """, logger: logger)
-        for try await (id, name, district, capacity, lat, lon, occupancy, lastSeen, lastAck, live)
-            in rows.decode((String, String, String?, Int, Double?, Double?, Int, Int64?, Int64, String?).self) {
-            out.append(StationRecord(id: id, name: name, district: district, capacity: capacity, latitude: lat, longitude: lon,
+        for try await (id, name, district, capacity, lat, lon, occupancy, lastSeen, lastAck, live, region, address)
+            in rows.decode((String, String, String?, Int, Double?, Double?, Int, Int64?, Int64, String?, String, String?).self) {
+            out.append(StationRecord(id: id, name: name, district: district, region: RegionPath(parsing: region) ?? .nation, address: address,
+                                     capacity: capacity, latitude: lat, longitude: lon,
                                      occupancy: occupancy, lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)),
                                      lastAck: lastAck, live: LiveState.decode(live)))
         }
@@ -203,51 +257,6 @@ public final class PostgresCollectorStore: CollectorStore {
         return 0
     }
 
-    public func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput {
-        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
-        let limit = SQLiteCollectorStore.usageEventLimit
-        // REPEATABLE READ: every station is seen at the same moment, as in SQLite's read transaction.
-        return try await client.withConnection { db in
-            try await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                var total: Int64 = 0
-                for try await n in try await db.query("""
-                    SELECT count(*) FROM events WHERE station_id = ANY(\(stations)::text[]) AND time_ms >= \(f) AND time_ms < \(t)
-                    """, logger: logger).decode(Int64.self) { total = n }
-                if total > limit { throw CollectorStoreError.tooMuchData(limit) }
-                var starts = Dictionary(uniqueKeysWithValues: stations.map { ($0, UsageStart()) })
-                for try await (s, occupancy) in try await db.query("""
-                    SELECT DISTINCT ON (station_id) station_id, occupancy FROM events
-                    WHERE station_id = ANY(\(stations)::text[]) AND time_ms < \(f)
-                    ORDER BY station_id, time_ms DESC, seq DESC
-                    """, logger: logger).decode((String, Int).self) {
-                    starts[s]?.occupancy = occupancy
-                }
-                for try await (s, detail) in try await db.query("""
-                    SELECT station_id, detail FROM events
-                    WHERE station_id = ANY(\(stations)::text[]) AND kind = 'amenity' AND time_ms < \(f)
-                    ORDER BY station_id, time_ms, seq
-                    """, logger: logger).decode((String, String?).self) {
-                    starts[s]?.apply(amenityDetail: detail)
-                }
-                var events: [UsageEvent] = []
-                events.reserveCapacity(Int(total))
-                for try await (s, seq, time, kind, key, occupancy, stay, detail) in try await db.query("""
-                    SELECT station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail FROM events
-                    WHERE station_id = ANY(\(stations)::text[]) AND time_ms >= \(f) AND time_ms < \(t)
-                    """, logger: logger).decode((String, Int64, Int64, String, String?, Int, Int64?, String?).self) {
-                    events.append(UsageEvent(station: s, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind,
-                                             cardKey: key, occupancy: occupancy, staySeconds: stay, detail: detail))
-                }
-                try await db.query("COMMIT", logger: logger)
-                return UsageInput(starts: starts, events: events)
-            } catch {
-                _ = try? await db.query("ROLLBACK", logger: logger)
-                throw error
-            }
-        }
-    }
-
     public func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws {
         try await transaction { db in
             for s in user.stations {
@@ -255,7 +264,8 @@ public final class PostgresCollectorStore: CollectorStore {
                 if known.isEmpty { throw CollectorStoreError.unknownStation(s) }
             }
             let inserted = try await db.query("""
-                INSERT INTO users(name, role, password_hash, token_hash) VALUES (\(user.name), \(user.role.rawValue), \(passwordHash), \(tokenHash))
+                INSERT INTO users(name, role, password_hash, token_hash, region)
+                VALUES (\(user.name), \(user.role.rawValue), \(passwordHash), \(tokenHash), \(user.region?.description))
                 ON CONFLICT (name) DO NOTHING RETURNING name
                 """, logger: logger).collect()
             if inserted.isEmpty { throw CollectorStoreError.duplicateUser(user.name) }
@@ -266,31 +276,32 @@ public final class PostgresCollectorStore: CollectorStore {
     }
 
     public func user(named name: String) async throws -> (user: UserRecord, passwordHash: String)? {
-        var found: (String, String)?
-        for try await row in try await client.query("SELECT role, password_hash FROM users WHERE name = \(name)", logger: logger)
-            .decode((String, String).self) { found = row }
-        guard let (role, hash) = found else { return nil }
+        var found: (String, String, String?)?
+        for try await row in try await client.query("SELECT role, password_hash, region FROM users WHERE name = \(name)", logger: logger)
+            .decode((String, String, String?).self) { found = row }
+        guard let (role, hash, region) = found else { return nil }
         var stations: [String] = []
         for try await s in try await client.query("""
             SELECT station_id FROM user_stations WHERE user_name = \(name) ORDER BY station_id COLLATE "C"
             """, logger: logger).decode(String.self) {
             stations.append(s)
         }
-        return (UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations), hash)
+        return (UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations,
+                           region: region.flatMap(RegionPath.init(parsing:))), hash)
     }
 
     public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
-        var found: (String, String)?
-        for try await row in try await client.query("SELECT name, role FROM users WHERE token_hash = \(tokenHash)", logger: logger)
-            .decode((String, String).self) { found = row }
-        guard let (name, role) = found else { return nil }
+        var found: (String, String, String?)?
+        for try await row in try await client.query("SELECT name, role, region FROM users WHERE token_hash = \(tokenHash)", logger: logger)
+            .decode((String, String, String?).self) { found = row }
+        guard let (name, role, region) = found else { return nil }
         var stations: [String] = []
         for try await s in try await client.query("""
             SELECT station_id FROM user_stations WHERE user_name = \(name) ORDER BY station_id COLLATE "C"
             """, logger: logger).decode(String.self) {
             stations.append(s)
         }
-        return UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations)
+        return UserRecord(name: name, role: UserRole(rawValue: role) ?? .manager, stations: stations, region: region.flatMap(RegionPath.init(parsing:)))
     }
 
     // MARK: browser sessions

@@ -6,7 +6,9 @@ import YizhanWeb
 
 /// The embedded collector store (GRDB, WAL, synchronous=FULL).
 public final class SQLiteCollectorStore: CollectorStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
+    /// The offset the rollups' local days are kept in (`[reports] utc_offset`).
+    public let reportOffset: UTCOffset
 
     /// Group commit: batches that arrive while a transaction is being written wait here and
     /// are written together in the next one (one fsync for many small batches).
@@ -21,11 +23,13 @@ public final class SQLiteCollectorStore: CollectorStore {
     }
     private let ingestQueue = Mutex(IngestQueue())
 
-    public init(path: String) throws {
+    public init(path: String, reportOffset: UTCOffset = .china) throws {
+        self.reportOffset = reportOffset
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         var config = Configuration()
         config.busyMode = .timeout(10)
+        config.prepareDatabase { db in Self.addSketchFunctions(db) }
         pool = try DatabasePool(path: path, configuration: config)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
@@ -71,11 +75,17 @@ public final class SQLiteCollectorStore: CollectorStore {
         m.registerMigration("v3-sessions") { db in
             try db.execute(sql: SQLiteSessionRecords.schema)
         }
+        // Regions, and rollups kept at ingest (filled from the raw log by `prepare`).
+        m.registerMigration("v4-regions-rollups") { db in
+            try db.execute(sql: """
+                ALTER TABLE stations ADD COLUMN region TEXT NOT NULL DEFAULT '';
+                ALTER TABLE stations ADD COLUMN address TEXT;
+                CREATE INDEX stations_region ON stations(region);
+                ALTER TABLE users ADD COLUMN region TEXT;
+                """ + rollupSchema)
+        }
         return m
     }
-
-    /// The most events one usage question may read (about 300 MB of rows in memory).
-    public static let usageEventLimit = 2_000_000
 
     public func addStation(_ s: StationRecord, tokenHash: String) async throws {
         try await pool.write { db in
@@ -83,8 +93,27 @@ public final class SQLiteCollectorStore: CollectorStore {
                 throw CollectorStoreError.duplicateStation(s.id)
             }
             try db.execute(sql: """
-                INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [s.id, s.name, s.district, s.capacity, s.latitude, s.longitude, tokenHash])
+                INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash, region, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [s.id, s.name, s.district, s.capacity, s.latitude, s.longitude, tokenHash, s.region.description, s.address])
+        }
+    }
+
+    public func importStations(_ stations: [StationRecord], tokenHashes: [String: String]) async throws -> [StationImportResult] {
+        try await pool.write { db in
+            try stations.map { s in
+                if let old = try String.fetchOne(db, sql: "SELECT region FROM stations WHERE id = ?", arguments: [s.id]) {
+                    try db.execute(sql: """
+                        UPDATE stations SET name = ?, region = ?, capacity = ?, latitude = ?, longitude = ?, address = ? WHERE id = ?
+                        """, arguments: [s.name, s.region.description, s.capacity, s.latitude, s.longitude, s.address, s.id])
+                    let before = RegionPath(parsing: old) ?? .nation
+                    return StationImportResult(id: s.id, added: false, movedFrom: before == s.region ? nil : before)
+                }
+                guard let hash = tokenHashes[s.id] else { throw CollectorStoreError.unknownStation(s.id) }
+                try db.execute(sql: """
+                    INSERT INTO stations(id, name, district, capacity, latitude, longitude, token_hash, region, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [s.id, s.name, s.district, s.capacity, s.latitude, s.longitude, hash, s.region.description, s.address])
+                return StationImportResult(id: s.id, added: true, movedFrom: nil)
+            }
         }
     }
 
@@ -112,36 +141,41 @@ public final class SQLiteCollectorStore: CollectorStore {
             }
             if batch.isEmpty { return }
             do {
-                let counts = try await pool.write { db in try batch.map { try Self.insert(db, station: $0.station, events: $0.events) } }
+                let offset = reportOffset
+                let counts = try await pool.write { db in try batch.map { try Self.insert(db, station: $0.station, events: $0.events, offset: offset) } }
                 for (p, n) in zip(batch, counts) { p.reply.resume(returning: n) }
             } catch {
                 // One batch's failure must not fail the others: write them one by one.
                 for p in batch {
-                    do { p.reply.resume(returning: try await pool.write { db in try Self.insert(db, station: p.station, events: p.events) }) }
+                    do { p.reply.resume(returning: try await pool.write { [reportOffset] db in
+                        try Self.insert(db, station: p.station, events: p.events, offset: reportOffset)
+                    }) }
                     catch { p.reply.resume(throwing: error) }
                 }
             }
         }
     }
 
-    private static func insert(_ db: Database, station: String, events: [IngestedEvent]) throws -> Int {
+    /// Stores the events not stored yet and adds exactly those to the rollups.
+    private static func insert(_ db: Database, station: String, events: [IngestedEvent], offset: UTCOffset) throws -> Int {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station_id, seq) DO NOTHING
             """)
-        var new = 0
+        var new: [UsageEvent] = []
         for e in events {
             try insert.execute(arguments: [station, e.seq, e.time.millisecondsSinceEpoch, e.kind, e.cardKey, e.reader,
                                            e.occupancy, e.staySeconds, e.detail])
-            new += db.changesCount
+            if db.changesCount > 0 { new.append(UsageEvent(station: station, ingested: e)) }
         }
+        try addToRollups(db, station: station, newEvents: new, offset: offset)
         if let last = events.last {
             // Each event carries the occupancy after it: the newest one is the live state
             // (between heartbeats). An older batch (a backlog drained late) changes nothing.
             try db.execute(sql: "UPDATE stations SET occupancy = ?, last_ack = ? WHERE id = ? AND last_ack < ?",
                            arguments: [last.occupancy, last.seq, station, last.seq])
         }
-        return new
+        return new.count
     }
 
     public func stationTokens() async throws -> [(tokenHash: String, station: String)] {
@@ -166,48 +200,12 @@ public final class SQLiteCollectorStore: CollectorStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id").map { row in
                 let lastSeen: Int64? = row["last_seen_ms"]
-                return StationRecord(id: row["id"], name: row["name"], district: row["district"], capacity: row["capacity"],
+                return StationRecord(id: row["id"], name: row["name"], district: row["district"],
+                                     region: RegionPath(parsing: row["region"]) ?? .nation, address: row["address"], capacity: row["capacity"],
                                      latitude: row["latitude"], longitude: row["longitude"], occupancy: row["occupancy"],
                                      lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"],
                                      live: LiveState.decode(row["live"]))
             }
-        }
-    }
-
-    public func usageInput(stations: [String], from: Timestamp, to: Timestamp) async throws -> UsageInput {
-        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
-        return try await pool.read { db in
-            // One read transaction: every station is seen at the same moment.
-            var total = 0
-            for s in stations {
-                total += try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE station_id = ? AND time_ms >= ? AND time_ms < ?",
-                                          arguments: [s, f, t]) ?? 0
-                if total > Self.usageEventLimit { throw CollectorStoreError.tooMuchData(Self.usageEventLimit) }
-            }
-            var starts: [String: UsageStart] = [:]
-            var events: [UsageEvent] = []
-            events.reserveCapacity(total)
-            for s in stations {
-                var start = UsageStart()
-                start.occupancy = try Int.fetchOne(db, sql: """
-                    SELECT occupancy FROM events WHERE station_id = ? AND time_ms < ? ORDER BY time_ms DESC, seq DESC LIMIT 1
-                    """, arguments: [s, f]) ?? 0
-                for detail in try String?.fetchAll(db, sql: """
-                    SELECT detail FROM events WHERE station_id = ? AND kind = 'amenity' AND time_ms < ? ORDER BY time_ms, seq
-                    """, arguments: [s, f]) {
-                    start.apply(amenityDetail: detail)
-                }
-                starts[s] = start
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT seq, time_ms, kind, card_key, occupancy, stay_seconds, detail FROM events
-                    WHERE station_id = ? AND time_ms >= ? AND time_ms < ?
-                    """, arguments: [s, f, t])
-                while let r = try rows.next() {
-                    events.append(UsageEvent(station: s, seq: r[0], time: Timestamp(millisecondsSinceEpoch: r[1]), kind: r[2],
-                                             cardKey: r[3], occupancy: r[4], staySeconds: r[5], detail: r[6]))
-                }
-            }
-            return UsageInput(starts: starts, events: events)
         }
     }
 
@@ -223,8 +221,8 @@ public final class SQLiteCollectorStore: CollectorStore {
             for s in user.stations where try Bool.fetchOne(db, sql: "SELECT 1 FROM stations WHERE id = ?", arguments: [s]) != true {
                 throw CollectorStoreError.unknownStation(s)
             }
-            try db.execute(sql: "INSERT INTO users(name, role, password_hash, token_hash) VALUES (?, ?, ?, ?)",
-                           arguments: [user.name, user.role.rawValue, passwordHash, tokenHash])
+            try db.execute(sql: "INSERT INTO users(name, role, password_hash, token_hash, region) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [user.name, user.role.rawValue, passwordHash, tokenHash, user.region?.description])
             for s in user.stations {
                 try db.execute(sql: "INSERT INTO user_stations(user_name, station_id) VALUES (?, ?)", arguments: [user.name, s])
             }
@@ -233,22 +231,24 @@ public final class SQLiteCollectorStore: CollectorStore {
 
     public func user(named name: String) async throws -> (user: UserRecord, passwordHash: String)? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT role, password_hash FROM users WHERE name = ?", arguments: [name]) else { return nil }
+            guard let row = try Row.fetchOne(db, sql: "SELECT role, password_hash, region FROM users WHERE name = ?", arguments: [name]) else { return nil }
             let stations = try String.fetchAll(db, sql: "SELECT station_id FROM user_stations WHERE user_name = ? ORDER BY station_id",
                                                arguments: [name])
-            return (UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations), row["password_hash"])
+            return (UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations,
+                               region: (row["region"] as String?).flatMap(RegionPath.init(parsing:))), row["password_hash"])
         }
     }
 
     public func user(forTokenHash tokenHash: String) async throws -> UserRecord? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT name, role FROM users WHERE token_hash = ?", arguments: [tokenHash]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT name, role, region FROM users WHERE token_hash = ?", arguments: [tokenHash]) else {
                 return nil
             }
             let name: String = row["name"]
             let stations = try String.fetchAll(db, sql: "SELECT station_id FROM user_stations WHERE user_name = ? ORDER BY station_id",
                                                arguments: [name])
-            return UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations)
+            return UserRecord(name: name, role: UserRole(rawValue: row["role"]) ?? .manager, stations: stations,
+                              region: (row["region"] as String?).flatMap(RegionPath.init(parsing:)))
         }
     }
 
@@ -264,16 +264,17 @@ public final class SQLiteCollectorStore: CollectorStore {
 
     /// SQLite runs inside the process: nothing to run, migrated when opened.
     public func run() async {}
-    public func prepare() async throws {}
 
-    public func close() async throws { try pool.close() }
-}
-
-extension UsageStart {
-    /// Folds an earlier `amenity` event into the state the period starts with.
-    mutating func apply(amenityDetail detail: String?) {
-        if case .change(let amenity, let status, _, _)? = try? AmenityEventDetail.parse(kind: "amenity", detail: detail) {
-            amenities[amenity] = status
+    /// Fills the rollups from the raw log when they were never built or were built in
+    /// another offset (the first start after an upgrade; a changed `[reports] utc_offset`).
+    public func prepare() async throws {
+        let built = try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = 'offset'") }
+        guard built != reportOffset.description else { return }
+        try await RollupMaintenance.rebuild(self)
+        try await pool.write { [reportOffset] db in
+            try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES ('offset', ?)", arguments: [reportOffset.description])
         }
     }
+
+    public func close() async throws { try pool.close() }
 }

@@ -1,0 +1,112 @@
+import YizhanCore
+
+/// The office's questions, answered from rollups: a scope (a region, some stations), a
+/// period in buckets, and the same figures for the previous period and a year earlier.
+/// Used by the API and the dashboard alike.
+struct Analytics: Sendable {
+    let store: any CollectorStore
+    let offset: UTCOffset
+
+    /// Where a question looks, resolved against what the user may see.
+    struct Scope: Sendable {
+        /// Rows come from here.
+        var rollups: RollupScope
+        /// The stations it covers (what the user may see of it).
+        var stations: [StationRecord]
+        /// The region asked about, if any.
+        var region: RegionPath?
+        var district: String?
+        var description: String
+    }
+
+    enum ScopeError: Error, Equatable {
+        case unknownStation(String), notYours(String), unknownRegion(String), outsideYourRegion(String), unknownDistrict(String)
+    }
+
+    /// `station=`, then `region=`, then `district=`; without any, everything the user sees
+    /// (an office user's region, a manager's stations).
+    static func scope(user: UserRecord, visible: [StationRecord], station: String?, region: String?, district: String?) throws -> Scope {
+        if let id = station {
+            guard let s = visible.first(where: { $0.id == id }) else {
+                throw user.role == .office ? ScopeError.unknownStation(id) : ScopeError.notYours(id)
+            }
+            return Scope(rollups: .stations([id]), stations: [s], region: nil, district: nil, description: id)
+        }
+        if let text = region {
+            guard let path = RegionPath(parsing: text) else { throw ScopeError.unknownRegion(text) }
+            let inside = visible.filter { path.contains($0.region) }
+            if user.role == .office {
+                if let own = user.region, !own.contains(path) { throw ScopeError.outsideYourRegion(path.description) }
+                guard !inside.isEmpty || path.isNation else { throw ScopeError.unknownRegion(path.description) }
+                return Scope(rollups: .region(path), stations: inside, region: path, district: nil, description: path.description)
+            }
+            guard !inside.isEmpty else { throw ScopeError.unknownRegion(path.description) }
+            return Scope(rollups: .stations(inside.map(\.id)), stations: inside, region: path, district: nil, description: path.description)
+        }
+        if let district {
+            let inside = visible.filter { $0.district == district }
+            guard !inside.isEmpty else { throw ScopeError.unknownDistrict(district) }
+            return Scope(rollups: .stations(inside.map(\.id)), stations: inside, region: nil, district: district, description: district)
+        }
+        if user.role == .office {
+            let path = user.region ?? .nation
+            return Scope(rollups: .region(path), stations: visible, region: path, district: nil, description: path.isNation ? "all" : path.description)
+        }
+        return Scope(rollups: .stations(visible.map(\.id)), stations: visible, region: nil, district: nil, description: "all")
+    }
+
+    struct Answer: Sendable {
+        var period: UsagePeriod
+        var report: UsageReport
+        var previous: (period: UsagePeriod, totals: UsageFigures)?
+        var yearEarlier: (period: UsagePeriod, totals: UsageFigures)?
+    }
+
+    /// The report for `period`; with `comparisons`, the previous period's and a year
+    /// earlier's totals beside it.
+    func usage(_ scope: Scope, period: UsagePeriod, comparisons: Bool, now: Timestamp = .now()) async throws -> Answer {
+        let ids = scope.stations.map(\.id)
+        let outages = ids.isEmpty ? [] : try await store.ongoingOutages(ids)
+        let summed: Bool
+        switch scope.rollups {
+        case .region: summed = scope.stations.count != 1
+        case .stations(let s): summed = s.count != 1
+        }
+        func report(_ p: UsagePeriod) async throws -> UsageReport {
+            let rows = try await store.rollupRows(scope.rollups, level: p.bucket.level, from: p.from, to: p.to)
+            return UsageReportBuilder.report(p, rows: rows, outages: outages, now: now, peakIsSummed: summed)
+        }
+        var answer = Answer(period: period, report: try await report(period))
+        if comparisons {
+            // The comparison periods' totals come from day rows whatever the bucket.
+            let prev = try UsagePeriod(from: period.from, to: period.to, bucket: .day, offset: offset).previous()
+            let year = try UsagePeriod(from: period.from, to: period.to, bucket: .day, offset: offset).yearEarlier()
+            answer.previous = (prev, try await report(prev).totals)
+            answer.yearEarlier = (year, try await report(year).totals)
+        }
+        return answer
+    }
+
+    /// The ranking of the scope's stations by `measure` over [from, to), with the previous
+    /// period's and a year earlier's values.
+    func rankings(_ scope: Scope, measure: RankingMeasure, descending: Bool, limit: Int, period: UsagePeriod,
+                  now: Timestamp = .now()) async throws -> [RankingEntry] {
+        let ids = scope.stations.map(\.id)
+        guard !ids.isEmpty else { return [] }
+        let outages = try await store.ongoingOutages(ids)
+        func totals(_ p: UsagePeriod) async throws -> [String: RollupFigures] {
+            var t = try await store.stationTotals(ids, from: p.from, to: p.to)
+            // Outages still going on count up to now.
+            let end = min(p.to.millisecondsSinceEpoch, now.millisecondsSinceEpoch)
+            for o in outages {
+                let a = max(o.since, p.from.millisecondsSinceEpoch)
+                if end > a { t[o.station, default: RollupFigures()].downtimeSeconds += (end - a) / 1000 }
+            }
+            return t
+        }
+        let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
+        return Rankings.rank(measure, descending: descending, limit: limit, stations: capacities,
+                             current: try await totals(period), previous: try await totals(try period.previous()),
+                             yearEarlier: try await totals(try period.yearEarlier()))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import YizhanCore
+
+/// Rollups in SQLite: the same tables and statements as PostgreSQL, with the sketch
+/// unions (`hll_union`, `hll_union_agg`) registered as SQL functions made in Swift on
+/// postgresql-hll's storage format.
+extension SQLiteCollectorStore {
+    static let rollupSchema: String = {
+        let figures = RollupFigures.columnNames.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")
+        return RollupTable.allCases.map { t in
+            "CREATE TABLE \(t.rawValue) (\(t.keyColumn) TEXT NOT NULL, start_ms INTEGER NOT NULL, \(figures), workers BLOB NOT NULL, "
+                + "PRIMARY KEY (\(t.keyColumn), start_ms)) WITHOUT ROWID;"
+        }.joined(separator: "\n") + """
+
+            CREATE TABLE amenity_outages (
+                station_id TEXT NOT NULL, amenity TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (station_id, amenity)
+            ) WITHOUT ROWID;
+            CREATE TABLE rollup_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """
+    }()
+
+    /// `hll_union(a, b)` and the aggregate `hll_union_agg(x)`, as postgresql-hll has them.
+    static func addSketchFunctions(_ db: Database) {
+        db.add(function: DatabaseFunction("hll_union", argumentCount: 2, pure: true) { values in
+            var h = sketch(values[0])
+            h.merge(sketch(values[1]))
+            return Data(h.bytes)
+        })
+        db.add(function: DatabaseFunction("hll_union_agg", argumentCount: 1, pure: true, aggregate: SketchUnion.self))
+    }
+
+    /// A damaged sketch reads as empty: a question never fails on one row.
+    static func sketch(_ value: DatabaseValue) -> HyperLogLog {
+        guard let data = Data.fromDatabaseValue(value), let h = try? HyperLogLog(bytes: data) else { return HyperLogLog() }
+        return h
+    }
+
+    struct SketchUnion: DatabaseAggregate {
+        var union = HyperLogLog()
+        init() {}
+        mutating func step(_ values: [DatabaseValue]) throws { union.merge(SQLiteCollectorStore.sketch(values[0])) }
+        func finalize() throws -> (any DatabaseValueConvertible)? { Data(union.bytes) }
+    }
+
+    // MARK: at ingest
+
+    /// Adds the batch's new events to the rollups (inside the ingest transaction).
+    static func addToRollups(_ db: Database, station: String, newEvents: [UsageEvent], offset: UTCOffset) throws {
+        guard !newEvents.isEmpty else { return }
+        let region = RegionPath(parsing: try String.fetchOne(db, sql: "SELECT region FROM stations WHERE id = ?", arguments: [station]) ?? "")
+            ?? .nation
+        let outages = newEvents.contains { $0.kind == "amenity" } ? try openOutages(db, station: station) : [:]
+        let plan = RollupPlan(newEvents: newEvents, openOutages: outages, region: region, offset: offset)
+        guard !plan.isEmpty else { return }
+        // The station's peaks before: its regions' peaks grow by what the station's grow by.
+        func oldPeaks(_ table: RollupTable, _ rows: [RollupPlan.Row]) throws -> [Int64: Int64] {
+            guard let first = rows.first?.start, let last = rows.last?.start else { return [:] }
+            var out: [Int64: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT start_ms, peak_occupancy FROM \(table.rawValue) WHERE station_id = ? AND start_ms BETWEEN ? AND ?
+                """, arguments: [station, first, last]) { out[row[0]] = row[1] }
+            return out
+        }
+        let regionHours = plan.regionHours(oldPeaks: try oldPeaks(.stationHours, plan.stationHours))
+        let regionDays = plan.regionDays(oldPeaks: try oldPeaks(.stationDays, plan.stationDays))
+        try upsert(db, .stationHours, key: station, rows: plan.stationHours)
+        try upsert(db, .stationDays, key: station, rows: plan.stationDays)
+        for r in plan.regions {
+            try upsert(db, .regionHours, key: r, rows: regionHours)
+            try upsert(db, .regionDays, key: r, rows: regionDays)
+        }
+        if plan.outagesChanged { try replaceOutages(db, station: station, plan.outages) }
+    }
+
+    /// Adds `rows` to `table` under `key`.
+    static func upsert(_ db: Database, _ table: RollupTable, key: String, rows: [RollupPlan.Row]) throws {
+        let names = RollupFigures.columnNames
+        let peak = table.keyColumn == "region" ? "peak_occupancy + excluded.peak_occupancy" : "max(peak_occupancy, excluded.peak_occupancy)"
+        let set = names.map { $0 == "peak_occupancy" ? "peak_occupancy = \(peak)" : "\($0) = \($0) + excluded.\($0)" }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO \(table.rawValue)(\(table.keyColumn), start_ms, \(names.joined(separator: ", ")), workers)
+            VALUES (?, ?, \(names.map { _ in "?" }.joined(separator: ", ")), ?)
+            ON CONFLICT(\(table.keyColumn), start_ms) DO UPDATE SET \(set.joined(separator: ", ")), workers = hll_union(workers, excluded.workers)
+            """)
+        for row in rows {
+            let args: [(any DatabaseValueConvertible)?] = [key, row.start] + row.figures.columns.map { $0 } + [Data(row.workerBytes)]
+            try statement.execute(arguments: StatementArguments(args))
+        }
+    }
+
+    static func openOutages(_ db: Database, station: String) throws -> OpenOutages {
+        var out: OpenOutages = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT amenity, since_ms FROM amenity_outages WHERE station_id = ?", arguments: [station]) {
+            out[row[0]] = row[1]
+        }
+        return out
+    }
+
+    static func replaceOutages(_ db: Database, station: String, _ outages: OpenOutages) throws {
+        try db.execute(sql: "DELETE FROM amenity_outages WHERE station_id = ?", arguments: [station])
+        for (amenity, since) in outages {
+            try db.execute(sql: "INSERT INTO amenity_outages(station_id, amenity, since_ms) VALUES (?, ?, ?)", arguments: [station, amenity, since])
+        }
+    }
+
+    // MARK: questions
+
+    /// Rows of one level for a region (its own rows) or for some stations (theirs,
+    /// summed per start: the peak is then the sum of the stations' peaks).
+    public func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<HyperLogLog>] {
+        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
+        let cols = RollupFigures.columnNames
+        return try await pool.read { db in
+            let rows: [Row]
+            switch scope {
+            case .region(let region):
+                let table = level == .hour ? RollupTable.regionHours : .regionDays
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT start_ms, \(cols.joined(separator: ", ")), workers FROM \(table.rawValue)
+                    WHERE region = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms
+                    """, arguments: [region.description, f, t])
+            case .stations(let ids):
+                let table = level == .hour ? RollupTable.stationHours : .stationDays
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT start_ms, \(cols.map { "sum(\($0))" }.joined(separator: ", ")), hll_union_agg(workers) FROM \(table.rawValue)
+                    WHERE station_id IN (SELECT value FROM json_each(?)) AND start_ms >= ? AND start_ms < ? GROUP BY start_ms ORDER BY start_ms
+                    """, arguments: [Self.jsonArray(ids), f, t])
+            }
+            return rows.map { row in
+                RollupRow(start: row[0], figures: RollupFigures(columns: (1...cols.count).map { row[$0] }),
+                          workers: Self.sketch(row[cols.count + 1]))
+            }
+        }
+    }
+
+    /// Per station, the sums of its days in [from, to) (the rankings).
+    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
+        let cols = RollupFigures.columnNames
+        return try await pool.read { db in
+            var out: [String: RollupFigures] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT station_id, \(cols.map { $0 == "peak_occupancy" ? "max(\($0))" : "sum(\($0))" }.joined(separator: ", "))
+                FROM rollup_station_days WHERE station_id IN (SELECT value FROM json_each(?)) AND start_ms >= ? AND start_ms < ?
+                GROUP BY station_id
+                """, arguments: [Self.jsonArray(stations), from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]) {
+                out[row[0]] = RollupFigures(columns: (1...cols.count).map { row[$0] })
+            }
+            return out
+        }
+    }
+
+    public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT station_id, amenity, since_ms FROM amenity_outages WHERE station_id IN (SELECT value FROM json_each(?))
+                """, arguments: [Self.jsonArray(stations)]).map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
+        }
+    }
+
+    static func jsonArray(_ ids: [String]) -> String {
+        String(decoding: try! JSONEncoder().encode(ids), as: UTF8.self)
+    }
+}

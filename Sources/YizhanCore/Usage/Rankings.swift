@@ -1,0 +1,58 @@
+/// Rankings: which stations turn people away, which stand empty, which are broken most.
+public enum RankingMeasure: String, Hashable, Sendable, CaseIterable {
+    case visits, rejectedFull = "rejected_full", downtime, rating, visitsPerSeat = "visits_per_seat"
+}
+
+public struct RankingEntry: Hashable, Sendable {
+    public var station: String
+    public var capacity: Int
+    public var figures: RollupFigures
+    /// The measure's value; nil when it has none (no rating in the period).
+    public var value: Double?
+    public var previous: Double?
+    public var yearEarlier: Double?
+    public var rank = 0
+}
+
+public enum Rankings {
+    public static func value(_ measure: RankingMeasure, _ f: RollupFigures, capacity: Int) -> Double? {
+        switch measure {
+        case .visits: return Double(f.visits)
+        case .rejectedFull: return Double(f.rejectedFull)
+        case .downtime: return Double(f.downtimeSeconds)
+        case .rating: return f.ratings > 0 ? (Double(f.ratingSum) / Double(f.ratings) * 100).rounded() / 100 : nil
+        case .visitsPerSeat: return capacity > 0 ? (Double(f.visits) / Double(capacity) * 100).rounded() / 100 : nil
+        }
+    }
+
+    /// Ranks `stations` (id → capacity) by `measure` over the period, with the same
+    /// measure for the previous period and a year earlier. Stations without a value
+    /// come last whatever the order; ties by station id. Ranks start at 1.
+    public static func rank(_ measure: RankingMeasure, descending: Bool, limit: Int, stations: [String: Int],
+                            current: [String: RollupFigures], previous: [String: RollupFigures],
+                            yearEarlier: [String: RollupFigures]) -> [RankingEntry] {
+        var entries = stations.map { id, capacity in
+            let f = current[id] ?? RollupFigures()
+            return RankingEntry(station: id, capacity: capacity, figures: f, value: value(measure, f, capacity: capacity),
+                                previous: value(measure, previous[id] ?? RollupFigures(), capacity: capacity),
+                                yearEarlier: value(measure, yearEarlier[id] ?? RollupFigures(), capacity: capacity))
+        }
+        entries.sort { a, b in
+            switch (a.value, b.value) {
+            case let (x?, y?) where x != y: return descending ? x > y : x < y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default: return a.station < b.station
+            }
+        }
+        entries = Array(entries.prefix(limit))
+        for i in entries.indices { entries[i].rank = i + 1 }
+        return entries
+    }
+
+    /// The relative change from `base` to `value` (0.25 is 25 % more); nil without a base.
+    public static func change(_ value: Double?, from base: Double?) -> Double? {
+        guard let value, let base, base != 0 else { return nil }
+        return ((value - base) / base * 10_000).rounded() / 10_000
+    }
+}
