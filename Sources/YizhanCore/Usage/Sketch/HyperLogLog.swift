@@ -200,9 +200,11 @@ extension HyperLogLog {
                     for i in 0..<a.count { a[i] = max(a[i], b[i]) }
                 }
             }
-            // A separate pass: both loops vectorise, one loop doing both does not.
+            // A separate pass, without overflow checks: both loops vectorise.
             var filled = 0
-            for v in values where v != 0 { filled += 1 }
+            values.withUnsafeBufferPointer { a in
+                for v in a { filled &+= v == 0 ? 0 : 1 }
+            }
             self.filled = filled
         }
     }
