@@ -101,3 +101,49 @@ FUZZ_FLAGS := -c $(FUZZ_CONFIG) -Xswiftc -sanitize=fuzzer,address -Xswiftc -pars
 fuzz: deps
 	YIZHAN_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz $(FUZZ_FLAGS) --product yizhan-fuzz
 	./Fuzz/run.sh "$$(YIZHAN_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz $(FUZZ_FLAGS) --show-bin-path)/yizhan-fuzz" $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Debian packages (SPEC "Packages", docs/install.md): dist/yizhan-station_VERSION_ARCH.deb
+# (daemon, yizhanctl, units, sysusers, tmpfiles, udev rules, example conffiles) and
+# dist/yizhan-collector_VERSION_ARCH.deb, release binaries with the Swift runtime linked in,
+# man pages from the argument parsers (swift-argument-parser's generate-manual), checked
+# by lintian. VERSION comes from Package.swift (the one place); VERSION=x.y.z overrides it
+# and reaches the binaries through YIZHAN_VERSION. PKG_SCRATCH picks the build folder.
+VERSION ?= $(shell sed -n 's/^let yizhanVersion = .* ?? "\(.*\)"$$/\1/p' Package.swift)
+PKG_SCRATCH ?= .build
+DIST ?= dist
+PKG_TOOLS := dpkg-dev lintian debootstrap
+# Packaged binaries are also linked with immediate binding (full RELRO; lintian: hardening-no-bindnow).
+PKG_BUILD = YIZHAN_VERSION=$(1) $(SWIFT) build --scratch-path $(PKG_SCRATCH) $(RELEASE_FLAGS) -Xlinker -z -Xlinker now
+GENERATE_MANUAL = $(PKG_SCRATCH)/generate-manual/release/generate-manual
+
+.PHONY: deb deb-tools deb-build test-install
+deb-tools:
+	@missing=""; for p in $(PKG_TOOLS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# deb-build V: binaries of version V, then the two packages of version V in $(DIST).
+deb-build:
+	$(call PKG_BUILD,$(V)) --product yizhan-station
+	$(call PKG_BUILD,$(V)) --product yizhanctl
+	$(call PKG_BUILD,$(V)) --product yizhan-collector
+	@[ -x $(GENERATE_MANUAL) ] || $(SWIFT) build -c release --package-path $(PKG_SCRATCH)/checkouts/swift-argument-parser \
+	  --scratch-path $(PKG_SCRATCH)/generate-manual --product generate-manual
+	./scripts/build-deb.sh "$$($(call PKG_BUILD,$(V)) --show-bin-path)" $(V) $(DIST) $(GENERATE_MANUAL)
+
+deb: deps deb-tools
+	$(MAKE) --no-print-directory deb-build V=$(VERSION)
+	lintian --fail-on error,warning \
+	  $(DIST)/yizhan-station_$(VERSION)_*.deb $(DIST)/yizhan-collector_$(VERSION)_*.deb
+
+# The fresh-box test (scripts/test-install.sh): version VERSION and a next version built
+# from the same source (only the version differs), installed in a debootstrapped Debian 12
+# kept in .build-install; needs root and deb.debian.org.
+NEXT_VERSION ?= $(VERSION)+next1
+test-install: deb
+	$(MAKE) --no-print-directory deb-build V=$(NEXT_VERSION)
+	./scripts/test-install.sh $(DIST) $(VERSION) $(NEXT_VERSION) .build-install

@@ -2,6 +2,11 @@
 // GRDB 7.10 requires tools 6.1 (see ../shared/NOTES.md).
 import PackageDescription
 
+// The version every executable reports (`--version`, the heartbeat, the station's start
+// event, the uplink's User-Agent) and the Debian packages carry: this line is the one place.
+// `make deb VERSION=x.y.z` (and any build) may override it with YIZHAN_VERSION.
+let yizhanVersion = Context.environment["YIZHAN_VERSION"] ?? "0.1.0"
+
 let package = Package(
     name: "yizhan",
     platforms: [.macOS(.v14)],
@@ -49,8 +54,10 @@ let package = Package(
         // Imports no NIO, GRDB, Glibc or Foundation; time is always passed in.
         .target(
             name: "YizhanCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CYizhanVersion", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The version string as a C constant, so a build can set it without editing sources.
+        .target(name: "CYizhanVersion", cSettings: [.define("YIZHAN_VERSION", to: "\"\(yizhanVersion)\"")]),
         // The web layer both servers share: request context, JSON errors, body limits and
         // timeouts, server limits, bearer tokens, forms, the login guard.
         .target(

@@ -1,3 +1,5 @@
+import CYizhanVersion
+
 /// `yizhanctl status --format json` and `/api/v1/status`. Field names are a contract.
 public struct StationStatus: Codable, Hashable, Sendable {
     public struct Reader: Codable, Hashable, Sendable {
@@ -131,6 +133,8 @@ public struct APIError: Codable, Hashable, Sendable, Error {
     public init(error: String, message: String) { self.error = error; self.message = message }
 }
 
+/// The software version: set in one place, Package.swift (`YIZHAN_VERSION` overrides it at
+/// build time), and reported by `--version`, heartbeats and the station's start event.
 public enum YizhanVersion {
-    public static let current = "0.1.0"
+    public static let current = String(cString: yizhan_version())
 }
