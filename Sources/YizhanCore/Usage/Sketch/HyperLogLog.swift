@@ -200,11 +200,9 @@ extension HyperLogLog {
                     for i in 0..<a.count { a[i] = max(a[i], b[i]) }
                 }
             }
-            // A separate pass, without overflow checks: both loops vectorise.
+            // A separate pass: both loops vectorise, one loop doing both does not.
             var filled = 0
-            values.withUnsafeBufferPointer { a in
-                for v in a { filled &+= v == 0 ? 0 : 1 }
-            }
+            for v in values where v != 0 { filled += 1 }
             self.filled = filled
         }
     }
