@@ -20,18 +20,18 @@ import YizhanWeb
     var csrfField: String { #"<form method="post" action="/logout"><input type="hidden" name="csrf" value="\#(session.csrf)"><button type="submit">退出 Log out</button></form>"# }
 
     @Test func everyTemplateParses() {
-        for name in ["office-layout", "office-stylesheet", OfficeLoginPage.template, OfficeOverviewPage.template,
-                     OfficeStationPage.template, OfficeMessagePage.template] {
+        for name in ["office-layout", "office-stylesheet", "office-period", "office-headlines", OfficeLoginPage.template,
+                     OfficeRegionPage.template, OfficeStationPage.template, OfficeMessagePage.template] {
             #expect(renderer.templateNames.contains(name), "\(name)")
         }
     }
 
-    /// Only the charts' SVG, drawn and escaped by SVGChart, goes in unescaped.
+    /// Only the charts' and the map's SVG, drawn and escaped by SVGChart and StationMap, go in unescaped.
     @Test func onlyTheChartsAreUnescaped() {
-        let templates = [OfficeTemplates.layout, OfficeTemplates.stylesheet, OfficeTemplates.login, OfficeTemplates.overview,
-                         OfficeTemplates.station, OfficeTemplates.message]
+        let templates = [OfficeTemplates.layout, OfficeTemplates.stylesheet, OfficeTemplates.login, OfficeTemplates.region,
+                         OfficeTemplates.period, OfficeTemplates.headlines, OfficeTemplates.station, OfficeTemplates.message]
         let unescaped = templates.flatMap { $0.matches(of: /\{\{\{[^}]*\}\}\}|\{\{&[^}]*\}\}/).map { String($0.0) } }
-        #expect(unescaped == ["{{{svg}}}"])
+        #expect(Set(unescaped) == ["{{{svg}}}", "{{{map}}}"])
     }
 
     @Test func loginPage() {
@@ -45,90 +45,251 @@ import YizhanWeb
         expectEscaped(html)
     }
 
-    @Test func overviewPage() {
-        let page = OfficeOverviewPage(
-            layout: OfficeLayout(title: "站点 Stations", session: session, refreshSeconds: 30), stationCount: 2, onlineCount: 1,
-            districts: [.init(name: "普陀", stations: 2, online: 1, occupancy: 5, capacity: 18, faults: 1)],
-            stations: [
-                .init(id: "p-1", name: "站" + Self.hostile, district: "普陀", occupancy: 3, capacity: 6, online: true, faults: "microwave", lastSeen: "2026-11-23 08:00:00"),
-                .init(id: "p-2\"><b>", name: "二号站", district: "普陀", occupancy: 2, capacity: 12, online: false, faults: "–", lastSeen: "–"),
-            ])
-        let html = renderer.render(page)
-        #expect(html.contains(#"<meta http-equiv="refresh" content="30">"#))
-        #expect(html.contains(csrfField) && html.contains("<span>office (office)</span>"))
-        #expect(html.contains("<p>2 个站点 stations · 在线 online 1 · "))
-        #expect(html.contains("<tr><td>普陀</td><td>2</td><td>1</td><td>5 / 18</td><td>1</td></tr>"))
-        #expect(html.contains(#"<tr><td><a href="/stations/p-1">站\#(Self.escaped)</a><br><small>p-1</small></td><td>普陀</td>"#))
-        #expect(html.contains(#"<td class="online">在线 online</td>"#) && html.contains(#"<td class="offline">离线 offline</td>"#))
-        #expect(html.contains(#"<a href="/stations/p-2&quot;&gt;&lt;b&gt;">"#), "an id escaped in the link")
-        for heading in ["区县 Districts", "站点 Stations"] { #expect(html.contains("<h2>\(heading)</h2>")) }
-        expectEscaped(html)
-        let empty = renderer.render(OfficeOverviewPage(layout: page.layout, stationCount: 0, onlineCount: 0, districts: [], stations: []))
-        #expect(empty.contains(#"<tr><td colspan="6">没有站点 No stations</td></tr>"#))
+    // MARK: fixtures for the region and station pages
+
+    static let now = Timestamp(millisecondsSinceEpoch: 1_795_392_000_000 + 3_600_000)  // 2026-11-23 09:00 +08:00
+
+    static func period(_ bucket: String = "day") throws -> DashboardPeriod {
+        try DashboardPeriod.parse(from: "2026-11-01", to: "2026-11-23", bucket: bucket, now: now, offset: .china)
     }
 
-    @Test func overviewModelFromTheDirectory() {
-        var record = StationRecord(id: "p-1", name: "站一", district: nil, capacity: 6)
-        record.lastSeen = Timestamp(millisecondsSinceEpoch: 1_795_392_000_000)
-        let view = CollectorHTTP.StationView(record, online: false, offset: .china)
-        let page = OfficeOverviewPage.make(views: [view], districts: [StationDirectory.District(district: "", stations: 1)], session: session)
-        #expect(page.districts.first?.name == "–" && page.stations.first?.faults == "–" && page.onlineCount == 0)
-        #expect(page.stations.first?.lastSeen == "2026-11-23 08:00:00")
-        #expect(page.layout.refreshSeconds == 30)
+    static func figures(_ start: Timestamp, visits: Int, peak: Int = 3, rating: Double? = nil) -> UsageFigures {
+        var f = UsageFigures(start: start)
+        f.visits = visits; f.uniqueWorkers = visits / 2; f.peakOccupancy = peak; f.meanStaySeconds = 1500
+        f.amenityDowntimeSeconds = 5400; f.ratings = rating == nil ? 0 : 4; f.meanRating = rating
+        return f
+    }
+
+    /// A period's answer: 120 visits, against 100 the period before and 150 a year earlier.
+    static func answer(_ p: DashboardPeriod, stations: Int) -> Analytics.Answer {
+        let buckets = p.period.bounds.dropLast().enumerated().map { i, b in
+            figures(Timestamp(millisecondsSinceEpoch: b), visits: i == 2 ? 120 : 0, rating: i == 2 ? 4.25 : nil)
+        }
+        var report = UsageReport(buckets: buckets, totals: figures(p.period.from, visits: 120, rating: 4.25))
+        report.peakIsUpperBound = stations > 1
+        report.uniqueWorkersEstimated = stations > 1
+        return Analytics.Answer(period: p.period, report: report,
+                                previous: (try! p.period.previous(), figures(p.period.from, visits: 100, rating: 4.0)),
+                                yearEarlier: (try! p.period.yearEarlier(), figures(p.period.from, visits: 150)))
+    }
+
+    static func hourOfWeek(_ p: DashboardPeriod) -> UsageReport {
+        let hours = p.lastFourWeeksByHour
+        return UsageReport(buckets: hours.bounds.dropLast().map { figures(Timestamp(millisecondsSinceEpoch: $0), visits: 1) },
+                           totals: figures(hours.from, visits: hours.count))
+    }
+
+    static func totals(_ visits: [String: (Int64, Int64)]) -> Analytics.StationTotals {
+        var t = Analytics.StationTotals()
+        for (id, v) in visits {
+            var c = RollupFigures(); c.visits = v.0; t.current[id] = c
+            var p = RollupFigures(); p.visits = v.1; t.previous[id] = p
+        }
+        return t
+    }
+
+    /// Four stations: two in Zhejiang, one in a province with a hostile name, one placed
+    /// at the nation itself with no coordinates.
+    static func network() -> [(StationRecord, Bool)] {
+        [
+            (StationRecord(id: "zj-1", name: "沈家门站", region: RegionPath(parsing: "浙江省/舟山市/普陀区/沈家门街道")!, capacity: 12,
+                           latitude: 29.95, longitude: 122.30), true),
+            (StationRecord(id: "zj-2", name: "西湖站", region: RegionPath(parsing: "浙江省/杭州市/西湖区")!, capacity: 8,
+                           latitude: 30.25, longitude: 120.15), false),
+            (StationRecord(id: "gd-1", name: "天河站", region: RegionPath(segments: ["广东" + hostile, "广州市"]), capacity: 10,
+                           latitude: 23.13, longitude: 113.32), true),
+            (StationRecord(id: "x-1", name: "站" + hostile, capacity: 6), true),
+        ]
+    }
+
+    func regionPage(_ region: RegionPath, user: UserRecord? = nil, by: RankingMeasure = .visits, stations: [(StationRecord, Bool)] = network(),
+                    visits: [String: (Int64, Int64)] = ["zj-1": (50, 40), "zj-2": (30, 30), "gd-1": (40, 0)]) throws -> OfficeRegionPage {
+        let p = try Self.period()
+        let inside = stations.filter { region.contains($0.0.region) }
+        var views: [String: CollectorHTTP.StationView] = [:]
+        for (s, online) in inside { views[s.id] = CollectorHTTP.StationView(s, online: online, offset: .china) }
+        let input = OfficeRegionPage.Input(region: region, user: user ?? session.user, stations: inside.map(\.0), views: views,
+                                           answer: Self.answer(p, stations: inside.count), hourOfWeek: Self.hourOfWeek(p),
+                                           totals: Self.totals(visits), measure: by, period: p, now: Self.now)
+        return OfficeRegionPage.make(input, session: session, offset: .china)
+    }
+
+    @Test func nationalPage() throws {
+        let html = renderer.render(try regionPage(.nation))
+        #expect(html.contains("<title>全国 Nation · 驿站 Yizhan</title>") && html.contains(csrfField))
+        #expect(html.contains(#"<meta http-equiv="refresh" content="60">"#))
+        #expect(html.contains(#"<ol><li><span aria-current="page">全国 Nation</span></li></ol>"#), "the breadcrumb")
+        #expect(html.contains("<strong>全国 Nation</strong> · 2026-11-01 – 2026-11-23 · 4 个站点 stations · 在线 online 3"))
+        // The period picker: a GET form with the period filled in, no script.
+        #expect(html.contains(#"<form method="get" action="/" class="period">"#))
+        #expect(html.contains(#"<input type="date" id="from" name="from" value="2026-11-01">"#) && html.contains(#"value="2026-11-23""#))
+        #expect(html.contains(#"<option value="day" selected>日 day</option>"#))
+        #expect(html.contains(#"<a href="/?from=2026-11-17&amp;to=2026-11-23&amp;bucket=day">7 天 days</a>"#))
+        // Headline figures with their change as text.
+        #expect(html.contains(#"<tr><th scope="row">到访 Visits</th><td class="figure">120</td><td class="chg-up">↑ 20.0 %</td><td class="chg-down">↓ 20.0 %</td></tr>"#))
+        #expect(html.contains("≈ 60 <small>(估计 estimated)</small>") && html.contains("(各站峰值之和 sum of the stations&#39; peaks)"))
+        #expect(html.contains(#"<td class="figure">4.25 <small>(4 次评分 ratings)</small></td><td class="chg-up">↑ 6.2 %</td><td class="chg-none">–</td>"#))
+        // Child regions link deeper (the path percent-encoded, the name escaped).
+        #expect(html.contains("<h2>下级地区 省 Province</h2>"))
+        #expect(html.contains(#"<tr><td><a href="/?region=%E6%B5%99%E6%B1%9F%E7%9C%81&amp;from=2026-11-01&amp;to=2026-11-23&amp;bucket=day">浙江省</a></td><td>2</td><td>1</td><td>0 / 20</td><td>0</td><td>80</td><td class="chg-up">↑ 14.3 %</td></tr>"#))
+        #expect(html.contains(#">广东\#(Self.escaped)</a></td><td>1</td><td>1</td><td>0 / 10</td><td>0</td><td>40</td><td class="chg-up">↑ 新 new</td></tr>"#))
+        #expect(html.contains("/?region=%E5%B9%BF%E4%B8%9C%3Cscript%3E%22%27%26&amp;from="), "a hostile region name stays inside its parameter")
+        // The station placed at the nation itself is listed as a station.
+        #expect(html.contains(#"<a href="/stations/x-1?from=2026-11-01&amp;to=2026-11-23&amp;bucket=day">站\#(Self.escaped)</a>"#))
+        // Five charts and the map, with its legend in words.
+        #expect(html.components(separatedBy: "<figure><figcaption>").count - 1 == 5)
+        #expect(html.contains("<figcaption>最高在站与座位 Peak inside against seats (36)"))
+        #expect(html.contains(#"<figure class="map"><svg viewBox="0 0 720 480""#))
+        #expect(html.contains(#"<a href="/stations/zj-1"><title>沈家门站 · 在线 online</title><circle "#))
+        #expect(html.contains(#"<a href="/stations/zj-2"><title>西湖站 · 离线 offline</title><circle "#) && html.contains(##"fill="#fff" stroke="#D55E00""##))
+        #expect(html.contains("在线 online: 2</li>") && html.contains("离线 offline: 1</li>") && html.contains("满员 full: 0</li>"))
+        #expect(html.contains(#"无坐标 Without coordinates: <a href="/stations/x-1?"#))
+        // The ranking by visits, measures as links, exports of the same question.
+        #expect(html.contains(#"<tr><td>1</td><td><a href="/stations/zj-1?from=2026-11-01&amp;to=2026-11-23&amp;bucket=day">沈家门站</a></td><td>浙江省/舟山市/普陀区/沈家门街道</td><td>50</td><td class="chg-up">↑ 25.0 %</td><td class="chg-up">↑ 新 new</td></tr>"#), "nothing a year earlier")
+        #expect(html.contains("<strong>到访 Visits</strong>") && html.contains(#"<a href="/?from=2026-11-01&amp;to=2026-11-23&amp;bucket=day&amp;by=rejected_full">"#))
+        #expect(!html.contains("后 10 Bottom 10"), "four stations: one table")
+        #expect(html.contains(#"<a href="/api/v1/usage?from=2026-11-01&amp;to=2026-11-23&amp;bucket=day&amp;format=csv">"#))
+        #expect(html.contains(#"<a href="/api/v1/rankings?from=2026-11-01&amp;to=2026-11-23&amp;by=visits&amp;limit=1000&amp;format=csv">"#))
+        #expect(!html.contains("<script") && !html.contains("card_key"))
+        expectEscaped(html)
+    }
+
+    @Test func provinceCityAndStreetPages() throws {
+        let province = renderer.render(try regionPage(RegionPath(parsing: "浙江省")!, by: .rejectedFull))
+        #expect(province.contains(#"<ol><li><a href="/?from=2026-11-01&amp;to=2026-11-23&amp;bucket=day&amp;by=rejected_full">全国 Nation</a></li><li><span aria-current="page">浙江省</span></li></ol>"#))
+        #expect(province.contains("<h2>下级地区 市 City</h2>") && province.contains(">舟山市</a>") && province.contains(">杭州市</a>"))
+        #expect(!province.contains("天河站"), "only the region's stations")
+        #expect(province.contains(#"<input type="hidden" name="region" value="浙江省"><input type="hidden" name="by" value="rejected_full">"#))
+        #expect(province.contains("<strong>满员拒入 Turned away (full)</strong>"))
+        #expect(province.contains(#"/api/v1/usage?region=%E6%B5%99%E6%B1%9F%E7%9C%81&amp;from="#))
+        let street = renderer.render(try regionPage(RegionPath(parsing: "浙江省/舟山市/普陀区/沈家门街道")!))
+        #expect(!street.contains("下级地区") && street.contains("<h2>站点 Stations</h2>"))
+        #expect(street.contains(#">沈家门站</a></td><td></td><td class="online">在线 online</td><td>0 / 12</td><td>–</td><td>50</td><td class="chg-up">↑ 25.0 %</td></tr>"#))
+        #expect(street.contains(#"<li><span aria-current="page">沈家门街道</span></li>"#) && street.contains(#">普陀区</a></li>"#))
+    }
+
+    /// An office user of a region sees no links above it: those pages would refuse them.
+    @Test func aRegionUsersBreadcrumbStartsAtTheirRegion() throws {
+        let user = UserRecord(name: "zs", role: .office, stations: [], region: RegionPath(parsing: "浙江省/舟山市"))
+        let page = try regionPage(RegionPath(parsing: "浙江省/舟山市/普陀区")!, user: user)
+        #expect(page.crumbs.map(\.name) == ["全国 Nation", "浙江省", "舟山市", "普陀区"])
+        #expect(page.crumbs.map { $0.href != nil } == [false, false, true, false])
+        let html = renderer.render(page)
+        #expect(html.contains(#"<ol><li>全国 Nation</li><li>浙江省</li><li><a href="/?region=%E6%B5%99%E6%B1%9F%E7%9C%81%2F%E8%88%9F%E5%B1%B1%E5%B8%82&amp;from="#))
+    }
+
+    @Test func anEmptyRegion() throws {
+        let p = try Self.period()
+        let empty = UsageReport(buckets: p.period.bounds.dropLast().map { UsageFigures(start: Timestamp(millisecondsSinceEpoch: $0)) },
+                                totals: UsageFigures(start: p.period.from))
+        let input = OfficeRegionPage.Input(region: .nation, user: session.user, stations: [], views: [:],
+                                           answer: Analytics.Answer(period: p.period, report: empty, previous: (try p.period.previous(), UsageFigures(start: p.period.from)), yearEarlier: nil),
+                                           hourOfWeek: UsageReport(buckets: [], totals: UsageFigures(start: p.period.from)),
+                                           totals: Analytics.StationTotals(), measure: .visits, period: p, now: Self.now)
+        let html = renderer.render(OfficeRegionPage.make(input, session: session, offset: .china))
+        #expect(html.contains("此地区没有站点 No stations in this region.") && html.contains("没有可画的坐标 No coordinates to draw."))
+        #expect(html.contains(#"<tr><td colspan="6">没有站点 No stations</td></tr>"#))
+        #expect(html.contains(#"<td class="figure">0</td><td class="chg-flat">→ 0 %</td><td class="chg-none">–</td>"#))
+        #expect(!html.contains("<table class=\"children\">") && !html.contains("<table class=\"stations\">"))
+    }
+
+    @Test func bottomTenBesideTheTopTen() throws {
+        let many = (1...25).map { i in (StationRecord(id: String(format: "s-%02d", i), name: "站\(i)", region: RegionPath(parsing: "浙江省")!, capacity: 4), true) }
+        let visits = Dictionary(uniqueKeysWithValues: many.map { ($0.0.id, (Int64($0.0.id.suffix(2))!, Int64(10))) })
+        let page = try regionPage(.nation, stations: many, visits: visits)
+        #expect(page.top.map(\.name) == (16...25).reversed().map { "站\($0)" })
+        #expect(page.bottom.map(\.name) == (1...10).map { "站\($0)" })
+        #expect(page.bottom.first?.vsPrevious.text == "↓ 90.0 %" && page.top.first?.vsPrevious.text == "↑ 150.0 %")
+        #expect(renderer.render(page).contains("后 10 Bottom 10 · 到访 Visits"))
+    }
+
+    @Test func changesReadWithoutColour() {
+        #expect(Change.between(120, base: 100) == Change(text: "↑ 20.0 %", direction: "up"))
+        #expect(Change.between(80, base: 100) == Change(text: "↓ 20.0 %", direction: "down"))
+        #expect(Change.between(100, base: 100).text == "→ 0 %" && Change.between(0, base: 0).text == "→ 0 %")
+        #expect(Change.between(5, base: 0).text == "↑ 新 new")
+        #expect(Change.between(5, base: nil) == .none && Change.between(nil, base: 3.0) == .none)
+        #expect(Change.between(1.0001, base: 1.0).text == "→ 0 %", "below a tenth of a percent is no change")
+        #expect(Figures.count(1_234_567) == "1,234,567" && Figures.count(12) == "12" && Figures.hours(5400) == "1.5 h")
+    }
+
+    @Test func thePeriodComesFromTheForm() throws {
+        let p = try Self.period("week")
+        #expect(p.fromDate == "2026-11-01" && p.toDate == "2026-11-23" && p.bucket == .week)
+        #expect(p.period.from == RFC3339.parse("2026-10-26T00:00:00+08:00", defaultOffset: .utc), "weeks start on Monday")
+        let d = try DashboardPeriod.parse(from: nil, to: "", bucket: nil, now: Self.now, offset: .china)
+        #expect(d.fromDate == "2026-10-25" && d.toDate == "2026-11-23" && d.bucket == .day && d.period.count == 30)
+        #expect(d.lastFourWeeksByHour.count == 28 * 24)
+        #expect(throws: DashboardPeriod.Problem.badDate("from", "2026-13-01")) {
+            try DashboardPeriod.parse(from: "2026-13-01", to: nil, bucket: nil, now: Self.now, offset: .china)
+        }
+        #expect(throws: DashboardPeriod.Problem.badDate("to", "<b>")) { try DashboardPeriod.parse(from: nil, to: "<b>", bucket: nil, now: Self.now, offset: .china) }
+        #expect(throws: DashboardPeriod.Problem.empty) { try DashboardPeriod.parse(from: "2026-11-24", to: "2026-11-23", bucket: nil, now: Self.now, offset: .china) }
+        #expect(throws: DashboardPeriod.Problem.badBucket("year")) { try DashboardPeriod.parse(from: nil, to: nil, bucket: "year", now: Self.now, offset: .china) }
+        #expect(throws: DashboardPeriod.Problem.tooManyBuckets(8760)) {
+            try DashboardPeriod.parse(from: "2025-11-24", to: "2026-11-23", bucket: "hour", now: Self.now, offset: .china)
+        }
+    }
+
+    /// North up, east right, the box filled along one side and centred along the other.
+    @Test func theMapProjectsIntoItsBox() {
+        let xy = StationMap.project([(30, 120), (31, 122), (30.5, 121)])
+        #expect(xy[0].x < xy[2].x && xy[2].x < xy[1].x, "east is right")
+        #expect(xy[0].y > xy[2].y && xy[2].y > xy[1].y, "north is up")
+        for p in xy { #expect((StationMap.margin...(StationMap.width - StationMap.margin)).contains(p.x.rounded()) && (StationMap.margin...(StationMap.height - StationMap.margin)).contains(p.y.rounded())) }
+        #expect(abs(xy[0].x - StationMap.margin) < 0.01 && abs(xy[1].x - (StationMap.width - StationMap.margin)) < 0.01, "wider than tall: fills the width")
+        let one = StationMap.project([(30, 120)])
+        #expect(one.count == 1 && one[0].x.isFinite && one[0].y.isFinite)
+        #expect(StationMap.Status.of(online: false, occupancy: 9, capacity: 9, faults: 1) == .offline)
+        #expect(StationMap.Status.of(online: true, occupancy: 9, capacity: 9, faults: 1) == .full)
+        #expect(StationMap.Status.of(online: true, occupancy: 1, capacity: 9, faults: 1) == .faults)
+        let map = StationMap.draw(title: Self.hostile, points: [.init(id: "a\"><b>", name: Self.hostile, latitude: 30, longitude: 120, status: .ok)])
+        #expect(!map.markup.contains(Self.hostile) && map.markup.contains(Self.escaped) && map.markup.contains(#"href="/stations/a%22%3E%3Cb%3E""#))
     }
 
     @Test func stationPage() throws {
-        let now = Timestamp(millisecondsSinceEpoch: 1_795_392_000_000 + 3_600_000)
-        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucket) throws -> UsageReport {
-            let period = try UsagePeriod(from: from, to: to, bucket: bucket, offset: .china)
-            let events = (0..<4).map { i in
-                UsageEvent(station: "p-1", seq: Int64(i + 1), time: now - .seconds(Int64(60 * (4 - i))), kind: "check_in",
-                           cardKey: String(repeating: "\(i)", count: 64), occupancy: i + 1, staySeconds: nil, detail: nil)
-            }
-            let hours = RollupBuilder.deltas(events: events, openOutages: [:]).hours
-            var rows = hours.map { RollupRow(start: $0.key, figures: $0.value.figures, workers: HyperLogLog.of(cardKeys: $0.value.cardKeys)) }
-            if bucket != .hour {
-                rows = Dictionary(grouping: rows) { RollupBuilder.day(ofHour: $0.start, offset: .china) }.map { day, hs in
-                    var r = RollupRow(start: day, figures: RollupFigures(), workers: HyperLogLog())
-                    for h in hs { r.figures.add(h.figures, peak: .highest); r.workers.merge(h.workers) }
-                    return r
-                }
-            }
-            return UsageReportBuilder.report(period, rows: rows, outages: [], now: now, peakIsSummed: false)
-        }
-        let days = try report(now - .seconds(29 * 86_400), now, .day)
-        let charts = StationCharts.make(days: days, weeks: try report(now - .seconds(28 * 86_400), now, .hour),
-                                        today: try report(now - .seconds(3600), now + .seconds(82_800), .hour), offset: .china)
-        var record = StationRecord(id: "p-1", name: "站" + Self.hostile, district: "普陀" + Self.hostile, capacity: 6)
-        record.lastSeen = now
+        let p = try Self.period()
+        var record = StationRecord(id: "p-1", name: "站" + Self.hostile, district: "普陀" + Self.hostile,
+                                   region: RegionPath(parsing: "浙江省/舟山市/普陀区")!, address: "沈家门 1 号" + Self.hostile, capacity: 6)
+        record.lastSeen = Self.now
         let view = CollectorHTTP.StationView(record, online: true, offset: .china)
-        let page = OfficeStationPage.make(record: record, view: view, days: days, charts: charts, session: session)
+        let todayPeriod = try UsagePeriod(from: Self.now, to: Self.now, bucket: .day, offset: .china)
+        let today = try UsagePeriod(from: todayPeriod.from, to: todayPeriod.to, bucket: .hour, offset: .china)
+        let page = OfficeStationPage.make(record: record, view: view, answer: Self.answer(p, stations: 1), hourOfWeek: Self.hourOfWeek(p),
+                                          today: UsageReport(buckets: today.bounds.dropLast().map { Self.figures(Timestamp(millisecondsSinceEpoch: $0), visits: 1) },
+                                                             totals: UsageFigures(start: today.from)),
+                                          period: p, user: session.user, now: Self.now, offset: .china, session: session)
         let html = renderer.render(page)
         #expect(html.contains("<title>站\(Self.escaped) · 驿站 Yizhan</title>") && html.contains(csrfField))
+        #expect(html.contains(#"<li><a href="/?region=%E6%B5%99%E6%B1%9F%E7%9C%81%2F%E8%88%9F%E5%B1%B1%E5%B8%82&amp;from=2026-11-01&amp;to=2026-11-23&amp;bucket=day">舟山市</a></li>"#))
+        #expect(html.contains(#"<li><span aria-current="page">站\#(Self.escaped)</span></li></ol>"#))
         #expect(html.contains(#"<p class="big">普陀\#(Self.escaped) · 在站 Inside <strong>0 / 6</strong> · 在线 online · 开放 否 closed · 故障 Faults: –</p>"#))
-        #expect(html.contains("30 天 30 days: 到访 visits 4 · 服务人数 unique workers 4 · 平均停留 mean stay – · 报修 fault reports 0 · 评分 ratings 0\n"))
-        #expect(html.contains(#"<a href="/api/v1/usage?station=p-1&amp;bucket=day&amp;format=csv">CSV</a>"#))
-        #expect(html.components(separatedBy: "<figure><figcaption>").count - 1 == 5)
-        #expect(html.components(separatedBy: #"<svg viewBox="#).count - 1 == 5, "the charts' markup goes in as drawn")
-        #expect(html.contains("<figcaption>每日到访 Visits per day (30 days)</figcaption><svg") && html.contains("周一 Mon"))
+        #expect(html.contains("<p>地址 Address: 沈家门 1 号\(Self.escaped)</p>"))
+        #expect(html.contains(#"<form method="get" action="/stations/p-1" class="period">"#))
+        #expect(html.contains(#"<td class="figure">120</td><td class="chg-up">↑ 20.0 %</td><td class="chg-down">↓ 20.0 %</td>"#))
+        #expect(!html.contains("估计 estimated") && !html.contains("各站峰值之和"), "one station: exact, and its own peak")
+        #expect(html.contains(#"<a href="/api/v1/usage?station=p-1&amp;from=2026-11-01&amp;to=2026-11-23&amp;bucket=day&amp;format=csv">"#))
+        #expect(html.components(separatedBy: "<figure><figcaption>").count - 1 == 6)
+        #expect(html.components(separatedBy: #"<svg viewBox="#).count - 1 == 6, "the charts' markup goes in as drawn")
+        #expect(html.contains("<figcaption>到访 Visits 每日 per day</figcaption><svg") && html.contains("周一 Mon"))
+        #expect(html.contains("座位 seats 6"), "capacity drawn against the peak")
         #expect(!html.contains("&lt;svg"), "not escaped twice")
         expectEscaped(html)
 
         var offline = page
         offline.online = false
         offline.open = true
-        offline.meanRating = "4.5"
+        offline.district = nil
         let other = renderer.render(offline)
-        #expect(other.contains(#"<span class="offline">离线 offline</span> · 开放 是 open"#) && other.contains("评分 ratings 0 (4.5)"))
+        #expect(other.contains(#"<p class="big">在站 Inside <strong>0 / 6</strong> · <span class="offline">离线 offline</span> · 开放 是 open"#))
     }
 
-    @Test func chartsEscapeTheirOwnTexts() {
+    @Test func chartsEscapeTheirOwnTexts() throws {
         let chart = SVGChart.bars(title: Self.hostile, labels: [Self.hostile], values: [1])
         #expect(!chart.markup.contains(Self.hostile) && chart.markup.contains(Self.escaped))
-        let html = renderer.render(OfficeStationPage(layout: OfficeLayout(title: "t", session: nil), id: "p", district: "", occupancy: 0, capacity: 1,
-                                                     online: true, open: true, faults: "–", visits: 0, uniqueWorkers: 0, meanStay: "–",
-                                                     faultReports: 0, ratings: 0, meanRating: nil,
-                                                     charts: [.init(caption: Self.hostile, svg: chart)]))
+        var page = try regionPage(.nation)
+        page.charts = [.init(caption: Self.hostile, svg: chart)]
+        let html = renderer.render(page)
         #expect(html.contains("<figcaption>\(Self.escaped)</figcaption><svg"))
         expectEscaped(html)
     }

@@ -13,8 +13,10 @@ struct OfficeSession: Sendable {
     static let cookie = "yizhan_office"
 }
 
-/// The office dashboard at `/`: the station table live, the district roll-up, a page per
-/// station with charts drawn on the server. Managers see only their stations. The handlers
+/// The office dashboard at `/`: a region's page (the nation's, or the user's region's)
+/// with its child regions to drill down through, its figures for a period and their
+/// change, charts drawn on the server, the ranking and a map of its stations; a page per
+/// station. Managers see only their stations, region users only their region. The handlers
 /// read the request and the store, build the page's view model (Pages/) and render it.
 struct Dashboard: Sendable {
     let http: CollectorHTTP
@@ -28,9 +30,9 @@ struct Dashboard: Sendable {
         router.get("/login") { _, _ in self.loginPage(nil) }
         router.post("/login") { request, context in try await self.login(request, from: context.clientAddress) }
         router.post("/logout") { request, _ in try await self.logout(request) }
-        router.get("/") { request, _ in try await self.withSession(request) { try await self.overview($0) } }
+        router.get("/") { request, _ in try await self.withSession(request) { try await self.region(request, $0) } }
         router.get("/stations/:id") { request, context in
-            try await self.withSession(request) { try await self.station(context.parameters.get("id") ?? "", $0) }
+            try await self.withSession(request) { try await self.station(context.parameters.get("id") ?? "", request, $0) }
         }
     }
 
@@ -101,13 +103,70 @@ struct Dashboard: Sendable {
         return response
     }
 
-    private func overview(_ s: OfficeSession) async throws -> Response {
-        let directory = try await http.directory(s.user)
-        return Self.page(OfficeOverviewPage.make(views: directory.views, districts: directory.districts, session: s))
+    /// A period from the query, or a page that says what is wrong with it.
+    private enum PeriodOrPage { case period(DashboardPeriod), page(Response) }
+
+    private func period(_ request: Request, now: Timestamp) -> PeriodOrPage {
+        let q = request.uri.queryParameters
+        do {
+            return .period(try DashboardPeriod.parse(from: q["from"].map(String.init), to: q["to"].map(String.init),
+                                                      bucket: q["bucket"].map(String.init), now: now, offset: http.configuration.utcOffset))
+        } catch {
+            let message = switch error {
+            case .badDate(let name, let text): "\(name)=\(IngestValidation.printable(text)): 需要日期 expected a date such as 2026-11-23 (2000–2099)"
+            case .badBucket(let text): "bucket=\(IngestValidation.printable(text)): 需要 expected hour, day, week or month"
+            case .empty: "起始日期须早于结束日期 from must not be after to"
+            case .tooManyBuckets(let n): "\(n) 个时段 buckets: 最多 at most \(UsagePeriod.maximumBuckets); 请选更长的时段 choose a longer bucket"
+            }
+            return .page(Self.page(OfficeMessagePage.make(title: "时段无效 Bad period", message: message, session: nil), status: .badRequest))
+        }
     }
 
-    private func station(_ id: String, _ s: OfficeSession) async throws -> Response {
+    /// The region page (`/?region=PATH`): the nation, or the user's own region, when none is given.
+    private func region(_ request: Request, _ s: OfficeSession) async throws -> Response {
         let now = Timestamp.now()
+        let q = request.uri.queryParameters
+        let period: DashboardPeriod
+        switch self.period(request, now: now) {
+        case .period(let p): period = p
+        case .page(let page): return page
+        }
+        let directory = try await http.directory(s.user, now: now)
+        let regionText = q["region"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let scope: Analytics.Scope
+        do {
+            scope = try Analytics.scope(user: s.user, visible: directory.records, station: nil, region: regionText, district: nil)
+        } catch let error as Analytics.ScopeError {
+            switch error {
+            case .outsideYourRegion, .notYours:
+                return Self.page(OfficeMessagePage.make(title: "拒绝 Forbidden", message: "此地区不在您的范围内。 This region is outside yours.", session: s),
+                                 status: .forbidden)
+            default:
+                return Self.page(OfficeMessagePage.make(title: "没有此地区 Not found", message: "您的站点中没有此地区。 No station of yours in this region.", session: s),
+                                 status: .notFound)
+            }
+        }
+        let measure = q["by"].flatMap { RankingMeasure(rawValue: String($0)) } ?? .visits
+        let analytics = http.analytics
+        // The headline and the charts from the region's own rollup rows; the child regions
+        // and the rankings from one set of per-station totals.
+        let answer = try await analytics.usage(scope, period: period.period, comparisons: true, now: now)
+        let hourOfWeek = try await analytics.usage(scope, period: period.lastFourWeeksByHour, comparisons: false, now: now).report
+        let totals = try await analytics.stationTotals(scope, period: period.days, now: now)
+        var views: [String: CollectorHTTP.StationView] = [:]
+        for v in directory.views { views[v.id] = v }
+        let input = OfficeRegionPage.Input(region: scope.region ?? .nation, user: s.user, stations: scope.stations, views: views, answer: answer,
+                                           hourOfWeek: hourOfWeek, totals: totals, measure: measure, period: period, now: now)
+        return Self.page(OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset))
+    }
+
+    private func station(_ id: String, _ request: Request, _ s: OfficeSession) async throws -> Response {
+        let now = Timestamp.now()
+        let period: DashboardPeriod
+        switch self.period(request, now: now) {
+        case .period(let p): period = p
+        case .page(let page): return page
+        }
         let directory = try await http.directory(s.user, now: now)
         guard let i = directory.records.firstIndex(where: { $0.id == id }) else {
             return Self.page(OfficeMessagePage.make(title: "没有此站 Not found", message: "没有此站点，或不在您的范围内。 No such station among yours.", session: s),
@@ -115,15 +174,13 @@ struct Dashboard: Sendable {
         }
         let offset = http.configuration.utcOffset
         let scope = Analytics.Scope(rollups: .stations([id]), stations: [directory.records[i]], region: nil, district: nil, description: id)
-        func report(_ from: Timestamp, _ to: Timestamp, _ bucket: UsageBucket) async throws -> UsageReport {
-            try await http.analytics.usage(scope, period: try UsagePeriod(from: from, to: to, bucket: bucket, offset: offset),
-                                           comparisons: false, now: now).report
-        }
-        let days = try await report(now - .seconds(29 * 86_400), now, .day)
-        let weeks = try await report(now - .seconds(28 * 86_400), now, .hour)
-        let todayStart = try UsagePeriod(from: now, to: now, bucket: .day, offset: offset).from
-        let today = try await report(todayStart, todayStart + .seconds(86_400), .hour)
-        let charts = StationCharts.make(days: days, weeks: weeks, today: today, offset: offset)
-        return Self.page(OfficeStationPage.make(record: directory.records[i], view: directory.views[i], days: days, charts: charts, session: s))
+        let analytics = http.analytics
+        let answer = try await analytics.usage(scope, period: period.period, comparisons: true, now: now)
+        let hourOfWeek = try await analytics.usage(scope, period: period.lastFourWeeksByHour, comparisons: false, now: now).report
+        let todayStart = DashboardPeriod.startOfDay(now, offset)
+        let today = try await analytics.usage(scope, period: try UsagePeriod(from: todayStart, to: todayStart + .seconds(86_400), bucket: .hour, offset: offset),
+                                              comparisons: false, now: now).report
+        return Self.page(OfficeStationPage.make(record: directory.records[i], view: directory.views[i], answer: answer, hourOfWeek: hourOfWeek,
+                                                today: today, period: period, user: s.user, now: now, offset: offset, session: s))
     }
 }

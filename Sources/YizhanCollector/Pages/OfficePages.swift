@@ -9,8 +9,10 @@ enum OfficePages {
     static let renderer = PageRenderer.compile([
         "office-layout": OfficeTemplates.layout,
         "office-stylesheet": OfficeTemplates.stylesheet,
+        "office-period": OfficeTemplates.period,
+        "office-headlines": OfficeTemplates.headlines,
         OfficeLoginPage.template: OfficeTemplates.login,
-        OfficeOverviewPage.template: OfficeTemplates.overview,
+        OfficeRegionPage.template: OfficeTemplates.region,
         OfficeStationPage.template: OfficeTemplates.station,
         OfficeMessagePage.template: OfficeTemplates.message,
     ])

@@ -9,5 +9,14 @@ extension OfficeTemplates {
     .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; } figure { margin: 0; }
     figcaption { font-weight: bold; margin-bottom: 4px; } .chart { width: 100%; height: auto; background: #fafbfc; } .chart text { fill: #222; }
     .login { display: grid; gap: 8px; max-width: 320px; } .big { font-size: 18px; }
+    .crumbs ol { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 0 0 12px; font-size: 16px; }
+    .crumbs li + li::before { content: "›"; margin: 0 6px; color: #555; } .crumbs [aria-current] { font-weight: bold; }
+    .period { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 8px; background: #f3f5f7; margin-bottom: 12px; }
+    .presets { display: flex; gap: 10px; flex-wrap: wrap; } .muted { color: #555; }
+    .headlines { max-width: 900px; } .headlines .figure { font-size: 18px; font-weight: bold; }
+    .chg-up { color: #0b3d91; } .chg-down { color: #8a3b00; } .chg-flat, .chg-none { color: #444; }
+    .rankings { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; } caption { text-align: left; font-weight: bold; padding: 4px 0; }
+    .map { max-width: 900px; } .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 16px; padding: 0; } .legend svg { vertical-align: middle; }
+    table { overflow-wrap: anywhere; }
     """#
 }

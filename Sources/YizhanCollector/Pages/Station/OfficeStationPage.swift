@@ -1,35 +1,48 @@
 import YizhanCore
 import YizhanWeb
 
-/// `/stations/ID`: a station's live state, its 30-day figures and five charts drawn on the
-/// server.
+/// `/stations/ID?from&to&bucket`: a station's live state, its region (a link back up),
+/// its figures for the period with their change, and six charts drawn on the server.
 struct OfficeStationPage: PageModel, Sendable {
     static let template = "office-station"
 
     var layout: OfficeLayout
     var id: String
-    var district: String
+    var crumbs: [OfficeRegionPage.Crumb]
+    var district: String?
+    var address: String?
     var occupancy: Int
     var capacity: Int
     var online: Bool
     var open: Bool
     var faults: String
-    var visits: Int
-    var uniqueWorkers: Int
-    var meanStay: String
-    var faultReports: Int
-    var ratings: Int
-    var meanRating: String?
+    var periodText: String
+    var picker: PeriodPicker
+    var headlines: [Headline]
     var charts: [StationCharts.Chart]
+    var csv: String
 
-    static func make(record: StationRecord, view v: CollectorHTTP.StationView, days: UsageReport, charts: [StationCharts.Chart],
+    static func make(record: StationRecord, view v: CollectorHTTP.StationView, answer: Analytics.Answer, hourOfWeek: UsageReport,
+                     today: UsageReport, period: DashboardPeriod, user: UserRecord, now: Timestamp, offset: UTCOffset,
                      session: OfficeSession) -> OfficeStationPage {
-        let t = days.totals
+        let crumbs = record.region.selfAndAncestors.map { r in
+            OfficeRegionPage.Crumb(name: r.isNation ? "全国 Nation" : r.name,
+                                   href: OfficeRegionPage.mayOpen(r, user: user) ? OfficeRegionPage.link(region: r, period: period, by: nil) : nil)
+        } + [OfficeRegionPage.Crumb(name: record.name, href: nil, current: true)]
+        let charts = UsageCharts.make(report: answer.report, bucket: period.bucket, hourOfWeek: hourOfWeek,
+                                      hourOfWeekDays: (hourOfWeek.buckets.count + 23) / 24, capacity: v.capacity, offset: offset)
+            + [StationCharts.Chart(caption: "今日在站 Inside through today (peak per hour)",
+                                   svg: SVGChart.line(title: "Occupancy today", labels: (0..<24).map { "\($0)" },
+                                                      values: today.buckets.map { Double($0.peakOccupancy) }))]
         return OfficeStationPage(
             layout: OfficeLayout(title: record.name, session: session),
-            id: record.id, district: record.district ?? "", occupancy: v.occupancy, capacity: v.capacity,
+            id: record.id, crumbs: crumbs, district: record.district.flatMap { $0.isEmpty ? nil : $0 }, address: record.address,
+            occupancy: v.occupancy, capacity: v.capacity,
             online: v.online, open: v.open == true, faults: v.faults.isEmpty ? "–" : v.faults.joined(separator: ", "),
-            visits: t.visits, uniqueWorkers: t.uniqueWorkers, meanStay: t.meanStaySeconds.map { "\($0 / 60) min" } ?? "–",
-            faultReports: t.faultReports, ratings: t.ratings, meanRating: t.meanRating.map { "\($0)" }, charts: charts)
+            periodText: "\(period.fromDate) – \(period.toDate)",
+            picker: PeriodPicker.make(action: "/stations/" + DashboardQuery.encode(record.id), keep: [], period: period, now: now),
+            headlines: Headline.make(answer), charts: charts,
+            csv: DashboardQuery.link("/api/v1/usage", [("station", record.id), ("from", period.fromDate), ("to", period.toDate),
+                                                       ("bucket", period.bucket.rawValue), ("format", "csv")]))
     }
 }

@@ -8,9 +8,12 @@ enum SVGChart {
     private static func number(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
 
     /// Vertical bars with a label under every `labelEvery`-th bar.
-    static func bars(title: String, labels: [String], values: [Double], labelEvery: Int = 1, unit: String = "") -> TrustedMarkup {
+    /// `maximum` fixes the scale (ratings: 5); `reference` draws a dashed line with its
+    /// label across the bars (capacity against peak occupancy).
+    static func bars(title: String, labels: [String], values: [Double], labelEvery: Int = 1, unit: String = "",
+                     maximum: Double? = nil, reference: (value: Double, label: String)? = nil) -> TrustedMarkup {
         let w = 720.0, h = 220.0, left = 40.0, bottom = 30.0, top = 10.0
-        let maxV = max(values.max() ?? 0, 1)
+        let maxV = maximum ?? max(values.max() ?? 0, reference.map { $0.value * 1.1 } ?? 0, 1)
         let step = (w - left) / Double(max(values.count, 1))
         var out = ##"<svg viewBox="0 0 \##(Int(w)) \##(Int(h))" role="img" aria-label="\##(HTML.escape(title))" class="chart"><title>\##(HTML.escape(title))</title>"##
         out += ##"<line x1="\##(left)" y1="\##(h - bottom)" x2="\##(w)" y2="\##(h - bottom)" stroke="#555"/>"##
@@ -23,8 +26,16 @@ enum SVGChart {
                 out += ##"<text x="\##(String(format: "%.1f", x))" y="\##(h - 10)" font-size="10">\##(HTML.escape(labels[i]))</text>"##
             }
         }
+        if let reference, reference.value > 0 {
+            let y = String(format: "%.1f", h - bottom - (h - bottom - top) * min(reference.value, maxV) / maxV)
+            out += ##"<line x1="\##(left)" y1="\##(y)" x2="\##(w)" y2="\##(y)" stroke="#b34700" stroke-width="2" stroke-dasharray="6 4"/>"##
+            out += ##"<text x="\##(w - 4)" y="\##(y)" dy="-4" font-size="11" text-anchor="end">\##(HTML.escape(reference.label))</text>"##
+        }
         return TrustedMarkup(drawnByServer: out + "</svg>")
     }
+
+    /// Bars labelled for a period's buckets: every label when few, about eight when many.
+    static func labelEvery(_ count: Int) -> Int { max(1, (count + 7) / 8) }
 
     /// A line through the points (hours of a day, say).
     static func line(title: String, labels: [String], values: [Double], labelEvery: Int = 3) -> TrustedMarkup {

@@ -1,0 +1,237 @@
+import YizhanCore
+import YizhanWeb
+
+/// `/?region=PATH&from&to&bucket&by`: where the office works. A region (the nation when
+/// none) for a period: breadcrumbs up to the nation, headline figures with their change
+/// against the previous period and a year earlier, its child regions (or, at the bottom,
+/// its stations) with their live state and visits, five charts, the ranking of its
+/// stations, a map of them, and the API's CSV exports of the same question.
+struct OfficeRegionPage: PageModel, Sendable {
+    static let template = "office-region"
+
+    struct Crumb: Sendable { var name: String; var href: String?; var current = false }
+    struct Child: Sendable {
+        var name: String
+        var href: String
+        var stations: Int
+        var online: Int
+        var occupancy: Int
+        var capacity: Int
+        var faults: Int
+        var visits: String
+        var change: Change
+    }
+    struct StationRow: Sendable {
+        var name: String
+        var href: String
+        var region: String
+        var online: Bool
+        var occupancy: Int
+        var capacity: Int
+        var faults: String
+        var visits: String
+        var change: Change
+    }
+    struct MeasureLink: Sendable { var label: String; var href: String; var current: Bool }
+    struct Ranked: Sendable {
+        var rank: Int
+        var name: String
+        var href: String
+        var region: String
+        var value: String
+        var vsPrevious: Change
+        var vsYear: Change
+    }
+    struct Export: Sendable { var label: String; var href: String }
+    struct Unplaced: Sendable { var name: String; var href: String }
+
+    var layout: OfficeLayout
+    var crumbs: [Crumb]
+    var regionName: String
+    var periodText: String
+    var picker: PeriodPicker
+    var headlines: [Headline]
+    var childLevel: String
+    var children: [Child]
+    var stations: [StationRow]
+    var stationCount: Int
+    var onlineCount: Int
+    var charts: [StationCharts.Chart]
+    var map: TrustedMarkup?
+    var legend: [StationMap.Legend]
+    var unplaced: [Unplaced]
+    var unplacedMore: Int?
+    var measures: [MeasureLink]
+    var measureLabel: String
+    var top: [Ranked]
+    var bottom: [Ranked]
+    var exports: [Export]
+
+    /// Live figures refresh with the page this often.
+    static let refreshSeconds = 60
+    static let rankingSize = 10
+    static let unplacedShown = 20
+
+    /// What the handler fetched for the page.
+    struct Input: Sendable {
+        var region: RegionPath
+        var user: UserRecord
+        /// The stations in the region the user may see, and their live views by id.
+        var stations: [StationRecord]
+        var views: [String: CollectorHTTP.StationView]
+        var answer: Analytics.Answer
+        /// The last four weeks (at most) of the period by hour.
+        var hourOfWeek: UsageReport
+        var totals: Analytics.StationTotals
+        var measure: RankingMeasure
+        var period: DashboardPeriod
+        var now: Timestamp
+    }
+
+    static func levelName(_ depth: Int) -> String {
+        ["省 Province", "市 City", "区县 District", "街道 Street"].indices.contains(depth)
+            ? ["省 Province", "市 City", "区县 District", "街道 Street"][depth] : "片区 Area"
+    }
+
+    static func measureLabel(_ m: RankingMeasure) -> String {
+        switch m {
+        case .visits: "到访 Visits"
+        case .rejectedFull: "满员拒入 Turned away (full)"
+        case .downtime: "故障时长 Downtime"
+        case .rating: "满意度 Rating"
+        case .visitsPerSeat: "每座到访 Visits per seat"
+        }
+    }
+
+    static func format(_ m: RankingMeasure, _ v: Double?) -> String {
+        guard let v else { return "–" }
+        switch m {
+        case .visits, .rejectedFull: return Figures.count(Int(v))
+        case .downtime: return Figures.hours(Int64(v))
+        case .rating, .visitsPerSeat: return Figures.decimal(v)
+        }
+    }
+
+    /// The page's own address with these parameters (the period kept).
+    static func link(region: RegionPath, period: DashboardPeriod, by: RankingMeasure?) -> String {
+        DashboardQuery.link("/", [("region", region.description), ("from", period.fromDate), ("to", period.toDate),
+                                  ("bucket", period.bucket.rawValue), ("by", by.flatMap { $0 == .visits ? nil : $0.rawValue })])
+    }
+
+    static func stationLink(_ id: String, period: DashboardPeriod) -> String {
+        DashboardQuery.link("/stations/" + DashboardQuery.encode(id), [("from", period.fromDate), ("to", period.toDate), ("bucket", period.bucket.rawValue)])
+    }
+
+    /// May this user open the page of `region`? (An office user scoped to a region cannot
+    /// go above it; a manager's pages cover only their stations anyway.)
+    static func mayOpen(_ region: RegionPath, user: UserRecord) -> Bool {
+        user.role != .office || (user.region ?? .nation).contains(region)
+    }
+
+    static func make(_ input: Input, session: OfficeSession, offset: UTCOffset) -> OfficeRegionPage {
+        let region = input.region, period = input.period, by = input.measure
+
+        let crumbs = region.selfAndAncestors.map { r in
+            Crumb(name: r.isNation ? "全国 Nation" : r.name,
+                  href: r == region || !mayOpen(r, user: input.user) ? nil : link(region: r, period: period, by: by), current: r == region)
+        }
+
+        let report = input.answer.report
+        let headlines = Headline.make(input.answer)
+
+        // Child regions: every station below the region counts in the child it is under;
+        // stations placed at the region itself are listed as stations.
+        struct Sum { var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0; var visits: Int64 = 0, previous: Int64 = 0 }
+        var sums: [String: Sum] = [:]
+        var direct: [StationRecord] = []
+        for s in input.stations {
+            guard s.region.depth > region.depth, region.contains(s.region) else { direct.append(s); continue }
+            let child = s.region.segments[region.depth]
+            let v = input.views[s.id]
+            var sum = sums[child] ?? Sum()
+            sum.stations += 1
+            sum.online += v?.online == true ? 1 : 0
+            sum.occupancy += v?.occupancy ?? 0
+            sum.capacity += v?.capacity ?? s.capacity
+            sum.faults += v?.faults.count ?? 0
+            sum.visits += input.totals.current[s.id]?.visits ?? 0
+            sum.previous += input.totals.previous[s.id]?.visits ?? 0
+            sums[child] = sum
+        }
+        let children = sums.keys.sorted().map { name in
+            let s = sums[name]!
+            return Child(name: name, href: link(region: RegionPath(segments: region.segments + [name]), period: period, by: by),
+                         stations: s.stations, online: s.online, occupancy: s.occupancy, capacity: s.capacity, faults: s.faults,
+                         visits: Figures.count(Int(s.visits)), change: Change.between(Double(s.visits), base: Double(s.previous)))
+        }
+        func relative(_ r: RegionPath) -> String {
+            r.depth > region.depth && region.contains(r) ? r.segments.dropFirst(region.depth).joined(separator: "/") : (r == region ? "" : r.description)
+        }
+        let stationRows = direct.sorted { ($0.name, $0.id) < ($1.name, $1.id) }.map { s in
+            let v = input.views[s.id]
+            let visits = input.totals.current[s.id]?.visits ?? 0
+            return StationRow(name: s.name, href: stationLink(s.id, period: period), region: relative(s.region), online: v?.online == true,
+                              occupancy: v?.occupancy ?? s.occupancy, capacity: v?.capacity ?? s.capacity,
+                              faults: (v?.faults.isEmpty ?? true) ? "–" : v!.faults.joined(separator: ", "),
+                              visits: Figures.count(Int(visits)),
+                              change: Change.between(Double(visits), base: Double(input.totals.previous[s.id]?.visits ?? 0)))
+        }
+
+        // The map and its legend.
+        var points: [StationMap.Point] = []
+        var unplaced: [Unplaced] = []
+        for s in input.stations.sorted(by: { $0.id < $1.id }) {
+            let v = input.views[s.id]
+            guard let lat = s.latitude, let lon = s.longitude, (-90...90).contains(lat), (-180...180).contains(lon) else {
+                unplaced.append(Unplaced(name: s.name, href: stationLink(s.id, period: period)))
+                continue
+            }
+            points.append(StationMap.Point(id: s.id, name: s.name, latitude: lat, longitude: lon,
+                                           status: .of(online: v?.online == true, occupancy: v?.occupancy ?? 0, capacity: v?.capacity ?? s.capacity,
+                                                       faults: v?.faults.count ?? 0)))
+        }
+        let placeName = region.isNation ? "全国 Nation" : region.description
+
+        // Rankings: the top and the bottom of the same totals.
+        let capacities = Dictionary(input.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
+        let names = Dictionary(input.stations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func ranked(_ descending: Bool) -> [Ranked] {
+            Rankings.rank(by, descending: descending, limit: rankingSize, stations: capacities, current: input.totals.current,
+                          previous: input.totals.previous, yearEarlier: input.totals.yearEarlier).map { e in
+                Ranked(rank: e.rank, name: names[e.station]?.name ?? e.station, href: stationLink(e.station, period: period),
+                       region: names[e.station].map { relative($0.region) } ?? "", value: format(by, e.value),
+                       vsPrevious: Change.between(e.value, base: e.previous), vsYear: Change.between(e.value, base: e.yearEarlier))
+            }
+        }
+        let count = input.stations.count
+
+        let regionParameter = region.isNation ? nil : region.description
+        let exports = [
+            Export(label: "用量 Usage (\(period.bucket.rawValue)) CSV",
+                   href: DashboardQuery.link("/api/v1/usage", [("region", regionParameter), ("from", period.fromDate), ("to", period.toDate),
+                                                               ("bucket", period.bucket.rawValue), ("format", "csv")])),
+            Export(label: "排名 Rankings (\(by.rawValue)) CSV",
+                   href: DashboardQuery.link("/api/v1/rankings", [("region", regionParameter), ("from", period.fromDate), ("to", period.toDate),
+                                                                  ("by", by.rawValue), ("limit", "1000"), ("format", "csv")])),
+        ]
+
+        let heatDays = Int((input.hourOfWeek.buckets.count + 23) / 24)
+        let capacity = input.stations.reduce(0) { $0 + (input.views[$1.id]?.capacity ?? $1.capacity) }
+        return OfficeRegionPage(
+            layout: OfficeLayout(title: region.isNation ? "全国 Nation" : region.name, session: session, refreshSeconds: refreshSeconds),
+            crumbs: crumbs, regionName: placeName, periodText: "\(period.fromDate) – \(period.toDate)",
+            picker: PeriodPicker.make(action: "/", keep: [("region", regionParameter), ("by", by == .visits ? nil : by.rawValue)],
+                                      period: period, now: input.now),
+            headlines: headlines, childLevel: levelName(region.depth), children: children, stations: stationRows,
+            stationCount: count, onlineCount: input.stations.filter { input.views[$0.id]?.online == true }.count,
+            charts: UsageCharts.make(report: report, bucket: period.bucket, hourOfWeek: input.hourOfWeek, hourOfWeekDays: heatDays,
+                                     capacity: capacity, offset: offset),
+            map: points.isEmpty ? nil : StationMap.draw(title: "站点地图 Map of the stations: \(placeName)", points: points),
+            legend: StationMap.legend(points),
+            unplaced: Array(unplaced.prefix(unplacedShown)), unplacedMore: unplaced.count > unplacedShown ? unplaced.count - unplacedShown : nil,
+            measures: RankingMeasure.allCases.map { m in MeasureLink(label: measureLabel(m), href: link(region: region, period: period, by: m), current: m == by) },
+            measureLabel: measureLabel(by),
+            top: ranked(true), bottom: count > rankingSize ? ranked(false) : [],
+            exports: exports)
+    }
+}
