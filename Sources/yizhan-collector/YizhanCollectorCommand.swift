@@ -85,7 +85,8 @@ struct Serve: AsyncParsableCommand {
             logger.info("\(stations) station(s) registered")
         }
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, app],
+        let upkeep = StoreMaintenanceService(store: store, retentionMonths: c.rawRetentionMonths, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, upkeep, app],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()

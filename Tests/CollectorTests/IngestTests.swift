@@ -31,8 +31,8 @@ final class PortBox: Sendable {
 func withCollector(configuration: String = "", databasePath: String? = nil,
                    _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
     let scratch = Scratch()
-    let store = try SQLiteCollectorStore(path: databasePath ?? scratch.path + "/collector.db")
     var config = try CollectorConfiguration.parse(text: "[ingest]\nmax_body_kilobytes = 64\n" + configuration, file: "collector.toml")
+    let store = try SQLiteCollectorStore(path: databasePath ?? scratch.path + "/collector.db", reportOffset: config.utcOffset)
     config.port = 0
     let quiet = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
     let box = PortBox()
@@ -95,9 +95,11 @@ func batch(_ station: String, _ seqs: ClosedRange<Int64>, time: String = "2026-1
 
     /// The office's local time is configured, not assumed: days and dates follow it.
     @Test func theOfficesTimeZoneIsASetting() async throws {
-        let c = try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"+05:30\"\n", file: "c.toml")
-        #expect(c.utcOffset == UTCOffset(seconds: 5 * 3600 + 1800))
+        let c = try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"+05:00\"\n", file: "c.toml")
+        #expect(c.utcOffset == UTCOffset(seconds: 5 * 3600))
         #expect(throws: (any Error).self) { try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"CST\"\n", file: "c.toml") }
+        // Rollups are hourly: a day must start on an hour.
+        #expect(throws: (any Error).self) { try CollectorConfiguration.parse(text: "[reports]\nutc_offset = \"+05:30\"\n", file: "c.toml") }
         try await withCollector(configuration: "[reports]\nutc_offset = \"-03:00\"\n") { url, store in
             let token = Tokens.generate(prefix: "yzu_")
             try await store.addUser(UserRecord(name: "o", role: .office, stations: []), passwordHash: "x", tokenHash: Tokens.hash(token))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YizhanCore
+import PostgresNIO
 @testable import YizhanCollector
 
 /// Rollups, on both stores: maintained at ingest exactly once, equal to a recomputation
@@ -249,5 +250,60 @@ struct LogOracle {
         var report = UsageReport(buckets: buckets, totals: totals)
         report.peakIsUpperBound = stations.count > 1
         return report
+    }
+}
+
+/// Raw events partitioned by month (PostgreSQL) and kept for a set time: a backlog of an old
+/// month lands in its own partition; a purge removes raw events and keeps every rollup.
+@Suite struct RawRetentionTests {
+    @Test(arguments: StoreKind.available) func retentionRemovesRawEventsAndKeepsRollups(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, url in
+            try await store.addStation(StationRecord(id: "s", name: "s", region: RegionPath(parsing: "浙江省/舟山市")!, capacity: 6), tokenHash: "h")
+            // One check-in on the 10th of each month from August to November 2026, noon in China.
+            let months = (8...11).map { m in RFC3339.parse("2026-\(m < 10 ? "0" : "")\(m)-10T12:00:00+08:00", defaultOffset: .utc)! }
+            let events = months.enumerated().map { i, t in
+                IngestedEvent(seq: Int64(i + 1), time: t, kind: "check_in", cardKey: String(repeating: "\(i)", count: 64), reader: "door",
+                              occupancy: 1, staySeconds: nil, detail: nil)
+            }
+            // The newest first, then the old ones as a backlog: each lands in its month.
+            _ = try await store.ingest(station: "s", events: [events[3]])
+            _ = try await store.ingest(station: "s", events: Array(events[0..<3]))
+            if kind == .postgres {
+                let counts = try await postgresPartitionCounts(url)
+                #expect(counts["events_2026_08"] == 1 && counts["events_2026_11"] == 1 && counts["events_default"] == 0, "\(counts)")
+            }
+            let all = (Timestamp(secondsSinceEpoch: 0), Timestamp(secondsSinceEpoch: 4_000_000_000))
+            let before = try await store.rollupRows(.region(RegionPath(parsing: "浙江省")!), level: .day, from: all.0, to: all.1)
+            #expect(before.map(\.figures.visits) == [1, 1, 1, 1])
+
+            let cutoff = StoreMaintenanceService.cutoff(now: RFC3339.parse("2026-11-24T10:00:00Z", defaultOffset: .utc)!, months: 2)
+            #expect(RFC3339.format(cutoff, offset: .utc) == "2026-09-01T00:00:00.000Z")
+            _ = try await store.purgeRawEvents(before: cutoff)
+            #expect(try await store.eventCount(station: "s") == 3)
+            let after = try await store.rollupRows(.region(RegionPath(parsing: "浙江省")!), level: .day, from: all.0, to: all.1)
+            #expect(after.map(\.figures) == before.map(\.figures) && after.map(\.workers.bytes) == before.map(\.workers.bytes))
+            // Checks and rebuilds keep to what the raw log still covers.
+            #expect(try await RollupMaintenance.check(store) == [])
+            try await RollupMaintenance.rebuild(store)
+            let rebuilt = try await store.rollupRows(.region(RegionPath(parsing: "浙江省")!), level: .day, from: all.0, to: all.1)
+            #expect(rebuilt.map(\.figures) == before.map(\.figures), "the August rollups outlive its raw events")
+            if kind == .postgres {
+                #expect(try await postgresPartitionCounts(url)["events_2026_08"] == nil, "August's partition was dropped")
+            }
+        }
+    }
+
+    func postgresPartitionCounts(_ url: String) async throws -> [String: Int] {
+        let client = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            var out: [String: Int] = [:]
+            for try await (name, n) in try await client.query("""
+                SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1
+                UNION ALL SELECT c.relname, 0 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass
+                """).decode((String, Int).self) { out[name] = max(out[name] ?? 0, n) }
+            group.cancelAll()
+            return out
+        }
     }
 }

@@ -196,7 +196,7 @@ final class CollectorProcess: @unchecked Sendable {
             #expect(try await (ra, rb) == (200, 200))
         }
         let (count, usage) = try await withStore(storageURL) { store in
-            (try await store.eventCount(station: "pt-2"), try await store.rollupRows(.stations(["pt-2"]), level: .day, from: day, to: day + .seconds(86_400)))
+            (try await store.eventCount(station: "pt-2"), try await store.rollupRows(.stations(["pt-2"]), level: .hour, from: day - .seconds(86_400), to: day + .seconds(86_400)))
         }
         #expect(count == 400)
         #expect(usage.map(\.figures.visits).reduce(0, +) == 400, "each event counted once in the rollups, though both collectors got it")
@@ -230,6 +230,45 @@ final class CollectorProcess: @unchecked Sendable {
         #expect(db.contains("li"), "the user row is there")
         #expect(!db.contains("correct horse battery"), "passwords are hashed")
         #expect(!db.contains(String(out.split(separator: "\n").last!)), "tokens are hashed")
+    }
+
+    /// A province's list at once: new stations get tokens in a private file, existing ones are
+    /// updated and keep theirs, a bad row applies nothing and names its line; rollups follow.
+    @Test func stationImportFromCSV() throws {
+        let config = s.file("i.toml")
+        FileManager.default.createFile(atPath: config, contents: Data("[storage]\nurl = \"sqlite://\(s.file("i.db"))\"\n".utf8))
+        let csv = s.file("stations.csv")
+        let list = "\u{FEFF}id,name,region,capacity,latitude,longitude,address\r\n"
+            + "zs-1,沈家门站,浙江省/舟山市/普陀区,12,29.95,122.30,\"滨港路 1 号, 一楼\"\r\n"
+            + "zs-2,\"东港站 \"\"新\"\"\",浙江省/舟山市/普陀区,8,,,\r\n"
+        FileManager.default.createFile(atPath: csv, contents: Data(list.utf8))
+        let first = try run("yizhan-collector", ["station", "import", "--config", config, "--file", csv, "--tokens", s.file("t1.csv")])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("2 station(s): 2 added"))
+        let tokens = try String(contentsOfFile: s.file("t1.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(tokens.first == "id,token" && tokens.count == 3 && tokens.dropFirst().allSatisfy { $0.contains(",yzs_") })
+        let mode = try FileManager.default.attributesOfItem(atPath: s.file("t1.csv"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // The same list again with a moved station and a new one: updated, one token more.
+        let moved = list.replacingOccurrences(of: "zs-2,\"东港站 \"\"新\"\"\",浙江省/舟山市/普陀区", with: "zs-2,东港站,浙江省/舟山市/定海区")
+            + "zs-3,三号站,浙江省/舟山市,6,,,\r\n"
+        FileManager.default.createFile(atPath: csv, contents: Data(moved.utf8))
+        let second = try run("yizhan-collector", ["station", "import", "--config", config, "--file", csv, "--tokens", s.file("t2.csv")])
+        #expect(second.status == 0 && second.stdout.contains("3 station(s): 1 added"), "\(second.stdout) \(second.stderr)")
+        #expect(try String(contentsOfFile: s.file("t2.csv"), encoding: .utf8).hasPrefix("id,token\nzs-3,yzs_"))
+        // Bad rows: every one named, nothing applied, no token file left behind.
+        FileManager.default.createFile(atPath: csv, contents: Data((moved + "zs-4,,浙江省,0,91,,\r\nzs-1,重复,浙江省,5,,,\r\n").utf8))
+        let bad = try run("yizhan-collector", ["station", "import", "--config", config, "--file", csv, "--tokens", s.file("t3.csv")])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("line 5: name") && bad.stderr.contains("line 5: capacity") && bad.stderr.contains("line 5: latitude"))
+        #expect(bad.stderr.contains("line 6: station zs-1 is also on line 2"))
+        #expect(!FileManager.default.fileExists(atPath: s.file("t3.csv")))
+        FileManager.default.createFile(atPath: csv, contents: Data(moved.utf8))
+        let existing = try run("yizhan-collector", ["station", "import", "--config", config, "--file", csv, "--tokens", s.file("t2.csv")])
+        #expect(existing.status != 0 && existing.stderr.contains("must not exist"), "a token file is never overwritten")
+        // The rollups agree with the (empty) log after the move.
+        let check = try run("yizhan-collector", ["rollups", "check", "--config", config])
+        #expect(check.status == 0 && check.stdout.contains("rollups agree"), "\(check.stdout) \(check.stderr)")
     }
 }
 

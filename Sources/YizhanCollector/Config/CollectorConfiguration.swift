@@ -40,6 +40,9 @@ public struct CollectorConfiguration: Sendable {
     public var logLevel: String
     /// The office's local time: days, hours and dates in questions and answers.
     public var utcOffset: UTCOffset = .china
+    /// Raw events older than this many months are dropped (rollups and sketches are kept);
+    /// 0 keeps them for ever (`[storage] raw_retention_months`).
+    public var rawRetentionMonths = 0
     /// Connections, timeouts and request sizes one client may use.
     public var limits = CollectorConfiguration.defaultLimits
 
@@ -82,6 +85,7 @@ public struct CollectorConfiguration: Sendable {
                     throw s.fail("url", "expected sqlite:///path or postgres://user@host/db, got \"\(url)\"")
                 }
             }
+            if let months = try s.int("raw_retention_months", range: 0...1200) { c.rawRetentionMonths = months }
             try s.rejectUnknownKeys()
         }
         if var i = try doc.section("ingest", required: false) {
@@ -92,6 +96,8 @@ public struct CollectorConfiguration: Sendable {
         if var r = try doc.section("reports", required: false) {
             if let text = try r.string("utc_offset") {
                 guard let offset = UTCOffset(parsing: text) else { throw r.fail("utc_offset", "expected an offset such as +08:00, got \"\(text)\"") }
+                // Rollups are kept per hour: a day must start on an hour.
+                guard offset.seconds % 3600 == 0 else { throw r.fail("utc_offset", "expected whole hours (rollups are hourly), got \"\(text)\"") }
                 c.utcOffset = offset
             }
             try r.rejectUnknownKeys()

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 import YizhanCore
 
 /// The shared collector store: PostgreSQL through PostgresNIO's connection pool. Several
@@ -12,6 +13,8 @@ public final class PostgresCollectorStore: CollectorStore {
     let logger: Logger
     /// The offset the rollups' local days are kept in (`[reports] utc_offset`).
     public let reportOffset: UTCOffset
+    /// Month partitions of `events` known to exist (UTC month starts, ms).
+    let knownPartitions = Mutex(Set<Int64>())
 
     /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&host=/socket/dir]`.
     /// A `host` query item (or an empty host) means a unix socket in that directory, as libpq does.
@@ -61,6 +64,7 @@ public final class PostgresCollectorStore: CollectorStore {
     /// built or were built in another offset.
     public func prepare() async throws {
         try await migrate()
+        try await makePartitionsAhead()
         var built: String?
         for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = 'offset'", logger: logger).decode(String.self) {
             built = v
@@ -115,6 +119,8 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v3-sessions", ["CREATE TABLE sessions (key TEXT PRIMARY KEY, value BYTEA NOT NULL, expires_ms BIGINT NOT NULL)"]),
         // Regions, and rollups kept at ingest (filled from the raw log by `prepare`).
         ("v4-regions-rollups", rollupMigration),
+        // Raw events partitioned by month (PostgresCollectorStore+Partitions.swift).
+        ("v5-partitioned-events", partitionMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
@@ -196,6 +202,7 @@ public final class PostgresCollectorStore: CollectorStore {
         let details = events.map { $0.detail ?? "" }
         // The insert and the live occupancy from the newest event (never rolled back by an
         // older batch) in one statement; the rollups from exactly the rows it inserted.
+        try await ensurePartitions(for: times)
         return try await transaction { db in
             try await db.query("SELECT pg_advisory_xact_lock(hashtextextended(\(station), 0))", logger: logger)
             let rows = try await db.query("""
@@ -204,7 +211,8 @@ public final class PostgresCollectorStore: CollectorStore {
                     SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
                     FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
                                 \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
-                    ON CONFLICT (station_id, seq) DO NOTHING
+                    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.station_id = \(station) AND e.seq = b.s)
+                    ON CONFLICT (station_id, seq, time_ms) DO NOTHING
                     RETURNING seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
                 ), live AS (
                     UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq)

@@ -23,6 +23,11 @@ public protocol RollupStore: Sendable {
     func storedRollups(_ table: RollupTable, key: String, from: Int64, to: Int64) async throws -> [RollupRow<HyperLogLog>]
     /// A derived level's rows as the level below defines them (not for station hours).
     func foldedRollups(_ table: RollupTable, key: String, from: Int64, to: Int64) async throws -> [RollupRow<HyperLogLog>]
+    /// Removes raw events before `cutoff` (the rollups stay); returns what it removed
+    /// (rows, or month partitions on PostgreSQL).
+    func purgeRawEvents(before cutoff: Timestamp) async throws -> Int
+    /// Where the raw log begins after a purge (ms), nil if nothing was ever purged.
+    func rawKeptFrom() async throws -> Int64?
 }
 
 public struct RollupMismatch: Hashable, Sendable, CustomStringConvertible {
@@ -37,10 +42,17 @@ public struct RollupMismatch: Hashable, Sendable, CustomStringConvertible {
 }
 
 public enum RollupMaintenance {
-    /// Whole local days around [from, to); nil bounds mean all time.
-    static func range(_ store: some RollupStore, from: Timestamp?, to: Timestamp?) -> (Int64, Int64) {
-        let f = from.map { RollupBuilder.day(ofHour: RollupBuilder.hour(of: $0.millisecondsSinceEpoch), offset: store.reportOffset) }
+    /// Whole local days around [from, to); nil bounds mean all time. Never before the raw
+    /// log's beginning after a purge: rollups older than that cannot be recomputed and stay.
+    static func range(_ store: some RollupStore, from: Timestamp?, to: Timestamp?) async throws -> (Int64, Int64) {
+        var f = from.map { RollupBuilder.day(ofHour: RollupBuilder.hour(of: $0.millisecondsSinceEpoch), offset: store.reportOffset) }
             ?? Int64.min / 4
+        if let kept = try await store.rawKeptFrom() {
+            // The first whole day the raw log still covers.
+            var day = RollupBuilder.day(ofHour: RollupBuilder.hour(of: kept), offset: store.reportOffset)
+            if day < kept { day += 86_400_000 }
+            f = max(f, day)
+        }
         var t = to.map { RollupBuilder.day(ofHour: RollupBuilder.hour(of: $0.millisecondsSinceEpoch), offset: store.reportOffset) } ?? Int64.max / 4
         if let to, t < to.millisecondsSinceEpoch { t += 86_400_000 }
         return (f, t)
@@ -63,7 +75,8 @@ public enum RollupMaintenance {
     /// days around [from, to), then every region they count in. Returns how many stations.
     @discardableResult
     public static func rebuild(_ store: some RollupStore, stations only: [String]? = nil, from: Timestamp? = nil, to: Timestamp? = nil) async throws -> Int {
-        let (f, t) = range(store, from: from, to: to)
+        let (f, t) = try await range(store, from: from, to: to)
+        guard f < t else { return 0 }
         let all = try await store.rollupStations()
         let chosen = only.map { Set($0) }
         var regions = Set<String>()
@@ -81,7 +94,8 @@ public enum RollupMaintenance {
     /// Compares stored rollups with the raw log (station hours) and each derived level with
     /// its definition. Returns every difference found (none when all is well).
     public static func check(_ store: some RollupStore, stations only: [String]? = nil, from: Timestamp? = nil, to: Timestamp? = nil) async throws -> [RollupMismatch] {
-        let (f, t) = range(store, from: from, to: to)
+        let (f, t) = try await range(store, from: from, to: to)
+        guard f < t else { return [] }
         let all = try await store.rollupStations()
         let chosen = only.map { Set($0) }
         var mismatches: [RollupMismatch] = []

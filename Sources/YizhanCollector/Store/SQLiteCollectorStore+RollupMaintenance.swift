@@ -98,3 +98,27 @@ extension SQLiteCollectorStore {
         }
     }
 }
+
+/// Raw event retention (`[storage] raw_retention_months`): rollups are kept.
+extension SQLiteCollectorStore {
+    public func purgeRawEvents(before cutoff: Timestamp) async throws -> Int {
+        let stations = try await rollupStations().map(\.id)
+        var removed = 0
+        // Station by station: each delete is short and uses the (station_id, time_ms) index.
+        for s in stations {
+            removed += try await pool.write { db in
+                try db.execute(sql: "DELETE FROM events WHERE station_id = ? AND time_ms < ?", arguments: [s, cutoff.millisecondsSinceEpoch])
+                return db.changesCount
+            }
+        }
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES ('raw_kept_from', ?)",
+                           arguments: [String(cutoff.millisecondsSinceEpoch)])
+        }
+        return removed
+    }
+
+    public func rawKeptFrom() async throws -> Int64? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = 'raw_kept_from'").flatMap { Int64($0) } }
+    }
+}
