@@ -191,55 +191,143 @@ struct ManagerBrowserTests {
 struct DashboardBrowserTests {
     let s = Scratch()
 
-    /// An office user made with the CLI logs in through the form, sees the stations and a
-    /// station's charts at both screen shapes, with nothing off the machine.
-    @Test func theOfficeLogsInAndReadsAStationsCharts() async throws {
+    /// Stations in three cities of two provinces, added with the CLI; a week of visits at
+    /// the first; live states written as the heartbeat flusher writes them.
+    func collectorWithARegionalNetwork() async throws -> (CollectorProcess, String) {
         let config = s.file("collector.toml")
         FileManager.default.createFile(atPath: config, contents: Data("""
             [http]
             listen = "127.0.0.1:0"
             [storage]
             url = "sqlite://\(s.file("collector.db"))"
+            [ingest]
+            offline_after_seconds = 86400
             """.utf8))
-        #expect(try run("yizhan-collector", ["station", "add", "--config", config, "--id", "pt-1", "--name", "普工e家·沈家门站",
-                                              "--district", "普陀区", "--capacity", "12"]).status == 0)
+        let stations: [(id: String, name: String, region: String, lat: String, lon: String)] = [
+            ("pt-1", "普工e家·沈家门站", "浙江省/舟山市/普陀区/沈家门街道", "29.95", "122.30"),
+            ("pt-2", "东港骑手之家", "浙江省/舟山市/普陀区/东港街道", "29.93", "122.33"),
+            ("dh-1", "定海卡友之家", "浙江省/舟山市/定海区/解放街道", "30.02", "122.10"),
+            ("hz-1", "西湖驿站", "浙江省/杭州市/西湖区/北山街道", "30.25", "120.15"),
+            ("gz-1", "天河驿站", "广东省/广州市/天河区/石牌街道", "23.13", "113.32"),
+        ]
+        for st in stations {
+            let added = try run("yizhan-collector", ["station", "add", "--config", config, "--id", st.id, "--name", st.name, "--district", "区",
+                                                     "--region", st.region, "--address", "\(st.name)门口", "--capacity", "12",
+                                                     "--lat", st.lat, "--lon", st.lon])
+            #expect(added.status == 0, "\(added.stderr)")
+        }
         let user = try runWithInput("yizhan-collector", ["user", "add", "--config", config, "--name", "office", "--role", "office"],
                                     input: "correct horse battery\n")
         #expect(user.status == 0, "\(user.stderr)")
-        // A few days of visits, stored as ingest stores them.
+        let zs = try runWithInput("yizhan-collector", ["user", "add", "--config", config, "--name", "zs", "--role", "office", "--region", "浙江省/舟山市"],
+                                  input: "correct horse battery\n")
+        #expect(zs.status == 0, "\(zs.stderr)")
+        // A few days of visits, stored as ingest stores them: 100 at pt-1, 10 at each other station.
         let store = try SQLiteCollectorStore(path: s.file("collector.db"))
         let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-        var events: [IngestedEvent] = []
-        for i in 0..<200 {
-            let t = now - .seconds(Int64(200 - i) * 3000)
-            events.append(IngestedEvent(seq: Int64(i + 1), time: t, kind: i % 2 == 0 ? "check_in" : "check_out",
-                                        cardKey: String(repeating: String(i % 7), count: 64), reader: "door", occupancy: i % 2 == 0 ? 1 : 0,
-                                        staySeconds: i % 2 == 0 ? nil : 1500, detail: nil))
+        for st in stations {
+            let count = st.id == "pt-1" ? 200 : 20
+            var events: [IngestedEvent] = []
+            for i in 0..<count {
+                let t = now - .seconds(Int64(count - i) * 3000)
+                events.append(IngestedEvent(seq: Int64(i + 1), time: t, kind: i % 2 == 0 ? "check_in" : "check_out",
+                                            cardKey: String(repeating: String(i % 7), count: 64), reader: "door", occupancy: i % 2 == 0 ? 1 : 0,
+                                            staySeconds: i % 2 == 0 ? nil : 1500, detail: nil))
+            }
+            _ = try await store.ingest(station: st.id, events: events)
         }
-        _ = try await store.ingest(station: "pt-1", events: events)
+        // Live: pt-1 online with a broken microwave, pt-2 full, dh-1 online; the others never reported.
+        try await store.recordHeartbeats([
+            HeartbeatRecord(station: "pt-1", at: now, occupancy: 3, live: LiveState(open: true, capacity: 12, amenities: ["microwave": .outOfOrder],
+                                                                                     readers: [], backlog: 0, lastSeq: 200, version: "1", clockSkewSeconds: 0)),
+            HeartbeatRecord(station: "pt-2", at: now, occupancy: 12, live: LiveState(open: true, capacity: 12, amenities: [:], readers: [], backlog: 0,
+                                                                                      lastSeq: 20, version: "1", clockSkewSeconds: 0)),
+            HeartbeatRecord(station: "dh-1", at: now, occupancy: 1, live: LiveState(open: true, capacity: 12, amenities: [:], readers: [], backlog: 0,
+                                                                                     lastSeq: 20, version: "1", clockSkewSeconds: 0)),
+        ])
         try await store.close()
         let collector = try CollectorProcess(config: config, logPath: s.file("collector.log"))
+        return (collector, "http://127.0.0.1:\(try await collector.listeningPort())")
+    }
+
+    func logIn(_ page: DevToolsPage, _ base: String, as name: String) async throws {
+        try await page.navigate(base + "/")
+        try await page.waitFor("location.pathname === '/login' && !!document.getElementById('password')")
+        _ = try await page.evaluate("""
+            document.getElementById('name').value = '\(name)'; document.getElementById('password').value = 'correct horse battery';
+            document.querySelector('form.login').submit()
+            """)
+        try await page.waitFor("location.pathname === '/' && !!document.querySelector('.crumbs')")
+    }
+
+    /// The breadcrumb as the reader sees it: `全国 Nation › 浙江省 › 舟山市`.
+    static let crumbs = "[...document.querySelectorAll('.crumbs li')].map(li => li.textContent.trim()).join(' › ')"
+    /// The headline figure for visits, as shown.
+    static let visits = "[...document.querySelectorAll('.headlines tr')].find(tr => tr.textContent.includes('到访 Visits')).querySelector('td').textContent.trim()"
+
+    /// An office user made with the CLI logs in through the form and reads the dashboard at
+    /// national, city and station scope (drilling down by the links), at both screen
+    /// shapes, with nothing off the machine; a region user starts at their region.
+    @Test func theOfficeLogsInAndReadsTheDashboardFromTheNationToAStation() async throws {
+        let (collector, base) = try await collectorWithARegionalNetwork()
         defer { collector.kill9() }
-        let base = "http://127.0.0.1:\(try await collector.listeningPort())"
         for (width, height) in [(1920, 1080), (1080, 1920)] {
             let shots = s
             try await DevToolsPage.with(width: width, height: height) { page in
-                try await page.navigate(base + "/")
-                try await page.waitFor("location.pathname === '/login' && !!document.getElementById('password')")
-                _ = try await page.evaluate("""
-                    document.getElementById('name').value = 'office'; document.getElementById('password').value = 'correct horse battery';
-                    document.querySelector('form.login').submit()
-                    """)
-                try await page.waitFor("location.pathname === '/' && document.body.innerText.includes('普工e家·沈家门站')")
-                try await page.navigate(base + "/stations/pt-1")
-                try await page.waitFor("document.querySelectorAll('svg.chart').length === 5")
-                #expect(try await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true, "\(width)x\(height): no sideways scrolling")
-                #expect(try await page.string("document.body.innerText").contains("到访 visits 100"))
-                try await page.screenshot(to: shots.file("dashboard-\(width)x\(height).png"))
-                keepScreenshot(shots.file("dashboard-\(width)x\(height).png"))
-                #expect(pngSize(shots.file("dashboard-\(width)x\(height).png")).map { $0 == (width, height) } == true)
-                #expect(page.requests.allSatisfy { $0.hasPrefix(base) }, "\(page.requests)")
+                try await logIn(page, base, as: "office")
+                func shoot(_ name: String) async throws {
+                    #expect(try await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true,
+                            "\(name) \(width)x\(height): no sideways scrolling")
+                    let file = shots.file("dashboard-\(name)-\(width)x\(height).png")
+                    try await page.screenshot(to: file)
+                    keepScreenshot(file)
+                    #expect(pngSize(file).map { $0 == (width, height) } == true)
+                }
+                // National: the provinces, 140 visits in all, the map of five stations.
+                try await page.waitFor("document.querySelectorAll('svg.chart').length === 6")
+                #expect(try await page.string(Self.crumbs) == "全国 Nation")
+                #expect(try await page.string(Self.visits) == "140")
+                let national = try await page.string("document.body.innerText")
+                #expect(national.contains("浙江省") && national.contains("广东省") && national.contains("省 Province"))
+                #expect(try await page.evaluate("document.querySelectorAll('svg.map a').length") as? Int == 5)
+                #expect(national.contains("在线 online: 1") && national.contains("满员 full: 1") && national.contains("设施故障 amenity fault: 1")
+                        && national.contains("离线 offline: 2"), "the legend in words")
+                try await shoot("national")
+                // City: follow the links down, as the office would.
+                _ = try await page.evaluate("[...document.querySelectorAll('table.children a')].find(a => a.textContent === '浙江省').click()")
+                try await page.waitFor("document.querySelector('.crumbs [aria-current]')?.textContent === '浙江省'")
+                _ = try await page.evaluate("[...document.querySelectorAll('table.children a')].find(a => a.textContent === '舟山市').click()")
+                try await page.waitFor("document.querySelector('.crumbs [aria-current]')?.textContent === '舟山市'")
+                #expect(try await page.string(Self.crumbs) == "全国 Nation › 浙江省 › 舟山市")
+                #expect(try await page.string(Self.visits) == "120")
+                let city = try await page.string("document.body.innerText")
+                #expect(city.contains("普陀区") && city.contains("定海区") && !city.contains("西湖驿站") && city.contains("区县 District"))
+                #expect(try await page.evaluate("document.querySelectorAll('svg.map a').length") as? Int == 3)
+                try await shoot("city")
+                // Station: through the ranking.
+                _ = try await page.evaluate("[...document.querySelectorAll('table.ranking a')].find(a => a.textContent === '普工e家·沈家门站').click()")
+                try await page.waitFor("location.pathname === '/stations/pt-1' && document.querySelectorAll('svg.chart').length === 6")
+                #expect(try await page.string(Self.crumbs) == "全国 Nation › 浙江省 › 舟山市 › 普陀区 › 沈家门街道 › 普工e家·沈家门站")
+                #expect(try await page.string(Self.visits) == "100")
+                let station = try await page.string("document.body.innerText")
+                #expect(station.contains("3 / 12") && station.contains("microwave") && station.contains("普工e家·沈家门站门口"))
+                try await shoot("station")
+                // The period picker is a plain form; its ready-made periods are links that keep the page.
+                _ = try await page.evaluate("[...document.querySelectorAll('.presets a')].find(a => a.textContent.startsWith('7 ')).click()")
+                try await page.waitFor("document.querySelector('.presets strong')?.textContent.startsWith('7 ') === true")
+                #expect(try await page.string("location.pathname") == "/stations/pt-1")
+                #expect(try await page.string("document.getElementById('bucket').value") == "day")
+                // data: is the browser's own date-picker icon.
+                #expect(page.requests.allSatisfy { $0.hasPrefix(base) || $0.hasPrefix("data:") }, "\(page.requests)")
             }
+        }
+        // A region user lands on their region and is refused the one above it.
+        try await DevToolsPage.with(width: 1366, height: 768) { page in
+            try await logIn(page, base, as: "zs")
+            #expect(try await page.string(Self.crumbs) == "全国 Nation › 浙江省 › 舟山市")
+            #expect(try await page.evaluate("document.querySelectorAll('.crumbs a').length") as? Int == 0)
+            try await page.navigate(base + "/?region=%E6%B5%99%E6%B1%9F%E7%9C%81")
+            try await page.waitFor("document.body.innerText.includes('This region is outside yours.')")
         }
     }
 }
