@@ -32,6 +32,7 @@ public final class SQLiteCollectorStore: CollectorStore {
         config.prepareDatabase { db in Self.addSketchFunctions(db) }
         pool = try DatabasePool(path: path, configuration: config)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try SchemaCompatibility.check(Self.migrator, pool, database: path)  // forward only
         try Self.migrator.migrate(pool)
     }
 

@@ -38,6 +38,7 @@ public final class EventStore: SessionRecords {
             // Purged space goes back to the disk (takes effect on a new database only).
             try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
         }
+        try SchemaCompatibility.check(Self.migrator, pool, database: path)  // forward only
         try Self.migrator.migrate(pool)
         try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'station_id'") {
