@@ -91,22 +91,10 @@ struct Analytics: Sendable {
     /// period's and a year earlier's values.
     func rankings(_ scope: Scope, measure: RankingMeasure, descending: Bool, limit: Int, period: UsagePeriod,
                   now: Timestamp = .now()) async throws -> [RankingEntry] {
-        let ids = scope.stations.map(\.id)
-        guard !ids.isEmpty else { return [] }
-        let outages = try await store.ongoingOutages(ids)
-        func totals(_ p: UsagePeriod) async throws -> [String: RollupFigures] {
-            var t = try await store.stationTotals(ids, from: p.from, to: p.to)
-            // Outages still going on count up to now.
-            let end = min(p.to.millisecondsSinceEpoch, now.millisecondsSinceEpoch)
-            for o in outages {
-                let a = max(o.since, p.from.millisecondsSinceEpoch)
-                if end > a { t[o.station, default: RollupFigures()].downtimeSeconds += (end - a) / 1000 }
-            }
-            return t
-        }
+        guard !scope.stations.isEmpty else { return [] }
+        let totals = try await stationTotals(scope, period: period, now: now)
         let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
         return Rankings.rank(measure, descending: descending, limit: limit, stations: capacities,
-                             current: try await totals(period), previous: try await totals(try period.previous()),
-                             yearEarlier: try await totals(try period.yearEarlier()))
+                             current: totals.current, previous: totals.previous, yearEarlier: totals.yearEarlier)
     }
 }
