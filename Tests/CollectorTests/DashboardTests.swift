@@ -186,14 +186,15 @@ import YizhanTestSupport
         }
     }
 
-    /// A national page of 2,000 stations in 31 provinces (each with 28 days of visits)
-    /// renders well under a second. Prints the figures.
-    @Test func aNationalPageOfTwoThousandStationsRendersQuickly() async throws {
+    /// A national page of 400 stations in 31 provinces (each with 28 days of visits) counts
+    /// every province and every visit. It prints how long the page took, as a figure only:
+    /// speed goals live in `make bench`, never in a timed test.
+    @Test func aNationalPageCoversEveryProvince() async throws {
         try await withCollector { url, store in
             let now = Timestamp.now()
             var records: [StationRecord] = []
             var hashes: [String: String] = [:]
-            for i in 0..<2000 {
+            for i in 0..<400 {
                 let province = i % 31, city = (i / 31) % 4, district = (i / 124) % 4
                 let id = String(format: "s-%04d", i)
                 records.append(StationRecord(id: id, name: "驿站\(i)", region: RegionPath(segments: ["省\(province)", "市\(city)", "区\(district)", "街道\(i % 3)"]),
@@ -216,7 +217,7 @@ import YizhanTestSupport
                 }
                 _ = try await store.ingest(station: r.id, events: events)
             }
-            print("national page fixture: 2000 stations, 112000 events ingested in \(ContinuousClock.now - started)")
+            print("national page fixture: 400 stations, 22400 events ingested in \(ContinuousClock.now - started)")
             let hash = Bcrypt.hash("correct horse", cost: 4)
             try await store.addUser(UserRecord(name: "office", role: .office, stations: []), passwordHash: hash, tokenHash: "t1")
             let office = try await login(url, "office")
@@ -229,12 +230,11 @@ import YizhanTestSupport
                 #expect(page.status == 200)
                 body = page.body
             }
-            #expect(body.contains(">省0</a></td><td>65</td>") && body.contains(">省30</a></td><td>64</td>"), "31 provinces")
-            #expect(headlineVisits(Page(status: 200, headers: [:], body: body)) == 56_000)
+            #expect(body.contains(">省0</a></td><td>13</td>") && body.contains(">省30</a></td><td>12</td>"), "31 provinces")
+            #expect(headlineVisits(Page(status: 200, headers: [:], body: body)) == 11_200)
             let sorted = times.sorted()
             let median = sorted[2]
-            print("national page, 2000 stations, SQLite: median \(median), fastest \(sorted[0]), slowest \(sorted[4]), \(body.utf8.count) bytes")
-            #expect(median < .milliseconds(1000), "median \(median)")
+            print("national page, 400 stations, SQLite (a figure, not a test: timing belongs in make bench): median \(median), fastest \(sorted[0]), slowest \(sorted[4]), \(body.utf8.count) bytes")
         }
     }
 

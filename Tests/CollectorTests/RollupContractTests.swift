@@ -307,3 +307,50 @@ struct LogOracle {
         }
     }
 }
+
+/// An upgrade: a PostgreSQL database from before partitioning (its events in one plain
+/// table) gets its rows moved into month partitions and its rollups built at start.
+@Suite struct PartitionUpgradeTests {
+    @Test func eventsOfAnUnpartitionedDatabaseMoveIntoMonthPartitions() async throws {
+        try await withStore(.postgres) { store, url in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 6), tokenHash: "h")
+            let times = ["2026-09-03T10:00:00+08:00", "2026-10-05T10:00:00+08:00", "2026-10-06T10:00:00+08:00"].map { RFC3339.parse($0, defaultOffset: .utc)! }
+            // Back to the schema before v5, with events in a plain table and no rollups.
+            let client = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                for sql in [
+                    "DROP TABLE events", "DROP FUNCTION yizhan_event_partition(BIGINT)",
+                    "DELETE FROM yizhan_migrations WHERE name = 'v5-partitioned-events'", "DELETE FROM rollup_settings",
+                    """
+                    CREATE TABLE events (station_id TEXT NOT NULL REFERENCES stations(id), seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
+                        kind TEXT NOT NULL, card_key TEXT, reader TEXT, occupancy INTEGER NOT NULL, stay_seconds BIGINT, detail TEXT,
+                        PRIMARY KEY (station_id, seq))
+                    """,
+                    "CREATE INDEX events_time ON events(station_id, time_ms)",
+                    "CREATE INDEX events_amenity ON events(station_id, time_ms) WHERE kind = 'amenity'",
+                ] { try await client.query(PostgresQuery(unsafeSQL: sql)) }
+                for (i, t) in times.enumerated() {
+                    let card = String(repeating: "\(i)", count: 64)
+                    try await client.query("""
+                        INSERT INTO events(station_id, seq, time_ms, kind, card_key, occupancy) VALUES ('s', \(Int64(i + 1)), \(t.millisecondsSinceEpoch), 'check_in', \(card), 1)
+                        """)
+                }
+                group.cancelAll()
+            }
+            // The next start migrates and builds the rollups.
+            try await withSecondStore(url) { upgraded in
+                #expect(try await upgraded.eventCount(station: "s") == 3)
+                let rows = try await upgraded.rollupRows(.stations(["s"]), level: .day, from: times[0] - .seconds(86_400), to: times[2] + .seconds(86_400))
+                #expect(rows.map(\.figures.visits) == [1, 1, 1])
+                #expect(try await RollupMaintenance.check(upgraded) == [])
+                // A replay of a moved event is still a duplicate.
+                let replay = IngestedEvent(seq: 2, time: times[1], kind: "check_in", cardKey: String(repeating: "1", count: 64), reader: nil,
+                                           occupancy: 1, staySeconds: nil, detail: nil)
+                #expect(try await upgraded.ingest(station: "s", events: [replay]) == 0)
+            }
+            let counts = try await RawRetentionTests().postgresPartitionCounts(url)
+            #expect(counts["events_2026_09"] == 1 && counts["events_2026_10"] == 2 && counts["events_default"] == 0, "\(counts)")
+        }
+    }
+}
