@@ -85,6 +85,7 @@ public final class PostgresCollectorStore: CollectorStore {
             return try await client.withTransaction(logger: logger) { db in try await body(db) }
         } catch let e as PostgresTransactionError {
             if let inner = e.closureError as? CollectorStoreError { throw inner }
+            if let inner = e.closureError as? SchemaNewerThanBinaryError { throw inner }  // migrate(): the operator's message, unwrapped
             throw e
         }
     }
