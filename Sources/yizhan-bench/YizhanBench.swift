@@ -18,7 +18,8 @@ import Glibc
 struct YizhanBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yizhan-bench",
-        abstract: "Benchmarks of the station pipeline, the store, start-up and idle memory.")
+        abstract: "Benchmarks of the station pipeline, the store, start-up and idle memory.",
+        version: YizhanVersion.current)
 
     @Option(help: "Directory with the yizhan-station binary to measure (release build).") var binDir: String
     @Option(help: "Swipes for the throughput run.") var swipes = 3000
