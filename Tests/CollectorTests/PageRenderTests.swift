@@ -114,6 +114,23 @@ import YizhanWeb
         return OfficeRegionPage.make(input, session: session, offset: .china)
     }
 
+    /// The version spread from heartbeats, newest first, split by state: how a rollout goes.
+    @Test func versionSpread() throws {
+        func view(_ version: String?, online: Bool, backlog: Int64 = 0) -> CollectorHTTP.StationView {
+            var s = StationRecord(id: "s", name: "s", capacity: 5)
+            if let version {
+                s.live = LiveState(open: true, capacity: 5, amenities: [:], readers: [], backlog: backlog, lastSeq: 0, version: version, clockSkewSeconds: 0)
+            }
+            return CollectorHTTP.StationView(s, online: online, offset: .china)
+        }
+        let rows = OfficeRegionPage.versionSpread([view("0.9.10", online: true), view("0.10.0", online: true, backlog: 3), view("0.10.0", online: false),
+                                                   view(nil, online: false), view("0.9.2", online: true)])
+        #expect(rows.map(\.version) == ["0.10.0", "0.9.10", "0.9.2", "–"], "by number, not as text; never heard from last")
+        #expect(rows[0].stations == 2 && rows[0].online == 1 && rows[0].offline == 1 && rows[0].withBacklog == 1 && rows[0].share == "40.0 %")
+        let html = renderer.render(try regionPage(.nation))
+        #expect(html.contains("<h2>软件版本 Software versions</h2>") && html.contains("<tr><td>–</td><td>4</td><td>100.0 %</td><td>3</td><td>1</td><td>0</td></tr>"))
+    }
+
     @Test func nationalPage() throws {
         let html = renderer.render(try regionPage(.nation))
         #expect(html.contains("<title>全国 Nation · 驿站 Yizhan</title>") && html.contains(csrfField))

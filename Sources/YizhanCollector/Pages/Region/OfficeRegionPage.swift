@@ -43,6 +43,9 @@ struct OfficeRegionPage: PageModel, Sendable {
         var vsYear: Change
     }
     struct Export: Sendable { var label: String; var href: String }
+    /// One software version among the region's stations (from their last heartbeats): how a
+    /// rollout wave is going.
+    struct VersionRow: Sendable { var version: String; var stations: Int; var share: String; var online: Int; var offline: Int; var withBacklog: Int }
     struct Unplaced: Sendable { var name: String; var href: String }
 
     var layout: OfficeLayout
@@ -66,6 +69,7 @@ struct OfficeRegionPage: PageModel, Sendable {
     var top: [Ranked]
     var bottom: [Ranked]
     var exports: [Export]
+    var versions: [VersionRow]
 
     /// Live figures refresh with the page this often.
     static let refreshSeconds = 60
@@ -215,6 +219,8 @@ struct OfficeRegionPage: PageModel, Sendable {
                                                                   ("by", by.rawValue), ("limit", "1000"), ("format", "csv")])),
         ]
 
+        let versions = versionSpread(input.stations.map { input.views[$0.id] })
+
         let heatDays = Int((input.hourOfWeek.buckets.count + 23) / 24)
         let capacity = input.stations.reduce(0) { $0 + (input.views[$1.id]?.capacity ?? $1.capacity) }
         return OfficeRegionPage(
@@ -232,6 +238,33 @@ struct OfficeRegionPage: PageModel, Sendable {
             measures: RankingMeasure.allCases.map { m in MeasureLink(label: measureLabel(m), href: link(region: region, period: period, by: m), current: m == by) },
             measureLabel: measureLabel(by),
             top: ranked(true), bottom: count > rankingSize ? ranked(false) : [],
-            exports: exports)
+            exports: exports, versions: versions)
+    }
+
+    /// Stations per version, newest first (versions compared number by number; stations
+    /// never heard from last), each split into online, offline and with a backlog.
+    static func versionSpread(_ views: [CollectorHTTP.StationView?]) -> [VersionRow] {
+        var rows: [String: VersionRow] = [:]
+        for v in views {
+            let name = v?.version ?? "–"
+            var r = rows[name] ?? VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0)
+            r.stations += 1
+            if v?.online == true { r.online += 1 } else { r.offline += 1 }
+            if (v?.backlog ?? 0) > 0 { r.withBacklog += 1 }
+            rows[name] = r
+        }
+        func parts(_ s: String) -> [Int] { s.split(whereSeparator: { !$0.isNumber }).map { Int($0) ?? 0 } }
+        func newer(_ a: VersionRow, _ b: VersionRow) -> Bool {
+            if (a.version == "–") != (b.version == "–") { return b.version == "–" }
+            let (x, y) = (parts(a.version), parts(b.version))
+            return x == y ? a.version > b.version : y.lexicographicallyPrecedes(x)
+        }
+        let total = max(views.count, 1)
+        return rows.values.sorted(by: newer).map { r in
+            var r = r
+            let tenths = (r.stations * 1000 + total / 2) / total
+            r.share = "\(tenths / 10).\(tenths % 10) %"
+            return r
+        }
     }
 }
