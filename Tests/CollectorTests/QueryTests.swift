@@ -101,7 +101,7 @@ import YizhanCore
                 let hb = Heartbeat(stationID: id, time: RFC3339.format(.now(), offset: .china), occupancy: occupancy, capacity: 6, open: open,
                                    readers: [.init(name: "door", state: "up")], amenities: microwave.map { ["microwave": $0.rawValue] } ?? [:],
                                    backlog: 0, lastAck: 0, lastSeq: 0, version: "t")
-                #expect(try await post(url + "/api/v1/ingest/heartbeat", token: tokens[id]!, body: try JSONEncoder().encode(hb)).status == 204)
+                #expect(try await post(url + "/api/v1/ingest/heartbeat", token: tokens[id]!, body: try JSONEncoder().encode(hb)).status == 200)
             }
             let r = try await get(url + "/api/v1/nearby?lat=\(lat)&lon=\(lon)&amenity=microwave", token: users.office)
             #expect(r.status == 200)

@@ -198,7 +198,7 @@ public struct CollectorHTTP: Sendable {
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
             version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds)))
-        return Response(status: .noContent)
+        return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 
     // MARK: queries (the handlers are in QueryRoutes.swift)

@@ -90,8 +90,9 @@ final class CollectorClient: Sendable {
         }
     }
 
-    /// Sends a heartbeat; the HTTP status, or nil when the collector could not be reached.
-    func send(_ heartbeat: Heartbeat) async throws -> Int {
+    /// Sends a heartbeat; the HTTP status and the collector's answer (empty for a `204`
+    /// from an older collector, nil for an error status or an answer that does not decode).
+    func send(_ heartbeat: Heartbeat) async throws -> (status: Int, answer: HeartbeatAnswer?) {
         let token = try readToken()
         var request = HTTPClientRequest(url: endpoint("/api/v1/ingest/heartbeat"))
         request.method = .POST
@@ -99,7 +100,12 @@ final class CollectorClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(heartbeat)))
         let response = try await client.execute(request, timeout: .seconds(uplink.timeout.wholeSeconds))
-        _ = try await response.body.collect(upTo: 1 << 16)
-        return Int(response.status.code)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let status = Int(response.status.code)
+        switch status {
+        case 204: return (status, .empty)
+        case 200..<300: return (status, try? JSONDecoder().decode(HeartbeatAnswer.self, from: Data(buffer: body)))
+        default: return (status, nil)
+        }
     }
 }

@@ -13,6 +13,7 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
     let registry: ReaderRegistry
     let client: CollectorClient
     let status: UplinkStatus
+    let answers: HeartbeatAnswerHandler
     let logger: Logger
     let clock: C
 
@@ -41,9 +42,10 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
         let beat = Self.heartbeat(stationID: configuration.station.id, offset: configuration.station.utcOffset, recorder: recorder,
                                   registry: registry, status: status.snapshot, now: .now())
         do {
-            let code = try await client.send(beat)
+            let (code, answer) = try await client.send(beat)
             if (200..<300).contains(code) {
                 status.update { $0.lastHeartbeat = .now() }
+                if let answer { await answers.handle(answer) } else { logger.warning("the collector's heartbeat answer did not decode") }
             } else {
                 logger.debug("heartbeat answered \(code)")
             }

@@ -1,0 +1,13 @@
+/// The collector's answer to a heartbeat: what the office wants the station to know or do.
+///
+/// The channel back to the station rides on the heartbeat the station already sends, so it
+/// works through NAT and survives the station being offline (the next answer carries the
+/// current state, never a queue of commands). Every field is optional and new fields are
+/// added as optional: an older station ignores what it does not know, and a station treats
+/// an older collector's `204 No Content` as an empty answer.
+public struct HeartbeatAnswer: Codable, Hashable, Sendable {
+    public init() {}
+
+    /// An answer with nothing in it (what a `204` from an older collector means).
+    public static let empty = HeartbeatAnswer()
+}

@@ -1,0 +1,12 @@
+import Logging
+import YizhanCore
+
+/// Carries out the collector's answer to a heartbeat at the station. Each part of the
+/// office → station channel handles its own fields here.
+struct HeartbeatAnswerHandler: Sendable {
+    let logger: Logger
+
+    func handle(_ answer: HeartbeatAnswer) async {
+        _ = answer
+    }
+}
