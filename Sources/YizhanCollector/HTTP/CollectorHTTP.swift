@@ -197,7 +197,7 @@ public struct CollectorHTTP: Sendable {
         let now = Timestamp.now()
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
-            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds)))
+            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours)))
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

@@ -41,17 +41,20 @@ public struct LiveState: Sendable, Hashable, Codable {
     public var version: String
     /// Station clock minus collector clock when the heartbeat arrived.
     public var clockSkewSeconds: Int64
+    /// The daily hours the station applies (`"HH:MM-HH:MM"`), if it reports them.
+    public var openingHours: [String]?
 
     enum CodingKeys: String, CodingKey {
         case open, capacity, amenities, readers, backlog, version
         case lastSeq = "last_seq"
         case clockSkewSeconds = "clock_skew_seconds"
+        case openingHours = "opening_hours"
     }
 
     public init(open: Bool, capacity: Int, amenities: [String: AmenityStatus], readers: [Heartbeat.Reader], backlog: Int64, lastSeq: Int64,
-                version: String, clockSkewSeconds: Int64) {
+                version: String, clockSkewSeconds: Int64, openingHours: [String]? = nil) {
         self.open = open; self.capacity = capacity; self.amenities = amenities; self.readers = readers; self.backlog = backlog; self.lastSeq = lastSeq
-        self.version = version; self.clockSkewSeconds = clockSkewSeconds
+        self.version = version; self.clockSkewSeconds = clockSkewSeconds; self.openingHours = openingHours
     }
 
     var json: String {

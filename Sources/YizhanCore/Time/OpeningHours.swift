@@ -51,10 +51,12 @@ public struct OpeningHours: Hashable, Sendable, CustomStringConvertible {
 
     public var isAlwaysOpen: Bool { ranges.contains { $0.start == 0 && $0.end == 1440 } }
 
-    public var description: String {
+    /// The ranges as `"HH:MM-HH:MM"` strings, what `init(parsing:offset:)` reads back.
+    public var specs: [String] {
         ranges.map { "\(pad2($0.start / 60)):\(pad2($0.start % 60))-\(pad2($0.end / 60)):\(pad2($0.end % 60))" }
-            .joined(separator: ", ")
     }
+
+    public var description: String { specs.joined(separator: ", ") }
 }
 
 public struct OpeningHoursError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -98,6 +98,8 @@ public enum IngestValidation {
     public struct CheckedHeartbeat: Hashable, Sendable {
         public var amenities: [String: AmenityStatus]
         public var stationTime: Timestamp
+        /// The station's daily hours, if it sent them (offset: the collector's own).
+        public var openingHours: [String]?
     }
 
     public static func validate(_ hb: Heartbeat) throws(IngestRejection) -> CheckedHeartbeat {
@@ -118,7 +120,12 @@ public enum IngestValidation {
             }
             amenities[id] = s
         }
-        return CheckedHeartbeat(amenities: amenities, stationTime: stationTime)
+        if let hours = hb.openingHours {
+            guard hours.count <= 8, (try? OpeningHours(parsing: hours, offset: .utc)) != nil else {
+                throw invalid("opening_hours: expected at most 8 \"HH:MM-HH:MM\" ranges")
+            }
+        }
+        return CheckedHeartbeat(amenities: amenities, stationTime: stationTime, openingHours: hb.openingHours)
     }
 
     static func isHex64(_ s: String) -> Bool {

@@ -36,6 +36,10 @@ public struct Heartbeat: Codable, Hashable, Sendable {
     public var lastAck: Int64
     public var lastSeq: Int64
     public var version: String
+    /// The daily opening hours the station applies (`"HH:MM-HH:MM"` ranges in its local
+    /// time), so the collector knows when a silent station should have been open. Absent
+    /// from stations older than this field.
+    public var openingHours: [String]?
 
     enum CodingKeys: String, CodingKey {
         case stationID = "station_id"
@@ -43,12 +47,14 @@ public struct Heartbeat: Codable, Hashable, Sendable {
         case lastAck = "last_ack"
         case lastSeq = "last_seq"
         case version
+        case openingHours = "opening_hours"
     }
 
     public init(stationID: String, time: String, occupancy: Int, capacity: Int, open: Bool, readers: [Reader],
-                amenities: [String: String], backlog: Int64, lastAck: Int64, lastSeq: Int64, version: String) {
+                amenities: [String: String], backlog: Int64, lastAck: Int64, lastSeq: Int64, version: String,
+                openingHours: [String]? = nil) {
         self.stationID = stationID; self.time = time; self.occupancy = occupancy; self.capacity = capacity; self.open = open
         self.readers = readers; self.amenities = amenities; self.backlog = backlog; self.lastAck = lastAck
-        self.lastSeq = lastSeq; self.version = version
+        self.lastSeq = lastSeq; self.version = version; self.openingHours = openingHours
     }
 }

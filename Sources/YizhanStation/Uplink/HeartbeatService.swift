@@ -35,7 +35,8 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
                          occupancy: snapshot.occupancy, capacity: policy.capacity, open: policy.hours.isOpen(at: now),
                          readers: registry.snapshot().map { Heartbeat.Reader(name: $0.name, state: $0.state) },
                          amenities: recorder.amenities.statuses.mapValues(\.rawValue), backlog: max(0, snapshot.lastSeq - status.lastAck),
-                         lastAck: status.lastAck, lastSeq: snapshot.lastSeq, version: YizhanVersion.current)
+                         lastAck: status.lastAck, lastSeq: snapshot.lastSeq, version: YizhanVersion.current,
+                         openingHours: policy.hours.specs)
     }
 
     private func send() async {
