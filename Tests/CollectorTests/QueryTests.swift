@@ -135,6 +135,13 @@ import YizhanCore
                 let r = try await post(url + "/api/v1/ingest/heartbeat", token: tokens["s"]!, body: try JSONEncoder().encode(hb))
                 #expect(r.status == 422 && r.body.contains("invalid_heartbeat"), "\(amenities) \(time)")
             }
+            // Opening hours are checked too, and kept in the live state when good.
+            for (hours, status) in [(["25:00-26:00"], 422), (Array(repeating: "06:00-07:00", count: 9), 422), (["06:00-22:00"], 200)] {
+                let hb = Heartbeat(stationID: "s", time: RFC3339.format(.now(), offset: .utc), occupancy: 1, capacity: 6, open: true, readers: [],
+                                   amenities: [:], backlog: 0, lastAck: 0, lastSeq: 0, version: "t", openingHours: hours)
+                let r = try await post(url + "/api/v1/ingest/heartbeat", token: tokens["s"]!, body: try JSONEncoder().encode(hb))
+                #expect(r.status == status, "\(hours): \(r.body)")
+            }
         }
     }
 }

@@ -54,6 +54,7 @@ import YizhanCore
             #expect(hb.stationID == "pt-test-01")
             #expect(hb.capacity == 10)
             #expect(hb.version == YizhanVersion.current)
+            #expect(hb.openingHours == station.recorder.policy.hours.specs && hb.openingHours?.isEmpty == false)
         }
     }
 
