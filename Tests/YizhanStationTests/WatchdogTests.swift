@@ -26,35 +26,64 @@ import Testing
             }
         }
 
-        let liveness = Liveness()
+        // The loops' time is moved by hand, so a stall is a fact of the test, not of the
+        // machine's load; the pinger reports each check, so the test counts checks, not time.
+        let origin = ContinuousClock.now
+        let elapsed = Mutex<Duration>(.zero)
+        let liveness = Liveness(now: { origin + elapsed.withLock { $0 } })
+        let actions = Mutex<[WatchdogDecision.Action]>([])
         let logs = LogRecorder()
-        let pinger = WatchdogPinger(notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": path]), interval: .milliseconds(100),
-                                    liveness: liveness, logger: logs.logger(), stallAfter: .milliseconds(400))
-        let keepBeating = Atomic<Bool>(true)
-        let beater = Task {
-            while !Task.isCancelled {
-                if keepBeating.load(ordering: .relaxed) { liveness.beat("reader door") }
-                liveness.beat("recorder")
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let pinger = WatchdogPinger(notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": path]), interval: .milliseconds(40),
+                                    liveness: liveness, logger: logs.logger(), stallAfter: .seconds(3),
+                                    checked: { action in actions.withLock { $0.append(action) } })
+        liveness.beat("reader door")
+        liveness.beat("recorder")
         let running = Task { await pinger.run() }
-        defer { running.cancel(); beater.cancel() }
+        defer { running.cancel() }
 
         var pings = 0
-        try await eventually("pings while everything makes progress") {
+        try await eventually("pings while every loop makes progress") {
             pings += drain().filter { $0 == "WATCHDOG=1" }.count
             return pings >= 3
         }
 
-        keepBeating.store(false, ordering: .relaxed)   // the reader loop hangs
-        try await Task.sleep(for: .milliseconds(600))  // past the stall threshold
-        _ = drain()
-        try await Task.sleep(for: .milliseconds(400))
+        // The reader loop hangs: four seconds pass and only the recorder beats.
+        elapsed.withLock { $0 += .seconds(4) }
+        liveness.beat("recorder")
+        try await eventually("the stall is noticed") { actions.withLock { $0.contains(.warn(stalled: ["reader door"])) } }
+        _ = drain()  // pings sent before the stall was seen
+        let seen = actions.withLock { $0.count }
+        try await eventually("three more checks") { actions.withLock { $0.count } >= seen + 3 }
         #expect(drain().isEmpty, "no pings while a loop is stuck: systemd will restart us")
-        #expect(logs.all.contains { $0.contains("watchdog: no progress from reader door") })
+        #expect(actions.withLock { $0[seen...].allSatisfy { $0 == .stayQuiet } })
+        #expect(logs.all.filter { $0.contains("watchdog: no progress from reader door") }.count == 1, "said once per stall")
 
-        keepBeating.store(true, ordering: .relaxed)
+        liveness.beat("reader door")
         try await eventually("pings again once it recovers") { drain().contains("WATCHDOG=1") }
+    }
+
+    @Test func theDecisionPingsWarnsOnceAndRecovers() {
+        var decision = WatchdogDecision()
+        #expect(decision.check(stalled: []) == .ping)
+        #expect(decision.check(stalled: ["reader door"]) == .warn(stalled: ["reader door"]))
+        #expect(decision.check(stalled: ["reader door"]) == .stayQuiet)
+        #expect(decision.check(stalled: ["reader door", "recorder"]) == .stayQuiet)
+        #expect(decision.check(stalled: []) == .ping)
+        #expect(decision.check(stalled: ["recorder"]) == .warn(stalled: ["recorder"]), "a new stall is said again")
+    }
+
+    @Test func livenessCountsAgeOnItsOwnClock() {
+        let origin = ContinuousClock.now
+        let elapsed = Mutex<Duration>(.zero)
+        let liveness = Liveness(now: { origin + elapsed.withLock { $0 } })
+        liveness.beat("a")
+        liveness.beat("b")
+        elapsed.withLock { $0 = .seconds(2) }
+        liveness.beat("b")
+        #expect(liveness.stalled(maxAge: .seconds(1)) == ["a"])
+        liveness.forget("a")
+        #expect(liveness.stalled(maxAge: .seconds(1)).isEmpty)
+        elapsed.withLock { $0 = .seconds(10) }
+        #expect(liveness.stalled(maxAge: .seconds(1)) == ["b"])
     }
 }

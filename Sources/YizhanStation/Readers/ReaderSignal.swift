@@ -60,10 +60,13 @@ public final class ReaderRegistry: Sendable {
 /// pinged only while all of them do.
 public final class Liveness: Sendable {
     private let beats = Mutex<[String: ContinuousClock.Instant]>([:])
-    public init() {}
+    /// Where "now" comes from: the continuous clock, or a test's hand-moved time.
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) { self.now = now }
 
     public func beat(_ component: String) {
-        let now = ContinuousClock.now
+        let now = now()
         beats.withLock { $0[component] = now }
     }
 
@@ -71,7 +74,7 @@ public final class Liveness: Sendable {
 
     /// The components that have not beaten within `maxAge`.
     public func stalled(maxAge: Duration) -> [String] {
-        let now = ContinuousClock.now
+        let now = now()
         return beats.withLock { all in all.filter { now - $0.value > maxAge }.map(\.key).sorted() }
     }
 }

@@ -47,35 +47,63 @@ public struct SystemdNotifier: Sendable {
     }
 }
 
+/// What the watchdog does at one check, decided from which loops have stalled: ping
+/// while every loop makes progress; otherwise stay quiet (so systemd restarts us), saying
+/// why once per stall rather than at every check.
+public struct WatchdogDecision: Sendable, Hashable {
+    public enum Action: Sendable, Hashable {
+        case ping
+        case warn(stalled: [String])
+        case stayQuiet
+    }
+
+    private var warned = false
+    public init() {}
+
+    public mutating func check(stalled: [String]) -> Action {
+        if stalled.isEmpty {
+            warned = false
+            return .ping
+        }
+        if warned { return .stayQuiet }
+        warned = true
+        return .warn(stalled: stalled)
+    }
+}
+
 /// Pings the systemd watchdog at half its interval, but only while every long-running
 /// loop (each reader, the recorder and its store) has made progress recently. A hung
-/// loop stops the pings and systemd restarts the daemon.
-public struct WatchdogPinger: Sendable {
+/// loop stops the pings and systemd restarts the daemon. The decision is
+/// `WatchdogDecision`'s; this only sleeps, asks `Liveness` and sends.
+public struct WatchdogPinger<C: Clock>: Sendable where C.Duration == Duration {
     let notifier: SystemdNotifier
     let interval: Duration
     let liveness: Liveness
     let logger: Logger
     /// A loop that has not reported progress for this long counts as stalled.
     let stallAfter: Duration
+    let clock: C
+    /// Told every check's action after it is carried out (tests await checks with it).
+    let checked: @Sendable (WatchdogDecision.Action) -> Void
 
-    public init(notifier: SystemdNotifier, interval: Duration, liveness: Liveness, logger: Logger, stallAfter: Duration? = nil) {
+    public init(notifier: SystemdNotifier, interval: Duration, liveness: Liveness, logger: Logger, stallAfter: Duration? = nil,
+                clock: C = ContinuousClock(), checked: @escaping @Sendable (WatchdogDecision.Action) -> Void = { _ in }) {
         self.notifier = notifier; self.interval = interval; self.liveness = liveness; self.logger = logger
         self.stallAfter = stallAfter ?? max(interval / 2, .seconds(3))
+        self.clock = clock; self.checked = checked
     }
 
     public func run() async {
-        let period = interval / 2
-        var warned = false
+        var decision = WatchdogDecision()
         while !Task.isCancelled {
-            try? await Task.sleep(for: period)
-            let stalled = liveness.stalled(maxAge: stallAfter)
-            if stalled.isEmpty {
-                notifier.notify("WATCHDOG=1")
-                warned = false
-            } else if !warned {
-                logger.error("watchdog: no progress from \(stalled.joined(separator: ", ")); not pinging systemd")
-                warned = true
+            try? await clock.sleep(for: interval / 2)
+            let action = decision.check(stalled: liveness.stalled(maxAge: stallAfter))
+            switch action {
+            case .ping: notifier.notify("WATCHDOG=1")
+            case .warn(let stalled): logger.error("watchdog: no progress from \(stalled.joined(separator: ", ")); not pinging systemd")
+            case .stayQuiet: break
             }
+            checked(action)
         }
     }
 }
