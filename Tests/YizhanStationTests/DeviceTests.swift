@@ -186,13 +186,20 @@ import YizhanSimulator
         #expect(ContinuousClock.now - start < .seconds(10))
     }
 
-    @Test func changeNotifierWakesWaiters() async {
+    /// A wake-up is never lost: whether `notify()` comes before or after the waiter is in
+    /// place, `wait` returns long before its hour-long timeout (the time limit fails a lost
+    /// one; no sleeping, so a loaded machine cannot fail it).
+    @Test(.timeLimit(.minutes(1))) func changeNotifierWakesWaiters() async {
         let n = DeviceChangeNotifier()
-        let start = ContinuousClock.now
-        async let waited: Void = n.wait(timeout: .seconds(30))
-        try? await Task.sleep(for: .milliseconds(50))
+        // Notified while waiting (or just before the waiter registered: the generation says so).
+        let before = n.generation
+        async let waited: Void = n.wait(timeout: .seconds(3600), since: before)
         n.notify()
         await waited
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Notified before the wait began at all.
+        let generation = n.generation
+        n.notify()
+        await n.wait(timeout: .seconds(3600), since: generation)
+        #expect(n.generation == generation + 1)
     }
 }

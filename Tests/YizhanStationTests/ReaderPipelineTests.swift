@@ -29,7 +29,9 @@ import YizhanSimulator
             // Holding the card on the reader is one visit, however long.
             sim.present(number: li, name: "李四")
             try await eventually("second check-in") { try station.kinds().filter { $0 == .checkIn }.count == 2 }
-            try await Task.sleep(for: .milliseconds(1500))
+            // The station keeps polling the card on the reader (counted, not timed).
+            let polledWhileHeld = sim.requestCount
+            try await eventually("ten more polls of the held card") { sim.requestCount >= polledWhileHeld + 10 }
             #expect(try station.kinds().filter { $0 == .checkIn }.count == 2)
             sim.remove()
 
@@ -68,7 +70,8 @@ import YizhanSimulator
             // Line noise and a corrupt frame: the reader carries on.
             sim.garbage([0x00, 0xAA, 0xAA, 0x13, 0x37])
             sim.corruptNext()
-            try await Task.sleep(for: .milliseconds(300))
+            let polledBeforeNoise = sim.requestCount
+            try await eventually("the station polls on past the noise") { sim.requestCount >= polledBeforeNoise + 3 }
             // The card stays until it is read (a timed hold can be missed on a loaded machine).
             sim.present(number: zhang, name: "张三")
             try await eventually("check-in after noise") { try station.kinds().contains(.checkIn) }
@@ -132,7 +135,9 @@ import YizhanSimulator
             // The same EM4100 card at the RFID reader and typed by the HID reader: one card key.
             try await rfid.swipe("6480805")
             try await eventually("rfid check-in") { try station.kinds(reader: "rfid") .contains(.checkIn) }
-            try await Task.sleep(for: .milliseconds(1100))
+            // Reads are stamped with the real clock, so the 1 s debounce must really pass.
+            let checkIn = try #require(try station.allEvents().first { $0.event.kind == .checkIn }).event.time
+            try await eventually("past the 1 s debounce") { Timestamp.now() > checkIn + .milliseconds(1100) }
             try await hid.swipe("0006480805")
             try await eventually("hid check-out of the same card") { try station.kinds(reader: "hid").contains(.checkOut) }
             try await line.swipe("12345678")
