@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "yizhan-bench",
             dependencies: [
-                "YizhanStation", "YizhanSimulator", "YizhanCollector",
+                "YizhanStation", "YizhanSimulator", "YizhanCollector", "YizhanTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -150,9 +150,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // What several test targets share: raw sockets for what HTTP clients will not send.
+        // What the tests and the benchmarks share: processes started and stopped, ports read
+        // back, a notify socket, raw sockets for what HTTP clients will not send, a seeded
+        // generator.
         .target(name: "YizhanTestSupport", path: "Tests/YizhanTestSupport"),
-        .testTarget(name: "YizhanCoreTests", dependencies: ["YizhanCore"]),
+        .testTarget(name: "YizhanCoreTests", dependencies: ["YizhanCore", "YizhanTestSupport"]),
         .testTarget(
             name: "YizhanStationTests",
             dependencies: [
@@ -178,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "YizhanCore", "YizhanSimulator", "YizhanCollector",
+                "YizhanCore", "YizhanSimulator", "YizhanCollector", "YizhanTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WSClient", package: "swift-websocket"),
             ]

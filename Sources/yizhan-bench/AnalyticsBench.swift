@@ -9,6 +9,7 @@ import PostgresNIO
 import Synchronization
 import YizhanCollector
 import YizhanCore
+import YizhanTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -187,19 +188,6 @@ struct AnalyticsBench {
             }
             return out
         }
-    }
-
-    struct SplitMix64 {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     }
 
     func provision(_ store: any CollectorStore, _ network: Network) async throws {
@@ -428,7 +416,7 @@ struct AnalyticsBench {
         let t0 = ContinuousClock.now
         let sampler = Task {
             while !sampling.state.withLock({ $0.stop }) {
-                let mb = Self.residentMegabytes(pid: pid)
+                let mb = ProcessProbe.residentMegabytes(pid)
                 let at = seconds(ContinuousClock.now - t0)
                 sampling.state.withLock { s in
                     let label = s.label
@@ -607,14 +595,6 @@ struct AnalyticsBench {
 
     final class RSSSampling: Sendable {
         let state = Mutex<(label: String, rows: [(at: Double, label: String, mb: Double)], stop: Bool)>(("start", [], false))
-    }
-
-    static func residentMegabytes(pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return .nan }
-        return kb / 1024
     }
 
     /// A percentile of sorted samples; NaN when there are none.

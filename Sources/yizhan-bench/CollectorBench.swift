@@ -9,6 +9,7 @@ import Synchronization
 import YizhanCollector
 import YizhanCore
 import YizhanStation
+import YizhanTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,35 +30,30 @@ struct CollectorBench {
 
     // MARK: a collector process
 
+    /// A release collector on a loopback port it chose itself (read back from its log).
     final class Collector {
-        let process = Process()
+        let managed: ManagedProcess
         let port: Int
         let storage: String
+        var process: Process { managed.process }
         init(binDir: String, dir: String, storage: String) async throws {
             self.storage = storage
-            port = freeLoopbackPort()
-            let config = dir + "/collector-\(port).toml"
+            let name = "collector-\(UUID().uuidString.prefix(8))"
+            let config = dir + "/\(name).toml"
             FileManager.default.createFile(atPath: config, contents: Data("""
                 [http]
-                listen = "127.0.0.1:\(port)"
+                listen = "127.0.0.1:0"
                 [storage]
                 url = "\(storage)"
                 [log]
-                level = "warning"
+                level = "info"
                 """.utf8))
-            process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
-            process.arguments = ["serve", "--config", config]
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<200 {
-                if (try? await CollectorBench.http.get(url: "http://127.0.0.1:\(port)/healthz").get())?.status == .ok { return }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            throw BenchError("the collector did not answer /healthz")
+            managed = try ManagedProcess(executable: binDir + "/yizhan-collector", arguments: ["serve", "--config", config],
+                                         logPath: dir + "/\(name).log")
+            port = try await managed.listeningPort(after: "collector listening on http://", timeout: .seconds(60))
         }
         var url: String { "http://127.0.0.1:\(port)" }
-        func stop() { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        func stop() { managed.terminate() }
     }
 
     func withStore<T: Sendable>(_ storage: String, _ body: (any CollectorStore) async throws -> T) async throws -> T {
@@ -352,18 +348,15 @@ struct CollectorBench {
             [log]
             level = "warning"
             """.utf8))
-        let station = Process()
-        station.executableURL = URL(fileURLWithPath: stationBinDir + "/yizhan-station")
-        station.arguments = ["--config", dir + "/station.toml"]
-        station.standardError = FileHandle.nullDevice
         let t0 = ContinuousClock.now
-        try station.run()
-        defer { kill(station.processIdentifier, SIGTERM); station.waitUntilExit() }
+        let station = try ManagedProcess(executable: stationBinDir + "/yizhan-station", arguments: ["--config", dir + "/station.toml"],
+                                         logPath: dir + "/station.log")
+        defer { station.terminate() }
         let reader = try DatabaseQueue(path: dir + "/collector.db")
         while true {
             let acked = try await reader.read { try Int64.fetchOne($0, sql: "SELECT last_ack FROM stations WHERE id = 'catchup'") } ?? 0
             if acked >= Int64(events) { break }
-            guard station.isRunning else { throw BenchError("the station exited (\(station.terminationStatus))") }
+            guard station.isRunning else { throw BenchError("the station exited (\(station.process.terminationStatus))") }
             guard ContinuousClock.now - t0 < .seconds(600) else { throw BenchError("no catch-up in 10 minutes (at \(acked))") }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -386,16 +379,4 @@ final class LoadRecorder: Sendable {
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
-}
-
-func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Synchronization
 import YizhanCore
 import YizhanSimulator
+import YizhanTestSupport
 import YizhanStation
 #if canImport(Glibc)
 import Glibc
@@ -257,34 +258,21 @@ struct YizhanBench: AsyncParsableCommand {
             FileManager.default.createFile(atPath: dir + "/station.toml", contents: Data(text.utf8))
             let sim = try SimulatedIDCardReader(link: dir + "/door.tty")
             defer { sim.close() }
-            let notify = try DatagramSocket(path: dir + "/notify.sock")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binDir + "/yizhan-station")
-            p.arguments = ["--config", dir + "/station.toml"]
-            p.environment = ["NOTIFY_SOCKET": dir + "/notify.sock", "PATH": "/usr/bin:/bin"]
-            p.standardError = FileHandle.nullDevice
+            let notify = try NotifySocket(path: dir + "/notify.sock")
             let t = ContinuousClock.now
-            try p.run()
+            let p = try ManagedProcess(executable: binDir + "/yizhan-station", arguments: ["--config", dir + "/station.toml"],
+                                       logPath: "/dev/null", environment: ["NOTIFY_SOCKET": dir + "/notify.sock"])
             var gotReady = false
             while let m = notify.receive(timeoutMilliseconds: 10_000) { if m.hasPrefix("READY=1") { gotReady = true; break } }
             guard gotReady else { p.terminate(); throw ValidationError("no READY=1 from the daemon (run \(run))") }
             ready.append(seconds(ContinuousClock.now - t))
-            try await Task.sleep(for: .seconds(3))
-            rss.append(residentMegabytes(pid: p.processIdentifier))
-            kill(p.processIdentifier, SIGTERM)
-            p.waitUntilExit()
+            try await Task.sleep(for: .seconds(3))  // a settled process, not one mid-start
+            rss.append(ProcessProbe.residentMegabytes(p.pid))
+            p.terminate()
         }
         ready.sort()
         rss.sort()
         return Startup(readyMedian: percentile(ready, 0.5), readyWorst: ready.last!, rssMedian: percentile(rss, 0.5), rssWorst: rss.last!)
-    }
-
-    func residentMegabytes(pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return .nan }
-        return kb / 1024
     }
 
     // MARK: helpers
@@ -304,27 +292,3 @@ func fmt(_ v: Double) -> String { String(format: "%.0f", v) }
 func pct(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
 func ms(_ v: Double) -> String { String(format: "%.2f ms", v * 1000) }
 
-/// Receives sd_notify datagrams like systemd does.
-final class DatagramSocket {
-    let fd: Int32
-    let path: String
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { throw ValidationError("bind \(path): \(String(cString: strerror(errno)))") }
-    }
-    func receive(timeoutMilliseconds: Int32) -> String? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, timeoutMilliseconds) > 0 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
-    }
-    deinit { close(fd); unlink(path) }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YizhanTestSupport
 import YizhanCore
 import PostgresNIO
 @testable import YizhanCollector

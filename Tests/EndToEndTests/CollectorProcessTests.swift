@@ -11,46 +11,23 @@ import YizhanSimulator
 import Glibc
 #endif
 
-/// A free loopback port (bound and released; the collector takes it a moment later). Only
-/// for a collector that must come back on the same address after a restart; otherwise
-/// listen on port 0 and read the port back (`CollectorProcess.listeningPort`).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+/// A free loopback port, only for a collector that must come back on the same address
+/// after a restart; otherwise listen on port 0 and read the port back.
+func freePort() -> Int { reservedLoopbackPort() }
 
-final class CollectorProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
+/// A running `yizhan-collector serve` (process control is the shared `ManagedProcess`).
+final class CollectorProcess: Sendable {
+    let managed: ManagedProcess
+    var logPath: String { managed.logPath }
     init(config: String, logPath: String) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
-        process.arguments = ["serve", "--config", config]
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)!
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        managed = try ManagedProcess(executable: binDir + "/yizhan-collector", arguments: ["serve", "--config", config], logPath: logPath)
     }
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var log: String { managed.log }
     func waitUntilListening() async throws { try await eventually("collector listening") { log.contains("collector listening") } }
     /// The port the collector says it listens on (configured as port 0).
-    func listeningPort() async throws -> Int {
-        try await waitUntilListening()
-        let line = try #require(log.split(separator: "\n").first { $0.contains("collector listening on http://") })
-        return try #require(line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
-    }
-    func kill9() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    func listeningPort() async throws -> Int { try await managed.listeningPort(after: "collector listening on http://") }
+    func kill9() { managed.kill9() }
+    @discardableResult func terminate() -> Int32 { managed.terminate() }
 }
 
 @Suite(.serialized) struct CollectorProcessTests {

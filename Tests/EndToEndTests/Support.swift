@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YizhanCore
 import YizhanSimulator
+@_exported import YizhanTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,47 +106,28 @@ final class InteractiveTool: @unchecked Sendable {
     deinit { if process.isRunning { process.terminate() } }
 }
 
-/// A running `yizhan-station`, its stderr going to a file.
-final class StationProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
+/// A running `yizhan-station`, its output going to a file (process control is the
+/// shared `ManagedProcess`, which the benchmarks use too).
+final class StationProcess: Sendable {
+    let managed: ManagedProcess
+    var logPath: String { managed.logPath }
     let config: String
 
     init(config: String, logPath: String, environment: [String: String] = [:]) throws {
         self.config = config
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-station")
-        process.arguments = ["--config", config]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)!
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        managed = try ManagedProcess(executable: binDir + "/yizhan-station", arguments: ["--config", config], logPath: logPath,
+                                     environment: environment)
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var log: String { managed.log }
+    var pid: Int32 { managed.pid }
 
     func waitUntilServing() async throws {
         try await eventually("station serving (\(logPath))") { log.contains("ready") }
     }
 
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func terminate() -> Int32 {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    func kill9() { managed.kill9() }
+    func terminate() -> Int32 { managed.terminate() }
 }
 
 func ctl(_ config: String, _ args: [String]) throws -> CommandResult {
@@ -176,33 +158,4 @@ func eventually(_ what: String, timeout: Duration = .seconds(20), sourceLocation
     }
     Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
     throw CancellationError()
-}
-
-/// A datagram socket standing in for systemd's NOTIFY_SOCKET.
-final class NotifySocket: @unchecked Sendable {
-    let path: String
-    let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { throw CLIFailure(result: CommandResult(status: errno, stdout: "", stderr: "bind \(path)")) }
-    }
-
-    /// The next message, or nil after `timeoutMilliseconds`.
-    func receive(timeoutMilliseconds: Int32) -> String? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, timeoutMilliseconds) > 0 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
-    }
-
-    deinit { close(fd); unlink(path) }
 }

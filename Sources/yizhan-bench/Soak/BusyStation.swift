@@ -7,6 +7,7 @@ import Synchronization
 import YizhanCollector
 import YizhanCore
 import YizhanSimulator
+import YizhanTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,8 @@ import Glibc
 // MARK: the busy station
 
 final class BusyStation: @unchecked Sendable {
-    let process = Process()
+    private(set) var managed: ManagedProcess?
+    var process: Process { managed!.process }
     let readers: [SimulatedLineReader]
     let dataDir: String
     let log: String
@@ -58,16 +60,9 @@ final class BusyStation: @unchecked Sendable {
             [log]
             level = "warning"
             """.utf8))
-        let notify = try DatagramSocket(path: dir + "/notify.sock")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-station")
-        process.arguments = ["--config", dir + "/station.toml"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = dir + "/notify.sock"
-        process.environment = environment
-        process.standardError = FileHandle(forWritingAtPath: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let notify = try NotifySocket(path: dir + "/notify.sock")
+        managed = try ManagedProcess(executable: binDir + "/yizhan-station", arguments: ["--config", dir + "/station.toml"],
+                                     logPath: log, environment: ["NOTIFY_SOCKET": dir + "/notify.sock"])
         var ready = false
         while let m = notify.receive(timeoutMilliseconds: 30_000) { if m.hasPrefix("READY=1") { ready = true; break } }
         guard ready else { stop(); throw BenchError("no READY=1 from the busy station: \(logTail())") }
@@ -99,7 +94,7 @@ final class BusyStation: @unchecked Sendable {
     func logTail() -> String { String((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "") }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        managed?.terminate()
         for r in readers { r.close() }
     }
 }

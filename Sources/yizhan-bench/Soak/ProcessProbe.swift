@@ -31,6 +31,8 @@ enum ProcessProbe {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    static func residentMegabytes(_ pid: Int32) -> Double { Double(residentKilobytes(pid)) / 1024 }
+
     static func residentKilobytes(_ pid: Int32) -> Int {
         guard let status = read("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }

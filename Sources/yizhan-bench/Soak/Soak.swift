@@ -105,8 +105,8 @@ struct Soak {
                 try Int64.fetchOne(db, sql: "SELECT last_ack FROM stations WHERE id = ?", arguments: [SoakWorld.busyID])
             } ?? 0
             return Sample(t: seconds(clock.now - t0),
-                          collectorRSS: bench.residentMegabytes(pid: c), collectorFDs: ProcessProbe.fds(c), collectorThreads: ProcessProbe.threads(c),
-                          stationRSS: bench.residentMegabytes(pid: s), stationFDs: ProcessProbe.fds(s), stationThreads: ProcessProbe.threads(s),
+                          collectorRSS: ProcessProbe.residentMegabytes(c), collectorFDs: ProcessProbe.fds(c), collectorThreads: ProcessProbe.threads(c),
+                          stationRSS: ProcessProbe.residentMegabytes(s), stationFDs: ProcessProbe.fds(s), stationThreads: ProcessProbe.threads(s),
                           collectorWAL: ProcessProbe.megabytes(walPaths.0), stationWAL: ProcessProbe.megabytes(walPaths.1),
                           stationDB: ProcessProbe.megabytes(station.dataDir + "/station.db"),
                           connections: ProcessProbe.establishedConnections(port: world.collector.port),
@@ -230,7 +230,7 @@ struct Soak {
         out("| round | seconds | errors | peak conns | peak RSS MB | RSS after MB | arenas | malloc'd from the system MB | in use MB | free inside malloc MB |")
         out("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         try await waitForNoConnections(world)
-        let before = bench.residentMegabytes(pid: pid)
+        let before = ProcessProbe.residentMegabytes(pid)
         let info0 = options.mallocInfo ? MallocInfo.read(pid: pid, dir: world.dir, trim: false) : nil
         out("| 0 (primed) | | | \(ProcessProbe.establishedConnections(port: world.collector.port)) | | \(f1(before)) | \(info0.map { "\($0.arenas)" } ?? "") | "
               + "\(info0.map { f1($0.systemMB) } ?? "") | \(info0.map { f1($0.inUseMB) } ?? "") | \(info0.map { f1($0.freeMB) } ?? "") |")
@@ -239,7 +239,7 @@ struct Soak {
         for round in 1...options.rounds {
             let r = try await load.round(requests: options.roundRequests, connections: options.connections, kinds: kinds, offset: round * options.roundRequests)
             try await waitForNoConnections(world)
-            let m = bench.residentMegabytes(pid: pid)
+            let m = ProcessProbe.residentMegabytes(pid)
             rss.append(m)
             let info = options.mallocInfo ? MallocInfo.read(pid: pid, dir: world.dir, trim: false) : nil
             if let info { inUse.append(info.inUseMB) }
@@ -247,7 +247,7 @@ struct Soak {
                   + "\(info.map { f1($0.systemMB) } ?? "") | \(info.map { f1($0.inUseMB) } ?? "") | \(info.map { f1($0.freeMB) } ?? "") |")
         }
         if options.mallocInfo, let trimmed = MallocInfo.read(pid: pid, dir: world.dir, trim: true) {
-            let after = bench.residentMegabytes(pid: pid)
+            let after = ProcessProbe.residentMegabytes(pid)
             out("after malloc_trim(0): RSS \(f1(after)) MB (was \(f1(rss.last!)) MB); malloc holds \(f1(trimmed.systemMB)) MB from the system, "
                   + "\(f1(trimmed.inUseMB)) MB in use, \(trimmed.arenas) arenas")
         }
