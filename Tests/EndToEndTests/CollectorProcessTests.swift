@@ -23,6 +23,7 @@ final class CollectorProcess: Sendable {
         managed = try ManagedProcess(executable: binDir + "/yizhan-collector", arguments: ["serve", "--config", config], logPath: logPath)
     }
     var log: String { managed.log }
+    var process: Process { managed.process }
     func waitUntilListening() async throws { try await eventually("collector listening") { log.contains("collector listening") } }
     /// The port the collector says it listens on (configured as port 0).
     func listeningPort() async throws -> Int { try await managed.listeningPort(after: "collector listening on http://") }

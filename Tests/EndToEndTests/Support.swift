@@ -121,6 +121,7 @@ final class StationProcess: Sendable {
 
     var log: String { managed.log }
     var pid: Int32 { managed.pid }
+    var process: Process { managed.process }
 
     func waitUntilServing() async throws {
         try await eventually("station serving (\(logPath))") { log.contains("ready") }
