@@ -59,7 +59,7 @@ final class ScriptedTransport: WebhookTransport {
             #expect(bodies.count == 3 && Set(bodies).count == 1, "the same transition each time")
             let notice = try JSONDecoder().decode(AlertNotice.self, from: Data(bodies[0].utf8))
             #expect(notice.alert == .stationOffline && notice.state == .open && notice.station == "s1" && notice.region == "上海市/普陀区")
-            #expect(notice.since == "2025-11-25T00:00:00+08:00")
+            #expect(notice.since == "2025-11-25T00:00:00.000+08:00")
             #expect(try await store.alerts(.open, limit: 10).first?.pendingDeliveries == 0)
 
             advance(.seconds(5))
