@@ -143,6 +143,20 @@ struct AlertHarness {
         #expect(beat(occupancy: 1, backlog: 0).map(\.key.kind) == [.repeatedlyFull], "full in 1 of the last 5")
     }
 
+    /// A collector that restarts (or a second one) has no heartbeat history: it must not
+    /// resolve what another opened on more history.
+    @Test func aCollectorWithoutHistoryResolvesNothingItCannotJudge() {
+        var t = thresholds
+        t.fullHeartbeats = 3; t.fullWindow = 5; t.backlogHeartbeats = 3; t.backlogMinimum = 100
+        var h = AlertHarness(t)
+        h.open = [AlertKey(station: "s1", kind: .repeatedlyFull): h.now, AlertKey(station: "s1", kind: .backlogGrowing): h.now]
+        h.advance(.seconds(30))
+        #expect(h.step([StationAlertFacts(station: "s1", lastSeen: h.now, occupancy: 1, capacity: 10, backlog: 500)]).isEmpty)
+        h.advance(.seconds(30))
+        #expect(h.step([StationAlertFacts(station: "s1", lastSeen: h.now, occupancy: 1, capacity: 10, backlog: 10)]).map(\.key.kind) == [.backlogGrowing],
+                "below the minimum needs no history")
+    }
+
     @Test func aSilentStationKeepsItsOtherAlertsUntilItSpeaks() {
         var h = AlertHarness(thresholds)
         let seen = h.now
@@ -190,5 +204,40 @@ struct AlertHarness {
         #expect(p.delay(attempts: 1, random: 0.999) < .seconds(2))
         #expect(p.delay(attempts: 3, random: 0) == .seconds(4))
         #expect(p.delay(attempts: 30, random: 0.999) <= .seconds(60))
+    }
+}
+
+@Suite struct ReconciliationCheckTests {
+    @Test func missingRangesAndTheirDescription() {
+        let day = DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 20, count: 20)
+        #expect(ReconciliationCheck.missing(day, held: Array(1...20)).isEmpty)
+        let missing = ReconciliationCheck.missing(day, held: Array(1...4) + Array(15...18))
+        #expect(missing == [5...14, 19...20])
+        #expect(ReconciliationCheck.describe(missing) == "seq 5-14, 19-20 missing (12 events)")
+        #expect(ReconciliationCheck.missing(day, held: []) == [1...20])
+        // The collector holding as many as the station (a quarantined seq is not counted): no gap.
+        #expect(ReconciliationCheck.missing(DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 20, count: 19), held: Array(1...19)).isEmpty)
+    }
+
+    @Test func heartbeatsWithBadDayCountsOrStorageAreRefused() throws {
+        func beat(_ days: [DayCount]?, storage: Int? = nil) -> Heartbeat {
+            var h = Heartbeat(stationID: "s", time: "2026-11-24T10:00:00+08:00", occupancy: 0, capacity: 5, open: true, readers: [],
+                              amenities: [:], backlog: 0, lastAck: 0, lastSeq: 0, version: "t")
+            h.dayCounts = days; h.storagePercent = storage
+            return h
+        }
+        #expect(throws: Never.self) { try IngestValidation.validate(beat([DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 9, count: 9)], storage: 42)) }
+        for bad in [DayCount(day: "2026-11-2x", firstSeq: 1, lastSeq: 9, count: 9), DayCount(day: "2026-11-24", firstSeq: 9, lastSeq: 1, count: 0),
+                    DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 9, count: 10), DayCount(day: "2026-11-24", firstSeq: 0, lastSeq: 9, count: 1)] {
+            #expect(throws: IngestRejection.self) { try IngestValidation.validate(beat([bad])) }
+        }
+        #expect(throws: IngestRejection.self) { try IngestValidation.validate(beat(nil, storage: 101)) }
+        #expect(throws: IngestRejection.self) {
+            try IngestValidation.validate(beat(Array(repeating: DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 1, count: 1), count: 15)))
+        }
+        // The answer's wire form, and an answer without the field (an older collector).
+        let answer = try JSONDecoder().decode(HeartbeatAnswer.self, from: Data(#"{"resend":{"from_seq":5,"to_seq":14}}"#.utf8))
+        #expect(answer.resend == ResendRange(fromSeq: 5, toSeq: 14))
+        #expect(try JSONDecoder().decode(HeartbeatAnswer.self, from: Data("{}".utf8)).resend == nil)
     }
 }

@@ -111,8 +111,8 @@ public struct AlertRules: Sendable {
         let full = AlertKey(station: f.station, kind: .repeatedlyFull)
         if fullCount >= thresholds.fullHeartbeats, let first = window.first(where: \.full) {
             wanted[full] = (first.at, "full at \(fullCount) of the last \(window.count) heartbeats")
-        } else if fullCount * 2 >= thresholds.fullHeartbeats {
-            keep.insert(full)
+        } else if fullCount * 2 >= thresholds.fullHeartbeats || window.count < thresholds.fullWindow {
+            keep.insert(full)  // hysteresis; or too little history here (a restarted or second collector) to resolve
         }
         let backlog = AlertKey(station: f.station, kind: .backlogGrowing)
         let recent = Array(list.suffix(thresholds.backlogHeartbeats + 1))
@@ -120,8 +120,9 @@ public struct AlertRules: Sendable {
         let growing = recent.count == thresholds.backlogHeartbeats + 1 && zip(recent, recent.dropFirst()).allSatisfy { $0.backlog < $1.backlog }
         if growing && last.backlog >= thresholds.backlogMinimum {
             wanted[backlog] = (recent[0].at, "backlog \(recent[0].backlog) → \(last.backlog) events")
-        } else if last.backlog >= thresholds.backlogMinimum && recent.first.map({ last.backlog >= $0.backlog }) == true {
-            keep.insert(backlog)  // not shrinking yet
+        } else if last.backlog >= thresholds.backlogMinimum
+                    && (recent.count < thresholds.backlogHeartbeats + 1 || recent.first.map({ last.backlog >= $0.backlog }) == true) {
+            keep.insert(backlog)  // not shrinking yet, or too little history here to tell
         }
     }
 }
