@@ -16,6 +16,14 @@ import YizhanCore
         try await store.openAlert(key, since: at - .seconds(120), at: at, detail: "d", messageZh: "中", messageEn: "en", deliveries: deliveries ?? hooks)
     }
 
+    /// Both stores name the alerts migration alike, after every earlier one (v6 is office
+    /// settings, merged from its own branch).
+    @Test func bothStoresMigrateAlertsAsV7() {
+        let sqlite = SQLiteCollectorStore.migrator.migrations, postgres = PostgresCollectorStore.migrations.map(\.0)
+        #expect(sqlite.last == "v7-alerts" && postgres.last == "v7-alerts")
+        #expect(sqlite.filter { $0 < "v7" }.count == sqlite.count - 1 && postgres.filter { $0 < "v7" }.count == postgres.count - 1)
+    }
+
     @Test(arguments: StoreKind.available)
     func aTransitionIsWrittenWithItsDeliveriesAndOpensOncePerKey(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
