@@ -227,7 +227,8 @@ struct AlertHarness {
             return h
         }
         #expect(throws: Never.self) { try IngestValidation.validate(beat([DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 9, count: 9)], storage: 42)) }
-        for bad in [DayCount(day: "2026-11-2x", firstSeq: 1, lastSeq: 9, count: 9), DayCount(day: "2026-11-24", firstSeq: 9, lastSeq: 1, count: 0),
+        for bad in [DayCount(day: "2026-11-2x", firstSeq: 1, lastSeq: 9, count: 9), DayCount(day: "2026-02-30", firstSeq: 1, lastSeq: 9, count: 9),
+                    DayCount(day: "2026-13-01", firstSeq: 1, lastSeq: 9, count: 9), DayCount(day: "2026-11-24", firstSeq: 9, lastSeq: 1, count: 0),
                     DayCount(day: "2026-11-24", firstSeq: 1, lastSeq: 9, count: 10), DayCount(day: "2026-11-24", firstSeq: 0, lastSeq: 9, count: 1)] {
             #expect(throws: IngestRejection.self) { try IngestValidation.validate(beat([bad])) }
         }

@@ -17,11 +17,20 @@ public struct DayCount: Codable, Hashable, Sendable {
         self.day = day; self.firstSeq = firstSeq; self.lastSeq = lastSeq; self.count = count
     }
 
+    /// `YYYY-MM-DD`, a day that exists.
+    static func isDate(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        guard b.count == 10, b[4] == 45, b[7] == 45,
+              b.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }),
+              let y = Int(text.prefix(4)), let m = Int(text.dropFirst(5).prefix(2)), let d = Int(text.suffix(2)),
+              (1...12).contains(m), y >= 1
+        else { return false }
+        return (1...CivilTime.daysInMonth(y, m)).contains(d)
+    }
+
     /// Sane: a date, seqs in order, no more events than seqs.
     public var isValid: Bool {
-        let b = Array(day.utf8)
-        let dateShaped = b.count == 10 && b[4] == 45 && b[7] == 45 && b.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }
-        return dateShaped && firstSeq >= 1 && firstSeq <= lastSeq && lastSeq <= IngestLimits.maximumSeq && count >= 0 && count <= lastSeq - firstSeq + 1
+        return Self.isDate(day) && firstSeq >= 1 && firstSeq <= lastSeq && lastSeq <= IngestLimits.maximumSeq && count >= 0 && count <= lastSeq - firstSeq + 1
     }
 }
 
