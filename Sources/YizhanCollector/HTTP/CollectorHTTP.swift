@@ -199,8 +199,8 @@ public struct CollectorHTTP: Sendable {
         let checked: IngestValidation.CheckedHeartbeat
         do { checked = try IngestValidation.validate(hb) } catch { throw CollectorHTTPError(.unprocessableContent, error.code, error.message) }
         let now = Timestamp.now()
-        let gaps = try await reconciliation.check(station: station, days: hb.dayCounts, store: store, now: now,
-                                                  recheckAfter: configuration.alerts.reconcileRecheck)
+        let gaps = await reconciliation.gaps(station: station, days: hb.dayCounts, store: store, now: now,
+                                             recheckAfter: configuration.alerts.reconcileRecheck, logger: logger)
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
             version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours,

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import YizhanCore
 
@@ -39,6 +40,16 @@ final class ReconciliationCache: Sendable {
         let entry = next
         entries.withLock { $0[station] = entry }
         return entry.gaps
+    }
+
+    /// `check`, for the heartbeat: a store that fails to answer keeps the gaps found before
+    /// (a heartbeat is not refused, and an open sequence_gap is not resolved by an error).
+    func gaps(station: String, days: [DayCount]?, store: any CollectorStore, now: Timestamp, recheckAfter: Duration,
+              logger: Logger) async -> [String: String]? {
+        do { return try await check(station: station, days: days, store: store, now: now, recheckAfter: recheckAfter) } catch {
+            logger.warning("reconciliation of \(station) failed: \(String(reflecting: error))")
+            return entries.withLock { $0[station]?.gaps }
+        }
     }
 
     /// The range to ask this station for in the answer to its heartbeat.
