@@ -165,6 +165,9 @@ public struct TOMLSection {
         return (String(host), port)
     }
 
+    /// Marks a key read elsewhere (an array of nested tables) as known.
+    public mutating func markKnown(_ key: String) { known.insert(key) }
+
     /// Fails on the first key that was never asked for: a typo must not be ignored.
     public func rejectUnknownKeys() throws(ConfigurationError) {
         for key in table.keys.sorted() where !known.contains(key) {

@@ -17,7 +17,7 @@ struct YizhanCollectorCommand: AsyncParsableCommand {
         commandName: "yizhan-collector",
         abstract: "The Yizhan central collector: ingests every station's events once, keeps their live state, answers the office.",
         version: YizhanVersion.current,
-        subcommands: [Serve.self, StationCommands.self, UserCommands.self, RollupCommands.self])
+        subcommands: [Serve.self, StationCommands.self, UserCommands.self, RollupCommands.self, AlertCommands.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -79,14 +79,23 @@ struct Serve: AsyncParsableCommand {
         })
         // The store runs as the first service (it stops last); the schema and the token
         // cache are ready before the listener opens.
+        let readiness = StoreReadiness()
         app.beforeServerStarts {
             try await store.prepare()
+            readiness.markReady()
             let stations = try await http.warmTokenCache()
             logger.info("\(stations) station(s) registered")
         }
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
         let upkeep = StoreMaintenanceService(store: store, retentionMonths: c.rawRetentionMonths, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, upkeep, app],
+        var services: [any Service] = [CollectorStoreService(store), flusher, upkeep]
+        if c.alerts.enabled {
+            // Both wait for the schema (readiness), then run beside the server.
+            services += [AlertEvaluationService(store: store, configuration: c.alerts, offset: c.utcOffset, logger: logger,
+                                                readiness: readiness),
+                         AlertDeliveryService(store: store, configuration: c.alerts, logger: logger, readiness: readiness)]
+        }
+        let group = ServiceGroup(configuration: .init(services: services + [app],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()

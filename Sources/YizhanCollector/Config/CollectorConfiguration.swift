@@ -43,6 +43,8 @@ public struct CollectorConfiguration: Sendable {
     /// Raw events older than this many months are dropped (rollups and sketches are kept);
     /// 0 keeps them for ever (`[storage] raw_retention_months`).
     public var rawRetentionMonths = 0
+    /// `[alerts]`: thresholds and channels (docs/alerts.md).
+    public var alerts = AlertsConfiguration()
     /// Connections, timeouts and request sizes one client may use.
     public var limits = CollectorConfiguration.defaultLimits
 
@@ -63,7 +65,7 @@ public struct CollectorConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> CollectorConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        try doc.rejectUnknownTables(["http", "storage", "ingest", "reports", "log"])
+        try doc.rejectUnknownTables(["http", "storage", "ingest", "reports", "log", "alerts"])
         var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan-collector/collector.db"),
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
@@ -102,6 +104,7 @@ public struct CollectorConfiguration: Sendable {
             }
             try r.rejectUnknownKeys()
         }
+        c.alerts = try AlertsConfiguration.parse(doc)
         if var l = try doc.section("log", required: false) {
             c.logLevel = try l.string("level") ?? "info"
             try l.rejectUnknownKeys()

@@ -157,7 +157,9 @@ struct Dashboard: Sendable {
         for v in directory.views { views[v.id] = v }
         let input = OfficeRegionPage.Input(region: scope.region ?? .nation, user: s.user, stations: scope.stations, views: views, answer: answer,
                                            hourOfWeek: hourOfWeek, totals: totals, measure: measure, period: period, now: now)
-        return Self.page(OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset))
+        var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
+        page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }
+        return Self.page(page)
     }
 
     private func station(_ id: String, _ request: Request, _ s: OfficeSession) async throws -> Response {
@@ -180,7 +182,15 @@ struct Dashboard: Sendable {
         let todayStart = DashboardPeriod.startOfDay(now, offset)
         let today = try await analytics.usage(scope, period: try UsagePeriod(from: todayStart, to: todayStart + .seconds(86_400), bucket: .hour, offset: offset),
                                               comparisons: false, now: now).report
-        return Self.page(OfficeStationPage.make(record: directory.records[i], view: directory.views[i], answer: answer, hourOfWeek: hourOfWeek,
-                                                today: today, period: period, user: s.user, now: now, offset: offset, session: s))
+        var page = OfficeStationPage.make(record: directory.records[i], view: directory.views[i], answer: answer, hourOfWeek: hourOfWeek,
+                                          today: today, period: period, user: s.user, now: now, offset: offset, session: s)
+        page.alerts = try await openAlerts([directory.records[i]]) { OfficeRegionPage.stationLink($0, period: period) }
+        return Self.page(page)
+    }
+
+    /// The open alerts of these stations, for a page.
+    private func openAlerts(_ stations: [StationRecord], link: (String) -> String) async throws -> OfficeAlertList {
+        OfficeAlertList.make(try await AlertView.list(http.store, stations: stations, state: .open, limit: OfficeAlertList.shown + 1,
+                                                      offset: http.configuration.utcOffset), stationLink: link)
     }
 }

@@ -31,6 +31,8 @@ public struct CollectorHTTP: Sendable {
     let sessions: BrowserSessions
     /// Password checks for the dashboard's login.
     let logins = LoginGuard()
+    /// Per-day counts compared with the store (sequence gaps, resend requests).
+    let reconciliation = ReconciliationCache()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
@@ -55,6 +57,7 @@ public struct CollectorHTTP: Sendable {
         ("GET", "/api/v1/usage"),
         ("GET", "/api/v1/rankings"),
         ("GET", "/api/v1/nearby"),
+        ("GET", "/api/v1/alerts"),
     ]
 
     public func router() -> Router<WebRequestContext> {
@@ -75,6 +78,7 @@ public struct CollectorHTTP: Sendable {
             case ("GET", "/api/v1/usage"): handler = { request, _ in try await self.usage(request) }
             case ("GET", "/api/v1/rankings"): handler = { request, _ in try await self.rankings(request) }
             case ("GET", "/api/v1/nearby"): handler = { request, _ in try await self.nearby(request) }
+            case ("GET", "/api/v1/alerts"): handler = { request, _ in try await self.alerts(request) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }
             router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
@@ -195,9 +199,12 @@ public struct CollectorHTTP: Sendable {
         let checked: IngestValidation.CheckedHeartbeat
         do { checked = try IngestValidation.validate(hb) } catch { throw CollectorHTTPError(.unprocessableContent, error.code, error.message) }
         let now = Timestamp.now()
+        let gaps = await reconciliation.gaps(station: station, days: hb.dayCounts, store: store, now: now,
+                                             recheckAfter: configuration.alerts.reconcileRecheck, logger: logger)
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
-            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours)))
+            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours,
+            storagePercent: hb.storagePercent, sequenceGaps: gaps)))
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

@@ -11,6 +11,7 @@ enum OfficePages {
         "office-stylesheet": OfficeTemplates.stylesheet,
         "office-period": OfficeTemplates.period,
         "office-headlines": OfficeTemplates.headlines,
+        "office-alerts": OfficeTemplates.alerts,
         OfficeLoginPage.template: OfficeTemplates.login,
         OfficeRegionPage.template: OfficeTemplates.region,
         OfficeStationPage.template: OfficeTemplates.station,

@@ -43,18 +43,26 @@ public struct LiveState: Sendable, Hashable, Codable {
     public var clockSkewSeconds: Int64
     /// The daily hours the station applies (`"HH:MM-HH:MM"`), if it reports them.
     public var openingHours: [String]?
+    /// Share of the station's storage cap in use, if it reports it (alerts).
+    public var storagePercent: Int?
+    /// Reconciliation: per local day, the events the collector lacks ("seq 101-150 missing").
+    public var sequenceGaps: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case open, capacity, amenities, readers, backlog, version
         case lastSeq = "last_seq"
         case clockSkewSeconds = "clock_skew_seconds"
         case openingHours = "opening_hours"
+        case storagePercent = "storage_percent"
+        case sequenceGaps = "sequence_gaps"
     }
 
     public init(open: Bool, capacity: Int, amenities: [String: AmenityStatus], readers: [Heartbeat.Reader], backlog: Int64, lastSeq: Int64,
-                version: String, clockSkewSeconds: Int64, openingHours: [String]? = nil) {
+                version: String, clockSkewSeconds: Int64, openingHours: [String]? = nil, storagePercent: Int? = nil,
+                sequenceGaps: [String: String]? = nil) {
         self.open = open; self.capacity = capacity; self.amenities = amenities; self.readers = readers; self.backlog = backlog; self.lastSeq = lastSeq
         self.version = version; self.clockSkewSeconds = clockSkewSeconds; self.openingHours = openingHours
+        self.storagePercent = storagePercent; self.sequenceGaps = sequenceGaps
     }
 
     var json: String {
@@ -97,7 +105,7 @@ public struct UserRecord: Sendable, Hashable {
 /// Everything the collector stores, behind one protocol: SQLite (embedded, the default)
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
-public protocol CollectorStore: SessionRecords, RollupStore {
+public protocol CollectorStore: SessionRecords, RollupStore, AlertStore {
     /// Runs what the store needs while it is used (PostgreSQL's connection pool) until
     /// cancelled; SQLite needs nothing and returns at once.
     func run() async

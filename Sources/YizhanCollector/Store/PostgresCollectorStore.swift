@@ -122,6 +122,8 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v4-regions-rollups", rollupMigration),
         // Raw events partitioned by month (PostgresCollectorStore+Partitions.swift).
         ("v5-partitioned-events", partitionMigration),
+        // Alerts with their delivery outbox (v6 is office settings, on its own branch).
+        ("v7-alerts", alertsMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).

@@ -85,6 +85,10 @@ public final class SQLiteCollectorStore: CollectorStore {
                 ALTER TABLE users ADD COLUMN region TEXT;
                 """ + rollupSchema)
         }
+        // Alerts with their delivery outbox (v6 is office settings, on its own branch).
+        m.registerMigration("v7-alerts") { db in
+            try db.execute(sql: alertsSchema)
+        }
         return m
     }
 

@@ -6,7 +6,10 @@
 /// added as optional: an older station ignores what it does not know, and a station treats
 /// an older collector's `204 No Content` as an empty answer.
 public struct HeartbeatAnswer: Codable, Hashable, Sendable {
-    public init() {}
+    /// Reconciliation: events the collector lacks, to send again.
+    public var resend: ResendRange?
+
+    public init(resend: ResendRange? = nil) { self.resend = resend }
 
     /// An answer with nothing in it (what a `204` from an older collector means).
     public static let empty = HeartbeatAnswer()

@@ -125,6 +125,9 @@ public enum IngestValidation {
                 throw invalid("opening_hours: expected at most 8 \"HH:MM-HH:MM\" ranges")
             }
         }
+        guard (hb.storagePercent.map { (0...100).contains($0) } ?? true),
+              (hb.dayCounts.map { $0.count <= 14 && $0.allSatisfy(\.isValid) } ?? true)
+        else { throw invalid("storage_percent must be 0...100; day_counts at most 14 days, each a date with first_seq <= last_seq and count <= their span") }
         return CheckedHeartbeat(amenities: amenities, stationTime: stationTime, openingHours: hb.openingHours)
     }
 

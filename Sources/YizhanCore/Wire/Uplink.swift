@@ -40,8 +40,14 @@ public struct Heartbeat: Codable, Hashable, Sendable {
     /// time), so the collector knows when a silent station should have been open. Absent
     /// from stations older than this field.
     public var openingHours: [String]?
+    /// Share of the storage cap in use (alerts), and per-day counts of the station's own log
+    /// (reconciliation, Wire/Reconciliation.swift). Optional.
+    public var storagePercent: Int?
+    public var dayCounts: [DayCount]?
 
     enum CodingKeys: String, CodingKey {
+        case storagePercent = "storage_percent"
+        case dayCounts = "day_counts"
         case stationID = "station_id"
         case time, occupancy, capacity, open, readers, amenities, backlog
         case lastAck = "last_ack"

@@ -10,7 +10,7 @@ import YizhanWeb
 /// no gap. `append` returns only after the transaction is durable on disk.
 public final class EventStore: SessionRecords {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     public struct Query: Sendable, Hashable {
         public var after: Int64?

@@ -5,8 +5,10 @@ import YizhanCore
 /// office → station channel handles its own fields here.
 struct HeartbeatAnswerHandler: Sendable {
     let logger: Logger
+    /// Reconciliation: sends again a range the collector lacks.
+    var resender: EventResender? = nil
 
     func handle(_ answer: HeartbeatAnswer) async {
-        _ = answer
+        if let range = answer.resend { await resender?.resend(range) }
     }
 }

@@ -40,8 +40,15 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
     }
 
     private func send() async {
-        let beat = Self.heartbeat(stationID: configuration.station.id, offset: configuration.station.utcOffset, recorder: recorder,
-                                  registry: registry, status: status.snapshot, now: .now())
+        let now = Timestamp.now()
+        var beat = Self.heartbeat(stationID: configuration.station.id, offset: configuration.station.utcOffset, recorder: recorder,
+                                  registry: registry, status: status.snapshot, now: now)
+        // Alerts and reconciliation: storage use, and what the log holds per day.
+        let cap = Int64(configuration.storage.maximumMegabytes) << 20
+        if cap > 0 { beat.storagePercent = Int(min(100, recorder.store.sizeInBytes() * 100 / cap)) }
+        do { beat.dayCounts = try recorder.store.dayCounts(now: now, offset: configuration.station.utcOffset) } catch {
+            logger.warning("heartbeat: cannot count the log's days: \(error)")
+        }
         do {
             let (code, answer) = try await client.send(beat)
             if (200..<300).contains(code) {

@@ -20,7 +20,11 @@ public struct Uplink: Sendable {
             OutboxService(configuration: configuration, uplink: uplink, store: store, recorder: recorder, client: client,
                           status: status, newEvents: newEvents, logger: logger, clock: clock),
             HeartbeatService(configuration: configuration, uplink: uplink, recorder: recorder, registry: registry,
-                             client: client, status: status, answers: HeartbeatAnswerHandler(logger: logger), logger: logger, clock: clock),
+                             client: client, status: status,
+                             answers: HeartbeatAnswerHandler(logger: logger, resender: EventResender(
+                                 store: store, client: client, offset: configuration.station.utcOffset, logger: logger,
+                                 batchEvents: uplink.batchEvents)),
+                             logger: logger, clock: clock),
             RetentionService(storage: configuration.storage, store: store, logger: logger, clock: clock),
         ]
     }

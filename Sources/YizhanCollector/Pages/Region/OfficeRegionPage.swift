@@ -70,6 +70,8 @@ struct OfficeRegionPage: PageModel, Sendable {
     var bottom: [Ranked]
     var exports: [Export]
     var versions: [VersionRow]
+    /// Open alerts of the region's stations (set by the handler after `make`).
+    var alerts = OfficeAlertList.empty
 
     /// Live figures refresh with the page this often.
     static let refreshSeconds = 60

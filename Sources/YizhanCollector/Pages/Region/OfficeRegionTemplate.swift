@@ -10,6 +10,7 @@ extension OfficeTemplates {
     <p class="big"><strong>{{regionName}}</strong> · {{periodText}} · {{stationCount}} 个站点 stations · 在线 online {{onlineCount}}</p>
     <h2>概况 Headline figures</h2>
     {{> office-headlines}}
+    {{#alerts}}{{> office-alerts}}{{/alerts}}
     {{^empty(children)}}
     <h2>下级地区 {{childLevel}}</h2>
     <table class="children"><thead><tr><th>地区 Region</th><th>站点 Stations</th><th>在线 Online</th><th>在站 Inside</th><th>故障 Faults</th><th>到访 Visits</th><th>较上期 Change</th></tr></thead><tbody>

@@ -21,6 +21,8 @@ struct OfficeStationPage: PageModel, Sendable {
     var headlines: [Headline]
     var charts: [StationCharts.Chart]
     var csv: String
+    /// Open alerts of the station (set by the handler after `make`).
+    var alerts = OfficeAlertList.empty
 
     static func make(record: StationRecord, view v: CollectorHTTP.StationView, answer: Analytics.Answer, hourOfWeek: UsageReport,
                      today: UsageReport, period: DashboardPeriod, user: UserRecord, now: Timestamp, offset: UTCOffset,

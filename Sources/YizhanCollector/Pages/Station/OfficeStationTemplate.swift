@@ -10,6 +10,7 @@ extension OfficeTemplates {
     {{#address}}<p>地址 Address: {{address}}</p>{{/address}}
     <h2>{{periodText}}</h2>
     {{> office-headlines}}
+    {{#alerts}}{{> office-alerts}}{{/alerts}}
     <p><a href="{{csv}}">导出用量 CSV usage export</a></p>
     <div class="charts">{{#charts}}<figure><figcaption>{{caption}}</figcaption>{{{svg}}}</figure>{{/charts}}</div>
     {{/main}}

@@ -1,0 +1,87 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import YizhanCore
+import YizhanWeb
+
+/// Runs the alert rules every `evaluate_every_seconds` over what the store holds (so every
+/// collector on one database sees the same facts) and writes each transition with its
+/// deliveries. Several collectors may run it at once: an opening is unique per key in the
+/// store and a resolve changes an open row only, so a transition is written once.
+public final class AlertEvaluationService: Service, CustomStringConvertible, Sendable {
+    public let store: any CollectorStore
+    public let configuration: AlertsConfiguration
+    /// The office's local time, for opening hours and the messages.
+    public let offset: UTCOffset
+    let logger: Logger
+    let now: @Sendable () -> Timestamp
+    let readiness: StoreReadiness
+    private let rules: Mutex<AlertRules>
+    public var description: String { "alert-evaluation" }
+
+    public init(store: any CollectorStore, configuration: AlertsConfiguration, offset: UTCOffset, logger: Logger,
+                readiness: StoreReadiness = StoreReadiness(ready: true), now: @escaping @Sendable () -> Timestamp = { .now() }) {
+        self.store = store; self.configuration = configuration; self.offset = offset; self.logger = logger
+        self.readiness = readiness; self.now = now
+        rules = Mutex(AlertRules(thresholds: configuration.thresholds))
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.readiness.wait() }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do { _ = try await runOnce() } catch { logger.error("alert evaluation failed: \(String(reflecting: error))") }
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.configuration.evaluateEvery) }
+        }
+    }
+
+    /// One pass: the decisions the store took (a decision another collector took first is left out).
+    @discardableResult
+    public func runOnce() async throws -> [AlertDecision] {
+        let at = now()
+        let stations = try await store.stations()
+        var outages: [String: [String: Timestamp]] = [:]
+        for o in try await store.ongoingOutages(stations.map(\.id)) {
+            outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since)
+        }
+        let openAlerts = try await store.alerts(.open, limit: 1_000_000)
+        let open = Dictionary(openAlerts.map { ($0.key, $0.openedAt) }, uniquingKeysWith: { a, _ in a })
+        let resolved = try await store.alertsResolved(since: at - configuration.thresholds.offlineRearm)
+        let facts = stations.map { s in
+            StationAlertFacts(station: s.id, lastSeen: s.lastSeen,
+                              hours: s.live?.openingHours.flatMap { try? OpeningHours(parsing: $0, offset: offset) },
+                              occupancy: s.occupancy, capacity: s.live?.capacity ?? s.capacity, backlog: s.live?.backlog ?? 0,
+                              readers: s.live?.readers ?? [], clockSkewSeconds: s.live?.clockSkewSeconds ?? 0,
+                              storagePercent: s.live?.storagePercent, outages: outages[s.id] ?? [:], gaps: s.live?.sequenceGaps ?? [:])
+        }
+        let decisions = rules.withLock { $0.evaluate(facts, open: open, lastResolved: resolved, now: at) }
+        let byID = Dictionary(stations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let openByKey = Dictionary(openAlerts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var taken: [AlertDecision] = []
+        for d in decisions {
+            let station = byID[d.key.station]
+            switch d {
+            case .open(let key, let since, let detail):
+                let notice = AlertNotice(key: key, state: .open, stationName: station?.name ?? "", region: station?.region.description ?? "",
+                                         since: since, at: at, detail: detail, offset: offset)
+                if try await store.openAlert(key, since: since, at: at, detail: detail, messageZh: notice.messageZh, messageEn: notice.messageEn,
+                                             deliveries: deliveries(notice)) {
+                    logger.notice("alert open: \(key) \(detail)")
+                    taken.append(d)
+                }
+            case .resolve(let key):
+                let was = openByKey[key]
+                let notice = AlertNotice(key: key, state: .resolved, stationName: station?.name ?? "", region: station?.region.description ?? "",
+                                         since: was?.since ?? at, at: at, detail: was?.detail ?? "", offset: offset)
+                if try await store.resolveAlert(key, at: at, deliveries: deliveries(notice)) {
+                    logger.notice("alert resolved: \(key)")
+                    taken.append(d)
+                }
+            }
+        }
+        return taken
+    }
+
+    private func deliveries(_ notice: AlertNotice) -> [AlertDelivery] {
+        configuration.webhooks.map { AlertDelivery(url: $0.url, format: $0.format, body: $0.format.body(notice)) }
+    }
+}

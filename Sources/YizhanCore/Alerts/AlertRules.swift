@@ -1,0 +1,128 @@
+/// The alert rules: given every station's facts, the alerts open now and when each was
+/// last resolved, decides which to open and which to resolve at `now`.
+///
+/// The open/resolved state lives in the store (so several collectors see the same and the
+/// store's unique key makes an opening happen once); this value keeps only what the
+/// heartbeats showed over time (a reader's first "not up", recent occupancy and backlog), so
+/// a collector that restarts or takes over starts those clocks again: an alert comes late,
+/// never twice. Pure: no I/O, time is a parameter.
+public struct AlertRules: Sendable {
+    public var thresholds: AlertThresholds
+
+    /// One heartbeat as the rules remember it.
+    struct Sample: Hashable, Sendable {
+        var at: Timestamp
+        var full: Bool
+        var backlog: Int64
+    }
+    /// Per station: the heartbeats seen (newest last), bounded.
+    private(set) var samples: [String: [Sample]] = [:]
+    /// Per reader key: since when it was seen not up.
+    private(set) var readerDownSince: [AlertKey: Timestamp] = [:]
+
+    public init(thresholds: AlertThresholds = AlertThresholds()) { self.thresholds = thresholds }
+
+    /// `open`: the alerts open now and when each opened; `lastResolved`: when alerts were
+    /// resolved lately (for the offline re-arm hold).
+    public mutating func evaluate(_ stations: [StationAlertFacts], open: [AlertKey: Timestamp], lastResolved: [AlertKey: Timestamp],
+                                  now: Timestamp) -> [AlertDecision] {
+        var out: [AlertDecision] = []
+        let known = Set(stations.map(\.station))
+        for f in stations {
+            guard let lastSeen = f.lastSeen else { continue }  // never activated: nothing to say
+            remember(f, lastSeen: lastSeen)
+            var wanted: [AlertKey: (since: Timestamp, detail: String)] = [:]
+            var keepIfOpen = Set<AlertKey>()  // neither opened nor resolved now
+            let fresh = now - lastSeen <= thresholds.offlineAfter
+
+            // Offline: silent past the grace while the station should be open, and open for
+            // the whole grace (no alert at opening time for a station started a minute late).
+            let offline = AlertKey(station: f.station, kind: .stationOffline)
+            let hours = f.hours
+            let shouldBeOpen = hours.map { $0.isOpen(at: now) && $0.isOpen(at: now - thresholds.offlineAfter) } ?? true
+            if let opened = open[offline] {
+                if lastSeen <= opened { keepIfOpen.insert(offline) }  // resolved by the next heartbeat only
+            } else if !fresh && shouldBeOpen {
+                let rearmed = lastResolved[offline].map { now - $0 >= thresholds.offlineRearm } ?? true
+                if rearmed { wanted[offline] = (lastSeen, "no heartbeat since \(RFC3339.format(lastSeen, offset: .utc))") }
+            }
+
+            if fresh {
+                for r in f.readers where r.state != "up" {
+                    let key = AlertKey(station: f.station, kind: .readerDown, subject: r.name)
+                    let since = readerDownSince[key] ?? now
+                    readerDownSince[key] = since
+                    if now - since >= thresholds.readerDownAfter { wanted[key] = (since, "reader \(r.name): \(r.state)") }
+                    else { keepIfOpen.insert(key) }
+                }
+                for r in f.readers where r.state == "up" { readerDownSince[AlertKey(station: f.station, kind: .readerDown, subject: r.name)] = nil }
+                for (amenity, since) in f.outages {
+                    let key = AlertKey(station: f.station, kind: .amenityOutOfOrder, subject: amenity)
+                    if now - since >= thresholds.amenityOutOfOrderAfter { wanted[key] = (since, "\(amenity) out of order") }
+                    else { keepIfOpen.insert(key) }
+                }
+                let skew = AlertKey(station: f.station, kind: .clockSkew)
+                if abs(f.clockSkewSeconds) > thresholds.clockSkew.components.seconds {
+                    wanted[skew] = (lastSeen, "clock off by \(f.clockSkewSeconds) s")
+                }
+                if let percent = f.storagePercent {
+                    let key = AlertKey(station: f.station, kind: .storageNearCap)
+                    if percent >= thresholds.storageNearCapPercent { wanted[key] = (lastSeen, "storage \(percent)% of its cap") }
+                    else if percent >= thresholds.storageNearCapPercent - 5 { keepIfOpen.insert(key) }
+                }
+                fullAndBacklog(f, into: &wanted, keep: &keepIfOpen)
+            } else {
+                // A silent station's last figures are stale: whatever is open stays open until it speaks.
+                for key in open.keys where key.station == f.station && key.kind != .stationOffline && key.kind != .sequenceGap {
+                    keepIfOpen.insert(key)
+                }
+            }
+            for (subject, detail) in f.gaps {
+                wanted[AlertKey(station: f.station, kind: .sequenceGap, subject: subject)] = (lastSeen, detail)
+            }
+
+            for (key, w) in wanted.sorted(by: { $0.key < $1.key }) where open[key] == nil {
+                out.append(.open(key, since: w.since, detail: w.detail))
+            }
+            for key in open.keys.sorted() where key.station == f.station && wanted[key] == nil && !keepIfOpen.contains(key) {
+                out.append(.resolve(key))
+            }
+        }
+        // A station removed from the register resolves what it had open.
+        for key in open.keys.sorted() where !known.contains(key.station) { out.append(.resolve(key)) }
+        return out
+    }
+
+    private mutating func remember(_ f: StationAlertFacts, lastSeen: Timestamp) {
+        var list = samples[f.station, default: []]
+        if list.last?.at != lastSeen {
+            list.append(Sample(at: lastSeen, full: f.capacity > 0 && f.occupancy >= f.capacity, backlog: f.backlog))
+            let keep = max(thresholds.fullWindow, thresholds.backlogHeartbeats + 1)
+            if list.count > keep { list.removeFirst(list.count - keep) }
+            samples[f.station] = list
+        }
+    }
+
+    private func fullAndBacklog(_ f: StationAlertFacts, into wanted: inout [AlertKey: (since: Timestamp, detail: String)],
+                                keep: inout Set<AlertKey>) {
+        let list = samples[f.station, default: []]
+        let window = list.suffix(thresholds.fullWindow)
+        let fullCount = window.filter(\.full).count
+        let full = AlertKey(station: f.station, kind: .repeatedlyFull)
+        if fullCount >= thresholds.fullHeartbeats, let first = window.first(where: \.full) {
+            wanted[full] = (first.at, "full at \(fullCount) of the last \(window.count) heartbeats")
+        } else if fullCount * 2 >= thresholds.fullHeartbeats || window.count < thresholds.fullWindow {
+            keep.insert(full)  // hysteresis; or too little history here (a restarted or second collector) to resolve
+        }
+        let backlog = AlertKey(station: f.station, kind: .backlogGrowing)
+        let recent = Array(list.suffix(thresholds.backlogHeartbeats + 1))
+        guard let last = recent.last else { return }
+        let growing = recent.count == thresholds.backlogHeartbeats + 1 && zip(recent, recent.dropFirst()).allSatisfy { $0.backlog < $1.backlog }
+        if growing && last.backlog >= thresholds.backlogMinimum {
+            wanted[backlog] = (recent[0].at, "backlog \(recent[0].backlog) → \(last.backlog) events")
+        } else if last.backlog >= thresholds.backlogMinimum
+                    && (recent.count < thresholds.backlogHeartbeats + 1 || recent.first.map({ last.backlog >= $0.backlog }) == true) {
+            keep.insert(backlog)  // not shrinking yet, or too little history here to tell
+        }
+    }
+}

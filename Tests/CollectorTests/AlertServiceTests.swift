@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+import Testing
+import YizhanCore
+@testable import YizhanCollector
+
+/// A receiver standing in for the network: answers from a script, records what it got.
+final class ScriptedTransport: WebhookTransport {
+    let answers: Mutex<[Int]>
+    let received = Mutex<[(url: String, body: String)]>([])
+    init(answers: [Int]) { self.answers = Mutex(answers) }
+    func post(url: String, body: String, timeout: Duration) async throws -> (status: Int, body: [UInt8]) {
+        received.withLock { $0.append((url, body)) }
+        let status = answers.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
+        return (status, Array(#"{"errcode":0}"#.utf8))
+    }
+}
+
+/// The evaluation and delivery services over a real store, with a test clock.
+@Suite struct AlertServiceTests {
+    @Test(arguments: StoreKind.available)
+    func anOfflineStationIsAlertedOnceRetriedUntilDeliveredAndRecovers(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let clock = Mutex(Timestamp(secondsSinceEpoch: 1_764_000_000))  // 2025-11-24T16:00:00Z
+            let now: @Sendable () -> Timestamp = { clock.withLock { $0 } }
+            func advance(_ d: Duration) { clock.withLock { $0 = $0 + d } }
+            try await store.addStation(StationRecord(id: "s1", name: "一号站", region: RegionPath(parsing: "上海市/普陀区")!, capacity: 10), tokenHash: "h1")
+            try await store.addStation(StationRecord(id: "never", name: "未启用", capacity: 10), tokenHash: "h2")
+            func heartbeat() async throws {
+                try await store.recordHeartbeats([HeartbeatRecord(station: "s1", at: now(), occupancy: 1, live: LiveState(
+                    open: true, capacity: 10, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0,
+                    openingHours: ["00:00-24:00"]))])
+            }
+            try await heartbeat()
+            var config = AlertsConfiguration()
+            config.thresholds.offlineAfter = .seconds(120)
+            config.webhooks = [.init(url: "http://127.0.0.1:9/hook", format: .generic)]
+            let evaluator = AlertEvaluationService(store: store, configuration: config, offset: .china, logger: quietLogger, now: now)
+            let transport = ScriptedTransport(answers: [500, 503])
+            let delivery = AlertDeliveryService(store: store, configuration: config, logger: quietLogger, transport: transport, owner: "t",
+                                                now: now, random: { 0 })
+
+            advance(.seconds(100))
+            #expect(try await evaluator.runOnce().isEmpty)
+            advance(.seconds(21))
+            #expect(try await evaluator.runOnce().map(\.key) == [AlertKey(station: "s1", kind: .stationOffline)])
+            advance(.seconds(30))
+            #expect(try await evaluator.runOnce().isEmpty, "still the same alert")
+
+            #expect(try await delivery.deliverDue() == 1)  // 500
+            #expect(try await delivery.deliverDue() == 0, "backing off")
+            advance(.seconds(1))
+            #expect(try await delivery.deliverDue() == 1)  // 503
+            advance(.seconds(1))
+            #expect(try await delivery.deliverDue() == 0, "the second wait is longer")
+            advance(.seconds(1))
+            #expect(try await delivery.deliverDue() == 1)  // 200
+            let bodies = transport.received.withLock { $0.map(\.body) }
+            #expect(bodies.count == 3 && Set(bodies).count == 1, "the same transition each time")
+            let notice = try JSONDecoder().decode(AlertNotice.self, from: Data(bodies[0].utf8))
+            #expect(notice.alert == .stationOffline && notice.state == .open && notice.station == "s1" && notice.region == "上海市/普陀区")
+            #expect(notice.since == "2025-11-25T00:00:00.000+08:00")
+            #expect(try await store.alerts(.open, limit: 10).first?.pendingDeliveries == 0)
+
+            advance(.seconds(5))
+            try await heartbeat()
+            #expect(try await evaluator.runOnce() == [.resolve(AlertKey(station: "s1", kind: .stationOffline))])
+            #expect(try await delivery.deliverDue() == 1)
+            let last = try JSONDecoder().decode(AlertNotice.self, from: Data(transport.received.withLock { $0.last!.body }.utf8))
+            #expect(last.state == .resolved && last.messageZh.contains("恢复"))
+            #expect(try await store.alerts(.all, limit: 10).count == 1, "nothing for the station never activated")
+        }
+    }
+}
