@@ -4,6 +4,10 @@ extension CollectorHTTP {
     /// What the collector tells a station in answer to its heartbeat. Each part of the
     /// office → station channel fills its own fields here.
     func heartbeatAnswer(station: String, heartbeat: Heartbeat, now: Timestamp) async throws -> HeartbeatAnswer {
-        HeartbeatAnswer()
+        var answer = HeartbeatAnswer()
+        // Office settings and notices (OfficeRoutes.swift, OfficeCache.swift).
+        (answer.settingsRevision, answer.notices) = OfficeCache.answer(try await office.current(store, now: now), station: station,
+                                                                       now: now, offset: configuration.utcOffset)
+        return answer
     }
 }

@@ -122,6 +122,8 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v4-regions-rollups", rollupMigration),
         // Raw events partitioned by month (PostgresCollectorStore+Partitions.swift).
         ("v5-partitioned-events", partitionMigration),
+        // Office settings, notices and the audit log (PostgresCollectorStore+Office.swift).
+        ("v6-office-settings", officeMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).

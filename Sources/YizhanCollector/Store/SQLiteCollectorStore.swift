@@ -85,6 +85,8 @@ public final class SQLiteCollectorStore: CollectorStore {
                 ALTER TABLE users ADD COLUMN region TEXT;
                 """ + rollupSchema)
         }
+        // Office settings, notices and the audit log (SQLiteCollectorStore+Office.swift).
+        registerOfficeMigration(&m)
         return m
     }
 

@@ -6,6 +6,15 @@
 /// added as optional: an older station ignores what it does not know, and a station treats
 /// an older collector's `204 No Content` as an empty answer.
 public struct HeartbeatAnswer: Codable, Hashable, Sendable {
+    /// Office settings: the revision the station should apply (it fetches the document
+    /// from `/api/v1/station/settings` when it differs from the one it applies).
+    public var settingsRevision: Int64?
+    /// Office notices in force for the station or starting within a day (the whole list;
+    /// absent from an older collector, which leaves the station's list as it is).
+    public var notices: [OfficeNotice]?
+
+    enum CodingKeys: String, CodingKey { case settingsRevision = "settings_revision", notices }
+
     public init() {}
 
     /// An answer with nothing in it (what a `204` from an older collector means).

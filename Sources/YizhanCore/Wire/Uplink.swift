@@ -40,6 +40,11 @@ public struct Heartbeat: Codable, Hashable, Sendable {
     /// time), so the collector knows when a silent station should have been open. Absent
     /// from stations older than this field.
     public var openingHours: [String]?
+    /// Office settings: the revision the station applies, why it refused the last one it
+    /// fetched, and the keys its station.toml pins (absent from older stations).
+    public var settingsRevision: Int64?
+    public var settingsError: String?
+    public var settingsPinned: [String]?
 
     enum CodingKeys: String, CodingKey {
         case stationID = "station_id"
@@ -48,6 +53,7 @@ public struct Heartbeat: Codable, Hashable, Sendable {
         case lastSeq = "last_seq"
         case version
         case openingHours = "opening_hours"
+        case settingsRevision = "settings_revision", settingsError = "settings_error", settingsPinned = "settings_pinned"
     }
 
     public init(stationID: String, time: String, occupancy: Int, capacity: Int, open: Bool, readers: [Reader],

@@ -5,8 +5,10 @@ import YizhanCore
 /// office → station channel handles its own fields here.
 struct HeartbeatAnswerHandler: Sendable {
     let logger: Logger
+    /// Office settings and notices (nil when the station runs without them, in tests).
+    var office: OfficeAnswerHandler? = nil
 
     func handle(_ answer: HeartbeatAnswer) async {
-        _ = answer
+        await office?.handle(answer)
     }
 }

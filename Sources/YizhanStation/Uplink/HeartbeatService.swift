@@ -40,8 +40,9 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
     }
 
     private func send() async {
-        let beat = Self.heartbeat(stationID: configuration.station.id, offset: configuration.station.utcOffset, recorder: recorder,
+        var beat = Self.heartbeat(stationID: configuration.station.id, offset: configuration.station.utcOffset, recorder: recorder,
                                   registry: registry, status: status.snapshot, now: .now())
+        answers.office?.fill(&beat)
         do {
             let (code, answer) = try await client.send(beat)
             if (200..<300).contains(code) {

@@ -70,6 +70,8 @@ struct OfficeRegionPage: PageModel, Sendable {
     var bottom: [Ranked]
     var exports: [Export]
     var versions: [VersionRow]
+    /// Stations whose applied settings revision is not the desired one (set by the handler).
+    var outOfSync: [SettingsSyncRow] = []
 
     /// Live figures refresh with the page this often.
     static let refreshSeconds = 60

@@ -21,6 +21,8 @@ struct OfficeStationPage: PageModel, Sendable {
     var headlines: [Headline]
     var charts: [StationCharts.Chart]
     var csv: String
+    /// Office settings: desired against applied (set by the handler).
+    var settingsSync: SettingsSyncRow?
 
     static func make(record: StationRecord, view v: CollectorHTTP.StationView, answer: Analytics.Answer, hourOfWeek: UsageReport,
                      today: UsageReport, period: DashboardPeriod, user: UserRecord, now: Timestamp, offset: UTCOffset,
