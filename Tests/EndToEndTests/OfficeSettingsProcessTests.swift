@@ -154,6 +154,30 @@ import YizhanCore
             return sync?["in_sync"] as? Bool == false && (sync?["settings_error"] as? String)?.contains("capacity") == true
         }
 
+        // The dashboard shows the same: zs-1 in sync on its page, gz-1 refused on 广东省's page.
+        if chromiumPath != nil {
+            let base = "http://127.0.0.1:\(port)"
+            try await DevToolsPage.with(width: 1920, height: 1080) { page in
+                try await page.navigate(base + "/")
+                try await page.waitFor("location.pathname === '/login' && !!document.getElementById('password')")
+                _ = try await page.evaluate("""
+                    document.getElementById('name').value = 'office'; document.getElementById('password').value = 'correct horse battery';
+                    document.querySelector('form.login').submit()
+                    """)
+                try await page.waitFor("location.pathname === '/' && !!document.querySelector('.crumbs')")
+                try await page.navigate(base + "/stations/zs-1")
+                try await page.waitFor("!!document.querySelector('p.sync')")
+                #expect(try await page.string("document.querySelector('p.sync').textContent").contains("已应用 applied \(revision) · 已同步 in sync"))
+                try await page.navigate(base + "/?region=" + "广东省".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+                try await page.waitFor("!!document.querySelector('table.sync')")
+                let row = try await page.string("document.querySelector('table.sync tbody').textContent")
+                #expect(row.contains("gz-1") && row.contains("拒绝 refused") && row.contains("capacity=0"), "\(row)")
+                try await page.navigate(base + "/audit")
+                try await page.waitFor("!!document.querySelector('table.audit')")
+                #expect(try await page.string("document.querySelector('table.audit').textContent").contains("notice.add"))
+            }
+        }
+
         // The collector goes away; zs-1 restarts and still applies what it was given, notice included.
         collector.kill9()
         #expect(zs.terminate() == 0)
