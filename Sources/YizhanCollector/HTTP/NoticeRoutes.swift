@@ -48,7 +48,12 @@ extension CollectorHTTP {
     func listNotices(_ request: Request) async throws -> Response {
         let user = try await officeUser(request)
         let now = Timestamp.now()
-        let all = request.uri.queryParameters["all"] == "true"
+        let all: Bool
+        switch request.uri.queryParameters["all"].map(String.init) {
+        case nil, "false": all = false
+        case "true": all = true
+        default: throw CollectorHTTPError(.badRequest, "bad_query", "all: true or false")
+        }
         let regions = try await store.stationRegions()
         let notices = try await store.notices(endingAfter: all ? nil : now).filter { visible($0, to: user, regions: regions) }
         return try json(["notices": notices.map { NoticeView($0, offset: configuration.utcOffset, now: now) }])
@@ -126,8 +131,8 @@ extension CollectorHTTP {
     func audit(_ request: Request) async throws -> Response {
         let user = try await officeUser(request)
         let q = request.uri.queryParameters
-        let limit = q["limit"].flatMap { Int(String($0)) } ?? 1000
-        guard (1...100_000).contains(limit) else { throw CollectorHTTPError(.badRequest, "bad_query", "limit: 1 to 100000") }
+        let limit = q["limit"].map { Int(String($0)) ?? 0 } ?? 1000
+        guard (1...100_000).contains(limit) else { throw CollectorHTTPError(.badRequest, "bad_query", "limit: a whole number from 1 to 100000") }
         let entries = try await visibleAudit(user, limit: limit)
         switch q["format"].map(String.init) ?? "json" {
         case "json": return try json(["entries": entries.map { AuditView($0, offset: configuration.utcOffset) }])
