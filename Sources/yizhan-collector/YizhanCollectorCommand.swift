@@ -17,7 +17,8 @@ struct YizhanCollectorCommand: AsyncParsableCommand {
         commandName: "yizhan-collector",
         abstract: "The Yizhan central collector: ingests every station's events once, keeps their live state, answers the office.",
         version: YizhanVersion.current,
-        subcommands: [Serve.self, StationCommands.self, UserCommands.self, RollupCommands.self, AlertCommands.self])
+        subcommands: [Serve.self, StationCommands.self, UserCommands.self, RollupCommands.self,
+                      SettingsCommands.self, NoticeCommands.self, AlertCommands.self])
 }
 
 struct ConfigOption: ParsableArguments {

@@ -72,6 +72,10 @@ struct Status: AsyncParsableCommand {
             print("\(status.name) (\(status.stationID))")
             print("occupancy  \(status.occupancy) / \(status.capacity)\(status.full ? "  FULL" : "")  \(status.open ? "open" : "closed")  mode \(status.mode)")
             print("log        last seq \(status.lastSeq)")
+            if let revision = status.settingsRevision {
+                print("settings   office revision \(revision)" + (status.settingsPinned.map { ", pinned \($0.joined(separator: ","))" } ?? "")
+                      + (status.settingsError.map { ", REFUSED \($0)" } ?? ""))
+            }
             let u = status.uplink
             print("uplink     \(u.state), backlog \(u.backlog), last ack \(u.lastAck), sent \(u.sent), retried \(u.retried)"
                   + (u.quarantined > 0 ? ", QUARANTINED \(u.quarantined)" : "") + (u.detail.map { " (\($0))" } ?? ""))

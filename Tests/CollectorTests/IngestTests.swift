@@ -56,9 +56,10 @@ func withCollector(configuration: String = "", databasePath: String? = nil,
 
 struct Reply { var status: Int; var body: String }
 
-func post(_ url: String, token: String?, body: Data, gzip: Bool = false, headers: [(String, String)] = []) async throws -> Reply {
+func post(_ url: String, token: String?, body: Data, gzip: Bool = false, headers: [(String, String)] = [],
+          method: String = "POST") async throws -> Reply {
     var request = HTTPClientRequest(url: url)
-    request.method = .POST
+    request.method = method == "PUT" ? .PUT : .POST
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     request.headers.add(name: "Content-Type", value: "application/json")
     for (k, v) in headers { request.headers.add(name: k, value: v) }

@@ -34,7 +34,7 @@ import Testing
                 let parts = route.split(separator: " ", maxSplits: 1)
                 let reply = parts[0] == "GET"
                     ? try await get(url + parts[1], token: nil)
-                    : try await post(url + parts[1], token: nil, body: Data("{}".utf8))
+                    : try await post(url + parts[1], token: nil, body: Data("{}".utf8), method: String(parts[0]))
                 #expect(statuses.contains(String(reply.status)), "\(route) answered \(reply.status), documented: \(statuses.sorted())")
                 #expect(reply.status != 404 && reply.status != 405, "\(route) is not served")
             }

@@ -198,7 +198,7 @@ import Glibc
         FileManager.default.createFile(atPath: bad, contents: Data("[station]\nid = \"x\"\ncapacity = 3\ncapasity = 4\n[privacy]\nregion_key_file = \"/k\"\n".utf8))
         let r = try run("yizhan-station", ["--config", bad])
         #expect(r.status == 78)
-        #expect(r.stderr == "yizhan-station: \(bad):4: [station]: unknown key \"capasity\" (expected one of: capacity, data_dir, id, name, utc_offset)\n")
+        #expect(r.stderr == "yizhan-station: \(bad):4: [station]: unknown key \"capasity\" (expected one of: capacity, data_dir, id, name, pinned_settings, utc_offset)\n")
 
         FileManager.default.createFile(atPath: bad, contents: Data([0xFF, 0xFE, 0x00, 0x5B]))
         let binary = try run("yizhan-station", ["--config", bad])

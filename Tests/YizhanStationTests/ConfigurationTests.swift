@@ -142,4 +142,11 @@ import YizhanCore
         let raw = try c.loadCardKeyer()
         #expect(hex.key(for: NormalizedCardNumber("1")) == raw.key(for: NormalizedCardNumber("1")))
     }
+
+    @Test func pinnedSettingsAreOfficeKeys() throws {
+        let pinned = try parse(minimal.replacingOccurrences(of: "capacity = 5", with: "capacity = 5\npinned_settings = [\"capacity\", \"opening_hours\"]"))
+        #expect(pinned.station.pinnedSettings == [.capacity, .openingHours])
+        #expect(error(minimal.replacingOccurrences(of: "capacity = 5", with: "capacity = 5\npinned_settings = [\"mode\"]"))
+                    .contains("\"mode\" is not an office setting"))
+    }
 }

@@ -31,6 +31,7 @@ struct Dashboard: Sendable {
         router.post("/login") { request, context in try await self.login(request, from: context.clientAddress) }
         router.post("/logout") { request, _ in try await self.logout(request) }
         router.get("/") { request, _ in try await self.withSession(request) { try await self.region(request, $0) } }
+        router.get("/audit") { request, _ in try await self.withSession(request) { try await self.audit($0) } }
         router.get("/stations/:id") { request, context in
             try await self.withSession(request) { try await self.station(context.parameters.get("id") ?? "", request, $0) }
         }
@@ -159,6 +160,7 @@ struct Dashboard: Sendable {
                                            hourOfWeek: hourOfWeek, totals: totals, measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
         page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }
+        page.outOfSync = try await outOfSync(scope.stations)
         return Self.page(page)
     }
 
@@ -185,6 +187,7 @@ struct Dashboard: Sendable {
         var page = OfficeStationPage.make(record: directory.records[i], view: directory.views[i], answer: answer, hourOfWeek: hourOfWeek,
                                           today: today, period: period, user: s.user, now: now, offset: offset, session: s)
         page.alerts = try await openAlerts([directory.records[i]]) { OfficeRegionPage.stationLink($0, period: period) }
+        page.settingsSync = SettingsSyncRow(SettingsSync(station: directory.records[i], rows: try await http.store.settingRows()), name: directory.records[i].name)
         return Self.page(page)
     }
 
@@ -192,5 +195,24 @@ struct Dashboard: Sendable {
     private func openAlerts(_ stations: [StationRecord], link: (String) -> String) async throws -> OfficeAlertList {
         OfficeAlertList.make(try await AlertView.list(http.store, stations: stations, state: .open, limit: OfficeAlertList.shown + 1,
                                                       offset: http.configuration.utcOffset), stationLink: link)
+    }
+}
+
+/// The office settings parts of the dashboard: the audit page, the out-of-sync list.
+extension Dashboard {
+    func audit(_ s: OfficeSession) async throws -> Response {
+        guard s.user.role == .office else {
+            return Self.page(OfficeMessagePage.make(title: "拒绝 Forbidden", message: "操作记录仅供总部用户 The audit log is for office users.", session: s),
+                             status: .forbidden)
+        }
+        let entries = try await http.visibleAudit(s.user, limit: OfficeAuditPage.shown)
+        return Self.page(OfficeAuditPage.make(entries, offset: http.configuration.utcOffset, session: s))
+    }
+
+    /// The stations of a region page whose applied settings revision is not the desired one.
+    func outOfSync(_ stations: [StationRecord]) async throws -> [SettingsSyncRow] {
+        let rows = try await http.store.settingRows()
+        return stations.map { ($0, SettingsSync(station: $0, rows: rows)) }.filter { !$0.1.inSync }
+            .sorted { $0.0.id < $1.0.id }.prefix(200).map { SettingsSyncRow($0.1, name: $0.0.name) }
     }
 }

@@ -6,6 +6,9 @@ extension CollectorHTTP {
     func heartbeatAnswer(station: String, heartbeat: Heartbeat, now: Timestamp) async throws -> HeartbeatAnswer {
         var answer = HeartbeatAnswer()
         answer.resend = reconciliation.resend(for: station)
+        // Office settings and notices (OfficeRoutes.swift, OfficeCache.swift).
+        (answer.settingsRevision, answer.notices) = OfficeCache.answer(try await office.current(store, now: now), station: station,
+                                                                       now: now, offset: configuration.utcOffset)
         return answer
     }
 }

@@ -27,6 +27,8 @@ public struct CollectorHTTP: Sendable {
     /// Heartbeats wait here for the next flush (run `HeartbeatFlusher` beside the server).
     public let heartbeats: HeartbeatBuffer
     let stationTokens = TokenCache()
+    /// Office settings, notices and regions for heartbeat answers.
+    let office = OfficeCache()
     /// Office dashboard logins, kept in the store (the read API accepts them too).
     let sessions: BrowserSessions
     /// Password checks for the dashboard's login.
@@ -58,6 +60,14 @@ public struct CollectorHTTP: Sendable {
         ("GET", "/api/v1/rankings"),
         ("GET", "/api/v1/nearby"),
         ("GET", "/api/v1/alerts"),
+        // Office → stations (OfficeRoutes.swift, NoticeRoutes.swift).
+        ("GET", "/api/v1/station/settings"),
+        ("GET", "/api/v1/settings"),
+        ("PUT", "/api/v1/settings"),
+        ("GET", "/api/v1/notices"),
+        ("POST", "/api/v1/notices"),
+        ("POST", "/api/v1/notices/{id}/end"),
+        ("GET", "/api/v1/audit"),
     ]
 
     public func router() -> Router<WebRequestContext> {
@@ -79,9 +89,17 @@ public struct CollectorHTTP: Sendable {
             case ("GET", "/api/v1/rankings"): handler = { request, _ in try await self.rankings(request) }
             case ("GET", "/api/v1/nearby"): handler = { request, _ in try await self.nearby(request) }
             case ("GET", "/api/v1/alerts"): handler = { request, _ in try await self.alerts(request) }
+            case ("GET", "/api/v1/station/settings"): handler = { request, _ in try await self.stationSettings(request) }
+            case ("GET", "/api/v1/settings"): handler = { request, _ in try await self.getSettings(request) }
+            case ("PUT", "/api/v1/settings"): handler = { request, _ in try await self.putSettings(request) }
+            case ("GET", "/api/v1/notices"): handler = { request, _ in try await self.listNotices(request) }
+            case ("POST", "/api/v1/notices"): handler = { request, _ in try await self.addNotice(request) }
+            case ("POST", "/api/v1/notices/{id}/end"):
+                handler = { request, context in try await self.endNotice(request, id: context.parameters.get("id") ?? "") }
+            case ("GET", "/api/v1/audit"): handler = { request, _ in try await self.audit(request) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }
-            router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
+            router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: HTTPRequest.Method(method)!, use: handler)
         }
         Dashboard(http: self).register(on: router)
         return router
@@ -107,7 +125,7 @@ public struct CollectorHTTP: Sendable {
 
     // MARK: station authentication and bodies
 
-    private func authenticatedStation(_ request: Request) async throws -> String {
+    func authenticatedStation(_ request: Request) async throws -> String {
         guard let token = BearerToken.from(request) else {
             throw CollectorHTTPError(.unauthorized, "unauthorized", "a station token is required (Authorization: Bearer ...)")
         }
@@ -122,7 +140,7 @@ public struct CollectorHTTP: Sendable {
 
     /// A station's JSON body, inflated when gzip'd, never more than the configured limit
     /// either way. A gzip body is one whole member: its trailer checked, nothing after it.
-    private func body(_ request: Request) async throws -> Data {
+    func body(_ request: Request) async throws -> Data {
         try BodyReader.requireJSON(request)
         let limit = configuration.maximumBodyBytes
         var buffer = try await BodyReader.collect(request, limit: limit, timeout: configuration.limits.bodyTimeout)
@@ -149,7 +167,7 @@ public struct CollectorHTTP: Sendable {
     }
 
     /// A body decoded as `T`; the error says what was expected, never Swift's internals.
-    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, expected: String) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ data: Data, expected: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
@@ -204,7 +222,9 @@ public struct CollectorHTTP: Sendable {
         heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
             version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours,
-            storagePercent: hb.storagePercent, sequenceGaps: gaps)))
+            storagePercent: hb.storagePercent, sequenceGaps: gaps,
+            settingsRevision: hb.settingsRevision, settingsError: hb.settingsError.map { String($0.prefix(500)) },
+            settingsPinned: hb.settingsPinned?.filter { OfficeSettingKey(rawValue: $0) != nil })))
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

@@ -16,5 +16,8 @@ enum OfficePages {
         OfficeRegionPage.template: OfficeTemplates.region,
         OfficeStationPage.template: OfficeTemplates.station,
         OfficeMessagePage.template: OfficeTemplates.message,
+        OfficeAuditPage.template: OfficeTemplates.audit,
+        "office-out-of-sync": OfficeTemplates.outOfSync,
+        "office-station-sync": OfficeTemplates.stationSync,
     ])
 }

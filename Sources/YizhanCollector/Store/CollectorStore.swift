@@ -47,6 +47,11 @@ public struct LiveState: Sendable, Hashable, Codable {
     public var storagePercent: Int?
     /// Reconciliation: per local day, the events the collector lacks ("seq 101-150 missing").
     public var sequenceGaps: [String: String]?
+    /// Office settings: the revision the station applies, why it refused the last, the
+    /// keys it pins (absent from older stations).
+    public var settingsRevision: Int64?
+    public var settingsError: String?
+    public var settingsPinned: [String]?
 
     enum CodingKeys: String, CodingKey {
         case open, capacity, amenities, readers, backlog, version
@@ -55,14 +60,17 @@ public struct LiveState: Sendable, Hashable, Codable {
         case openingHours = "opening_hours"
         case storagePercent = "storage_percent"
         case sequenceGaps = "sequence_gaps"
+        case settingsRevision = "settings_revision", settingsError = "settings_error", settingsPinned = "settings_pinned"
     }
 
     public init(open: Bool, capacity: Int, amenities: [String: AmenityStatus], readers: [Heartbeat.Reader], backlog: Int64, lastSeq: Int64,
                 version: String, clockSkewSeconds: Int64, openingHours: [String]? = nil, storagePercent: Int? = nil,
-                sequenceGaps: [String: String]? = nil) {
+                sequenceGaps: [String: String]? = nil,
+                settingsRevision: Int64? = nil, settingsError: String? = nil, settingsPinned: [String]? = nil) {
         self.open = open; self.capacity = capacity; self.amenities = amenities; self.readers = readers; self.backlog = backlog; self.lastSeq = lastSeq
         self.version = version; self.clockSkewSeconds = clockSkewSeconds; self.openingHours = openingHours
         self.storagePercent = storagePercent; self.sequenceGaps = sequenceGaps
+        self.settingsRevision = settingsRevision; self.settingsError = settingsError; self.settingsPinned = settingsPinned
     }
 
     var json: String {
@@ -105,7 +113,7 @@ public struct UserRecord: Sendable, Hashable {
 /// Everything the collector stores, behind one protocol: SQLite (embedded, the default)
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
-public protocol CollectorStore: SessionRecords, RollupStore, AlertStore {
+public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeStore {
     /// Runs what the store needs while it is used (PostgreSQL's connection pool) until
     /// cancelled; SQLite needs nothing and returns at once.
     func run() async

@@ -122,7 +122,9 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v4-regions-rollups", rollupMigration),
         // Raw events partitioned by month (PostgresCollectorStore+Partitions.swift).
         ("v5-partitioned-events", partitionMigration),
-        // Alerts with their delivery outbox (v6 is office settings, on its own branch).
+        // Office settings, notices and the audit log (PostgresCollectorStore+Office.swift).
+        ("v6-office-settings", officeMigration),
+        // Alerts with their delivery outbox.
         ("v7-alerts", alertsMigration),
     ]
 

@@ -85,7 +85,9 @@ public final class SQLiteCollectorStore: CollectorStore {
                 ALTER TABLE users ADD COLUMN region TEXT;
                 """ + rollupSchema)
         }
-        // Alerts with their delivery outbox (v6 is office settings, on its own branch).
+        // Office settings, notices and the audit log (SQLiteCollectorStore+Office.swift).
+        registerOfficeMigration(&m)
+        // Alerts with their delivery outbox.
         m.registerMigration("v7-alerts") { db in
             try db.execute(sql: alertsSchema)
         }

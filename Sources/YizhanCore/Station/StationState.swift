@@ -84,6 +84,11 @@ public struct StationState: Sendable {
 
     public mutating func apply(_ events: [StationEvent]) { for e in events { apply(e) } }
 
+    /// Swaps the rules (office settings applied): who is inside stays inside. A capacity
+    /// below the occupancy only refuses (or marks) the next check-ins; a shorter maximum
+    /// stay or hours that close now check people out at the next tick, as those rules do.
+    public mutating func replacePolicy(_ policy: VisitPolicy) { visits.policy = policy }
+
     /// The event a request becomes, already applied; or why it is refused (nothing changes).
     public mutating func decide(_ request: Request, at time: Timestamp) throws(Refusal) -> StationEvent {
         let event: StationEvent

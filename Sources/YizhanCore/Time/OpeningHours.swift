@@ -13,6 +13,10 @@ public struct OpeningHours: Hashable, Sendable, CustomStringConvertible {
 
     public var ranges: [Range]
     public var offset: UTCOffset
+    /// Days that differ from `ranges` (a holiday closed, a heat wave's longer hours), by
+    /// local date `YYYY-MM-DD`; an empty list is closed all that day. Set by the office
+    /// (`opening_hours = "06:00-22:00,2026-10-01=closed"`, see OfficeSettingValues).
+    public var exceptions: [String: [Range]] = [:]
 
     public static func always(offset: UTCOffset = .china) -> OpeningHours {
         OpeningHours(ranges: [Range(start: 0, end: 1440)], offset: offset)
@@ -45,8 +49,17 @@ public struct OpeningHours: Hashable, Sendable, CustomStringConvertible {
     }
 
     public func isOpen(at t: Timestamp) -> Bool {
-        let minute = CivilTime(t, offset: offset).minuteOfDay
-        return ranges.contains { $0.contains(minute) }
+        let civil = CivilTime(t, offset: offset)
+        let minute = civil.minuteOfDay
+        // An exception replaces the day's ranges for the minutes of that local date.
+        let today = exceptions.isEmpty ? nil : exceptions[Self.dateKey(civil)]
+        return (today ?? ranges).contains { $0.contains(minute) }
+    }
+
+    /// `YYYY-MM-DD` of a local time, the key of `exceptions`.
+    public static func dateKey(_ c: CivilTime) -> String {
+        let y = String(c.year)
+        return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + pad2(c.month) + "-" + pad2(c.day)
     }
 
     public var isAlwaysOpen: Bool { ranges.contains { $0.start == 0 && $0.end == 1440 } }

@@ -8,6 +8,14 @@
 public struct HeartbeatAnswer: Codable, Hashable, Sendable {
     /// Reconciliation: events the collector lacks, to send again.
     public var resend: ResendRange?
+    /// Office settings: the revision the station should apply (it fetches the document
+    /// from `/api/v1/station/settings` when it differs from the one it applies).
+    public var settingsRevision: Int64?
+    /// Office notices in force for the station or starting within a day (the whole list;
+    /// absent from an older collector, which leaves the station's list as it is).
+    public var notices: [OfficeNotice]?
+
+    enum CodingKeys: String, CodingKey { case resend, settingsRevision = "settings_revision", notices }
 
     public init(resend: ResendRange? = nil) { self.resend = resend }
 

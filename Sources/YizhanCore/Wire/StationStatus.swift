@@ -87,6 +87,11 @@ public struct StationStatus: Codable, Hashable, Sendable {
     public var time: String
     public var startedAt: String
     public var version: String
+    /// The office settings revision applied (0 before any), why the last fetched one was
+    /// refused, and the keys station.toml pins.
+    public var settingsRevision: Int64?
+    public var settingsError: String?
+    public var settingsPinned: [String]?
 
     enum CodingKeys: String, CodingKey {
         case stationID = "station_id"
@@ -95,6 +100,7 @@ public struct StationStatus: Codable, Hashable, Sendable {
         case time
         case startedAt = "started_at"
         case version
+        case settingsRevision = "settings_revision", settingsError = "settings_error", settingsPinned = "settings_pinned"
     }
 
     public init(stationID: String, name: String, occupancy: Int, capacity: Int, full: Bool, open: Bool, mode: String,

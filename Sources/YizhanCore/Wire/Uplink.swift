@@ -44,6 +44,11 @@ public struct Heartbeat: Codable, Hashable, Sendable {
     /// (reconciliation, Wire/Reconciliation.swift). Optional.
     public var storagePercent: Int?
     public var dayCounts: [DayCount]?
+    /// Office settings: the revision the station applies, why it refused the last one it
+    /// fetched, and the keys its station.toml pins (absent from older stations).
+    public var settingsRevision: Int64?
+    public var settingsError: String?
+    public var settingsPinned: [String]?
 
     enum CodingKeys: String, CodingKey {
         case storagePercent = "storage_percent"
@@ -54,6 +59,7 @@ public struct Heartbeat: Codable, Hashable, Sendable {
         case lastSeq = "last_seq"
         case version
         case openingHours = "opening_hours"
+        case settingsRevision = "settings_revision", settingsError = "settings_error", settingsPinned = "settings_pinned"
     }
 
     public init(stationID: String, time: String, occupancy: Int, capacity: Int, open: Bool, readers: [Reader],

@@ -13,6 +13,8 @@ public struct StationConfiguration: Sendable {
         public var capacity: Int
         public var dataDirectory: String
         public var utcOffset: UTCOffset
+        /// Office settings this station keeps from its own file (`pinned_settings`).
+        public var pinnedSettings: Set<OfficeSettingKey> = []
     }
 
     public struct HTTP: Sendable {
@@ -123,8 +125,16 @@ public struct StationConfiguration: Sendable {
         let dataDirectory = try s.string("data_dir") ?? "/var/lib/yizhan"
         let tzText = try s.string("utc_offset") ?? "+08:00"
         guard let offset = UTCOffset(parsing: tzText) else { throw s.fail("utc_offset", "expected \"+08:00\"-style offset, got \"\(tzText)\"") }
+        var pinned: Set<OfficeSettingKey> = []
+        for key in try s.strings("pinned_settings") ?? [] {
+            guard let k = OfficeSettingKey(rawValue: key) else {
+                throw s.fail("pinned_settings", "\"\(key)\" is not an office setting (\(OfficeSettingKey.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            pinned.insert(k)
+        }
         try s.rejectUnknownKeys()
-        let station = Station(id: id, name: name, capacity: capacity, dataDirectory: dataDirectory, utcOffset: offset)
+        var station = Station(id: id, name: name, capacity: capacity, dataDirectory: dataDirectory, utcOffset: offset)
+        station.pinnedSettings = pinned
 
         // [visits]
         var policy = VisitPolicy(capacity: capacity)

@@ -24,8 +24,16 @@ public struct KioskState: Codable, Hashable, Sendable {
     /// False while the collector cannot be reached (shown as a quiet sign; nothing is lost).
     public var uplinkOK: Bool
     public var time: String
+    /// The office's notices running now (Chinese, optionally English).
+    public var notices: [Notice] = []
+    public struct Notice: Codable, Hashable, Sendable {
+        public var id: Int64
+        public var zh: String
+        public var en: String?
+        public var until: String
+    }
     enum CodingKeys: String, CodingKey {
-        case occupancy, capacity, full, open, hours, amenities, time
+        case occupancy, capacity, full, open, hours, amenities, time, notices
         case stationName = "station_name", uplinkOK = "uplink_ok"
     }
 }
@@ -49,7 +57,8 @@ extension StationRuntime {
         return KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
                           hours: recorder.policy.hours.description,
                           amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
-                          uplinkOK: uplinkOK, time: s.time)
+                          uplinkOK: uplinkOK, time: s.time,
+                          notices: office.notices(at: now).map { .init(id: $0.id, zh: $0.zh, en: $0.en, until: $0.until) })
     }
 }
 

@@ -25,6 +25,8 @@ public final class StationRuntime: Sendable {
     public let systemd: SystemdNotifier
     public let startedAt: Timestamp
     public let uplink: Uplink?
+    /// Office settings applied and notices shown (kept in the data directory).
+    public let office: StationOffice
     /// The kiosk pages' live feed (Server-Sent Events).
     public let kiosk = KioskFeed()
     let deviceChanges = DeviceChangeNotifier()
@@ -53,7 +55,8 @@ public final class StationRuntime: Sendable {
         store = try EventStore(path: dir + "/station.db", stationID: configuration.station.id)
         registry = ReaderRegistry(readers: configuration.readers)
         liveness = Liveness()
-        recorder = try VisitRecorder(store: store, keyer: keyer, policy: configuration.policy, registry: registry,
+        office = StationOffice(directory: dir, base: configuration.policy, pinned: configuration.station.pinnedSettings, logger: logger)
+        recorder = try VisitRecorder(store: store, keyer: keyer, policy: office.startingPolicy, registry: registry,
                                      liveness: liveness, logger: logger, amenities: configuration.amenities)
         recorder.observe { [kiosk, configuration] _, outcomes in
             guard kiosk.count > 0 else { return }
@@ -66,7 +69,7 @@ public final class StationRuntime: Sendable {
         }
         if let settings = configuration.uplink {
             uplink = Uplink(configuration: configuration, uplink: settings, store: store, recorder: recorder,
-                                   registry: registry, logger: logger)
+                                   registry: registry, logger: logger, office: office)
         } else {
             uplink = nil
         }
@@ -208,6 +211,10 @@ public final class StationRuntime: Sendable {
             readers: readers, uplink: uplinkStatus, lastSeq: snapshot.lastSeq, time: RFC3339.format(now, offset: offset),
             startedAt: RFC3339.format(startedAt, offset: offset), version: YizhanVersion.current)
         status.amenities = recorder.amenities.entries.map { StationStatus.Amenity($0, offset: offset) }
+        let officeState = office.snapshot
+        status.settingsRevision = officeState.revision
+        status.settingsError = officeState.error
+        status.settingsPinned = office.pinned.isEmpty ? nil : office.pinned.map(\.rawValue).sorted()
         return status
     }
 

@@ -10,7 +10,7 @@ import YizhanCore
 final class CollectorClient: Sendable {
     let uplink: StationConfiguration.Uplink
     let stationID: String
-    private let client: HTTPClient
+    let client: HTTPClient
 
     init(uplink: StationConfiguration.Uplink, stationID: String) {
         self.uplink = uplink
@@ -29,7 +29,7 @@ final class CollectorClient: Sendable {
         return text
     }
 
-    private func endpoint(_ path: String) -> String {
+    func endpoint(_ path: String) -> String {
         var base = uplink.collector
         while base.hasSuffix("/") { base.removeLast() }
         return base + path

@@ -7,8 +7,11 @@ struct HeartbeatAnswerHandler: Sendable {
     let logger: Logger
     /// Reconciliation: sends again a range the collector lacks.
     var resender: EventResender? = nil
+    /// Office settings and notices (nil when the station runs without them, in tests).
+    var office: OfficeAnswerHandler? = nil
 
     func handle(_ answer: HeartbeatAnswer) async {
+        await office?.handle(answer)
         if let range = answer.resend { await resender?.resend(range) }
     }
 }

@@ -49,6 +49,7 @@ struct HeartbeatService<C: Clock>: Service, CustomStringConvertible where C.Dura
         do { beat.dayCounts = try recorder.store.dayCounts(now: now, offset: configuration.station.utcOffset) } catch {
             logger.warning("heartbeat: cannot count the log's days: \(error)")
         }
+        answers.office?.fill(&beat)
         do {
             let (code, answer) = try await client.send(beat)
             if (200..<300).contains(code) {

@@ -10,21 +10,21 @@ public struct Uplink: Sendable {
     let services: [any Service]
 
     public init(configuration: StationConfiguration, uplink: StationConfiguration.Uplink, store: EventStore,
-                recorder: VisitRecorder, registry: ReaderRegistry, logger: Logger) {
-        client = CollectorClient(uplink: uplink, stationID: configuration.station.id)
+                recorder: VisitRecorder, registry: ReaderRegistry, logger: Logger, office: StationOffice? = nil) {
+        let client = CollectorClient(uplink: uplink, stationID: configuration.station.id)
+        self.client = client
         let newEvents = DeviceChangeNotifier()
         recorder.observe { _, _ in newEvents.notify() }
         let clock = ContinuousClock()
+        var answers = HeartbeatAnswerHandler(logger: logger, resender: EventResender(
+            store: store, client: client, offset: configuration.station.utcOffset, logger: logger, batchEvents: uplink.batchEvents))
+        if let office { answers.office = OfficeAnswerHandler(office: office, recorder: recorder, client: client, logger: logger) }
         services = [
             ClientShutdown(client: client),
             OutboxService(configuration: configuration, uplink: uplink, store: store, recorder: recorder, client: client,
                           status: status, newEvents: newEvents, logger: logger, clock: clock),
             HeartbeatService(configuration: configuration, uplink: uplink, recorder: recorder, registry: registry,
-                             client: client, status: status,
-                             answers: HeartbeatAnswerHandler(logger: logger, resender: EventResender(
-                                 store: store, client: client, offset: configuration.station.utcOffset, logger: logger,
-                                 batchEvents: uplink.batchEvents)),
-                             logger: logger, clock: clock),
+                             client: client, status: status, answers: answers, logger: logger, clock: clock),
             RetentionService(storage: configuration.storage, store: store, logger: logger, clock: clock),
         ]
     }

@@ -42,6 +42,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         case started(version: String, Timestamp)
         case closeDay(by: String, reply: @Sendable (Result<CloseDayResult, any Error>) -> Void)
         case request(Request, Timestamp, reply: @Sendable (Result<RecordedEvent, any Error>) -> Void)
+        case policy(VisitPolicy, reply: @Sendable () -> Void)
     }
 
     let store: EventStore
@@ -106,6 +107,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         try await withCheckedThrowingContinuation { c in
             enqueue(.request(request, time, reply: { c.resume(with: $0) }))
         }
+    }
+
+    /// Replaces the policy between two commits (office settings); returns once swapped.
+    public func replacePolicy(_ policy: VisitPolicy) async {
+        await withCheckedContinuation { c in enqueue(.policy(policy, reply: { c.resume() })) }
     }
 
     /// Inputs held while the store cannot commit are bounded: past this, new swipes and bad
@@ -190,6 +196,9 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         }
         // Shutting down: nobody will commit what is left; answer waiting close-day callers.
         for reply in takeCloseDayRequests(among: Int.max, failing: CancellationError()) { reply(.failure(CancellationError())) }
+        let waiting = queue.withLock { q in q.compactMap { input -> (@Sendable () -> Void)? in
+            if case .policy(_, let reply) = input { return reply }; return nil } }
+        for reply in waiting { reply() }
     }
 
     /// Takes the close-day requests among the first `count` inputs (returned for the caller
@@ -218,6 +227,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         var events: [StationEvent] = []
         var outcomes: [SwipeOutcome] = []
         var replies: [(@Sendable (Result<CloseDayResult, any Error>) -> Void, Int)] = []
+        var policyReplies: [@Sendable () -> Void] = []
         var ticked = false
         var readCounts: [(reader: String, bad: Bool)] = []
 
@@ -256,6 +266,9 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                 let decided = draft.visits.decideCloseDay(now: .now(), by: who)
                 take(decided)
                 replies.append((reply, decided.count - 1))
+            case .policy(let policy, let reply):
+                draft.replacePolicy(policy)
+                policyReplies.append(reply)
             case .request(let request, let time, let reply):
                 do {
                     // Decided and applied by the state; only the event list is ours to extend.
@@ -283,6 +296,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         state.withLock { $0 = draft }
         for (reply, index) in requestReplies { reply(.success(recorded[index])) }
         for (reply, error) in refused { reply(.failure(error)) }
+        for reply in policyReplies { reply() }
         snapshotState.withLock { s in
             s.occupancy = occupancy
             s.isOpen = isOpen

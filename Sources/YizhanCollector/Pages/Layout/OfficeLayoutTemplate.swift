@@ -10,7 +10,7 @@ extension OfficeTemplates {
     <style>
     {{> office-stylesheet}}
     </style></head><body>{{#layout}}<header><h1>驿站 · {{title}}</h1></header>{{#nav}}
-    <nav><a href="/">总览 Overview</a><span>{{name}} ({{role}})</span>
+    <nav><a href="/">总览 Overview</a><a href="/audit">操作记录 Audit log</a><span>{{name}} ({{role}})</span>
     <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">退出 Log out</button></form></nav>
     {{/nav}}{{/layout}}<main>
     {{$main}}{{/main}}

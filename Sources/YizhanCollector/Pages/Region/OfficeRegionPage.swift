@@ -72,6 +72,8 @@ struct OfficeRegionPage: PageModel, Sendable {
     var versions: [VersionRow]
     /// Open alerts of the region's stations (set by the handler after `make`).
     var alerts = OfficeAlertList.empty
+    /// Stations whose applied settings revision is not the desired one (set by the handler).
+    var outOfSync: [SettingsSyncRow] = []
 
     /// Live figures refresh with the page this often.
     static let refreshSeconds = 60

@@ -57,6 +57,7 @@ extension OfficeTemplates {
     <table class="versions"><thead><tr><th>版本 Version</th><th>站点 Stations</th><th>占比 Share</th><th>在线 Online</th><th>离线 Offline</th><th>有积压 With a backlog</th></tr></thead><tbody>
     {{#versions}}<tr><td>{{version}}</td><td>{{stations}}</td><td>{{share}}</td><td>{{online}}</td><td>{{offline}}</td><td>{{withBacklog}}</td></tr>{{/versions}}
     </tbody></table>
+    {{> office-out-of-sync}}
     <h2>导出 Exports</h2>
     <ul class="exports">{{#exports}}<li><a href="{{href}}">{{label}}</a></li>{{/exports}}</ul>
     <p class="muted">每 60 秒刷新 Refreshes every 60 s.</p>

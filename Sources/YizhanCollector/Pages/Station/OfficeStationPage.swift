@@ -23,6 +23,8 @@ struct OfficeStationPage: PageModel, Sendable {
     var csv: String
     /// Open alerts of the station (set by the handler after `make`).
     var alerts = OfficeAlertList.empty
+    /// Office settings: desired against applied (set by the handler).
+    var settingsSync: SettingsSyncRow?
 
     static func make(record: StationRecord, view v: CollectorHTTP.StationView, answer: Analytics.Answer, hourOfWeek: UsageReport,
                      today: UsageReport, period: DashboardPeriod, user: UserRecord, now: Timestamp, offset: UTCOffset,

@@ -8,6 +8,7 @@ extension OfficeTemplates {
     {{#picker}}{{> office-period}}{{/picker}}
     <p class="big">{{#district}}{{district}} · {{/district}}在站 Inside <strong>{{occupancy}} / {{capacity}}</strong> · {{#online}}在线 online{{/online}}{{^online}}<span class="offline">离线 offline</span>{{/online}} · 开放 {{#open}}是 open{{/open}}{{^open}}否 closed{{/open}} · 故障 Faults: {{faults}}</p>
     {{#address}}<p>地址 Address: {{address}}</p>{{/address}}
+    {{> office-station-sync}}
     <h2>{{periodText}}</h2>
     {{> office-headlines}}
     {{#alerts}}{{> office-alerts}}{{/alerts}}

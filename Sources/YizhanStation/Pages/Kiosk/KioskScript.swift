@@ -54,6 +54,9 @@ extension StationTemplates {
       document.body.classList.toggle("closed", !state.open);
       document.body.classList.toggle("offline", !state.uplink_ok || lost);
       $("hours").textContent = t(["开放时间 ", "Open "]) + state.hours;
+      // The office's notices: English when asked for and given, Chinese otherwise.
+      $("notices").innerHTML = (state.notices || []).map(n =>
+        '<p class="notice" data-notice="' + esc(n.id) + '">' + esc(lang === "en" && n.en ? n.en : n.zh) + '</p>').join("");
       $("grid").innerHTML = state.amenities.map(a =>
         '<div class="tile ' + a.status + '"><svg viewBox="0 0 24 24" aria-hidden="true">' + (ICONS[a.kind] || ICONS.other) + '</svg>' +
         '<div><div class="n">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</div><div class="s">' + t(STATUS[a.status]) + '</div></div></div>').join("");

@@ -23,6 +23,7 @@ extension StationTemplates {
     #full { display:none; font-size:7vmin; font-weight:700; color:#000; background:var(--bad); padding:1vmin 4vmin; border-radius:2vmin; }
     body.full #full { display:block; }
     #hours { font-size:3.6vmin; color:var(--muted); }
+    #notices .notice { margin:1vmin 0 0; font-size:3.4vmin; font-weight:700; color:#000; background:var(--warn); padding:0.8vmin 2vmin; border-radius:1.4vmin; overflow-wrap:anywhere; }
     #closedNow { display:none; font-size:4.5vmin; color:var(--warn); font-weight:700; }
     body.closed #closedNow { display:block; }
     #amenities h2 { font-size:4vmin; margin:0 0 2vmin; color:var(--muted); font-weight:400; }
