@@ -7,10 +7,16 @@ import YizhanCore
 /// A receiver standing in for the network: answers from a script, records what it got.
 final class ScriptedTransport: WebhookTransport {
     let answers: Mutex<[Int]>
+    /// Per URL, robot answers (HTTP 200 bodies) to give before `{"errcode":0}`.
+    let robot: Mutex<[String: [String]]>
     let received = Mutex<[(url: String, body: String)]>([])
-    init(answers: [Int]) { self.answers = Mutex(answers) }
+    init(answers: [Int], robot: [String: [String]] = [:]) { self.answers = Mutex(answers); self.robot = Mutex(robot) }
     func post(url: String, body: String, timeout: Duration) async throws -> (status: Int, body: [UInt8]) {
         received.withLock { $0.append((url, body)) }
+        let key = String(url.prefix { $0 != "?" })
+        if let scripted = robot.withLock({ r -> String? in r[key]?.isEmpty == false ? r[key]!.removeFirst() : nil }) {
+            return (200, Array(scripted.utf8))
+        }
         let status = answers.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
         return (status, Array(#"{"errcode":0}"#.utf8))
     }
@@ -69,6 +75,42 @@ final class ScriptedTransport: WebhookTransport {
             let last = try JSONDecoder().decode(AlertNotice.self, from: Data(transport.received.withLock { $0.last!.body }.utf8))
             #expect(last.state == .resolved && last.messageZh.contains("恢复"))
             #expect(try await store.alerts(.all, limit: 10).count == 1, "nothing for the station never activated")
+        }
+    }
+
+    /// Robots answer 200 with an error code: a rate limit is retried, a refused keyword or
+    /// signature is given up and kept visible; DingTalk's secret signs the URL.
+    @Test func robotErrorCodesAreRetriedOrGivenUpAndShown() async throws {
+        try await withStore(.sqlite) { store, _ in
+            let clock = Mutex(Timestamp(secondsSinceEpoch: 1_764_000_000))
+            let now: @Sendable () -> Timestamp = { clock.withLock { $0 } }
+            try await store.addStation(StationRecord(id: "s1", name: "一号站", capacity: 10), tokenHash: "h1")
+            var config = AlertsConfiguration()
+            config.webhooks = [.init(url: "http://127.0.0.1:9/wecom", format: .wecom),
+                               .init(url: "http://127.0.0.1:9/ding", format: .dingtalk, secret: "SEC1")]
+            let transport = ScriptedTransport(answers: [], robot: [
+                "http://127.0.0.1:9/wecom": [#"{"errcode":45009,"errmsg":"api freq out of limit"}"#],
+                "http://127.0.0.1:9/ding": [#"{"errcode":310000,"errmsg":"keywords not in content"}"#],
+            ])
+            let delivery = AlertDeliveryService(store: store, configuration: config, logger: quietLogger, transport: transport, owner: "t",
+                                                now: now, random: { 0 })
+            let key = AlertKey(station: "s1", kind: .clockSkew)
+            let notice = AlertNotice(key: key, state: .open, stationName: "一号站", region: "", since: now(), at: now(), detail: "", offset: .china)
+            #expect(try await store.openAlert(key, since: now(), at: now(), detail: "", messageZh: notice.messageZh, messageEn: notice.messageEn,
+                                              deliveries: config.webhooks.map { AlertDelivery(url: $0.url, format: $0.format, body: $0.format.body(notice)) }))
+            #expect(try await delivery.deliverDue() == 2)
+            var a = try #require(try await store.alerts(.all, limit: 1).first)
+            #expect(a.pendingDeliveries == 1 && a.failedDeliveries == 1, "the rate limit waits, the refused keyword is given up")
+            #expect(a.lastDeliveryError?.contains("45009") == true || a.lastDeliveryError?.contains("310000") == true)
+            clock.withLock { $0 = $0 + .seconds(1) }
+            #expect(try await delivery.deliverDue() == 1)
+            a = try #require(try await store.alerts(.all, limit: 1).first)
+            #expect(a.pendingDeliveries == 0 && a.failedDeliveries == 1 && a.lastDeliveryError?.contains("310000") == true)
+            let urls = transport.received.withLock { $0.map(\.url) }
+            #expect(urls.filter { $0.hasPrefix("http://127.0.0.1:9/ding?timestamp=1764000000000&sign=") }.count == 1, "\(urls)")
+            #expect(urls.filter { $0 == "http://127.0.0.1:9/wecom" }.count == 2)
+            let wecom = try JSONSerialization.jsonObject(with: Data(transport.received.withLock { $0[0].body }.utf8)) as? [String: Any]
+            #expect(wecom?["msgtype"] as? String == "markdown")
         }
     }
 }

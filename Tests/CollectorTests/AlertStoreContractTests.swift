@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import PostgresNIO
 import Synchronization
 import Testing
 import YizhanCore
@@ -76,6 +78,38 @@ import YizhanCore
             #expect(a.failedDeliveries == 1, "given up, kept visible")
             #expect(a.pendingDeliveries == 1, "b's recovery is due after its opening failed for good")
             #expect(a.lastDeliveryError?.contains("404") == true)
+        }
+    }
+
+    /// A transition and its deliveries are one transaction: when writing a delivery fails
+    /// (a trigger refuses it here), the alert is not opened or resolved either.
+    @Test(arguments: StoreKind.available)
+    func aFailedDeliveryRowUndoesItsTransition(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, url in
+            switch kind {
+            case .sqlite:
+                try await DatabaseQueue(path: String(url.dropFirst("sqlite://".count))).write { db in
+                    try db.execute(sql: "CREATE TRIGGER boom BEFORE INSERT ON alert_outbox WHEN NEW.url = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+                }
+            case .postgres:
+                let client = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    try await client.query("""
+                        CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN IF NEW.url = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$
+                        """)
+                    try await client.query("CREATE TRIGGER boom BEFORE INSERT ON alert_outbox FOR EACH ROW EXECUTE FUNCTION boom()")
+                    group.cancelAll()
+                }
+            }
+            let boom = AlertDelivery(url: "boom", format: .generic, body: "{}")
+            await #expect(throws: (any Error).self) { _ = try await open(store, offline, at: t0, deliveries: [hooks[0], boom]) }
+            #expect(try await store.alerts(.all, limit: 10).isEmpty, "no alert without its deliveries")
+            #expect(try await store.claimDeliveries(owner: "A", now: t0, lease: .seconds(60), limit: 10).isEmpty, "and no delivery without its alert")
+            #expect(try await open(store, offline, at: t0))
+            await #expect(throws: (any Error).self) { _ = try await store.resolveAlert(offline, at: t0 + .seconds(1), deliveries: [boom]) }
+            #expect(try await store.alerts(.open, limit: 10).count == 1, "still open: the recovery is not lost")
         }
     }
 
