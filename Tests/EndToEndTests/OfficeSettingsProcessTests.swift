@@ -204,15 +204,3 @@ import YizhanCore
         collector.kill9()
     }
 }
-
-/// `eventually` for a condition that needs `await`.
-func eventuallyAsync(_ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-                     _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-    throw CancellationError()
-}
