@@ -101,6 +101,11 @@ import YizhanCore
                                                "capacity=42", "opening_hours=24h,2026-10-01=closed"])
         #expect(set.status == 0, "\(set.stderr)")
         let revision = try #require(set.stdout.split(separator: "\n").last.flatMap { Int($0) })
+        // The command line checks values before storing them, with the rule in the message.
+        let refused = try run("yizhan-collector", ["settings", "set", "--config", collectorConfig, "--station", "gz-1", "capacity=0"])
+        #expect(refused.status != 0 && refused.stderr.contains("capacity=0: a capacity is a whole number from 1 to 10000"), "\(refused.stderr)")
+        let unknownKey = try run("yizhan-collector", ["settings", "set", "--config", collectorConfig, "--station", "gz-1", "colour=red"])
+        #expect(unknownKey.status != 0 && unknownKey.stderr.contains("\"colour\" is not a setting"))
         try await eventually("zs-1 applies revision \(revision)", timeout: .seconds(30)) {
             let st = try status(zsConfig)
             return st["capacity"] as? Int == 42 && st["settings_revision"] as? Int == revision
@@ -121,6 +126,8 @@ import YizhanCore
                                                  "--zh", "高温预警：今日驿站延长开放至22:00", "--en", "Heat warning: open until 22:00"])
         #expect(added.status == 0, "\(added.stderr)")
         let noticeID = try #require(added.stdout.split(separator: "\n").last.flatMap { Int($0) })
+        let listed = try run("yizhan-collector", ["notice", "list", "--config", collectorConfig])
+        #expect(listed.stdout.hasPrefix("\(noticeID)\trunning\tregion 浙江省\t"), "\(listed.stdout)")
         try await eventually("the notice on zs-1's kiosk", timeout: .seconds(30)) {
             try kioskNotices(zs).first?["zh"] as? String == "高温预警：今日驿站延长开放至22:00"
         }

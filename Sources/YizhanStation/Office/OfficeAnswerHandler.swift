@@ -20,6 +20,7 @@ struct OfficeAnswerHandler: Sendable {
         do {
             let policy = try office.accept(document)
             await recorder.replacePolicy(policy)
+            office.changed()
             logger.notice("office settings revision \(document.revision) applied", metadata: [
                 "capacity": "\(policy.capacity)", "hours": "\(policy.hours.normalizedSpec)",
                 "maximum_stay_minutes": "\(policy.maximumStay.components.seconds / 60)"])

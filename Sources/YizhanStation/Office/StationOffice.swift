@@ -24,6 +24,7 @@ public final class StationOffice: Sendable {
     let noticesPath: String
     let logger: Logger
     private let state: Mutex<Snapshot>
+    private let observers = Mutex<[@Sendable () -> Void]>([])
     /// The policy to start with: the configured one with the kept settings over it.
     public let startingPolicy: VisitPolicy
 
@@ -54,6 +55,12 @@ public final class StationOffice: Sendable {
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
+
+    /// Called after the applied settings or the notices change (the kiosk shows them at once).
+    public func observe(_ observer: @escaping @Sendable () -> Void) { observers.withLock { $0.append(observer) } }
+
+    /// Tells the observers; the recorder's policy swap is awaited first by the caller.
+    func changed() { for o in observers.withLock({ $0 }) { o() } }
 
     /// Whether a heartbeat answer's revision asks for a fetch: it differs from the one
     /// applied and was not refused already.
@@ -87,6 +94,7 @@ public final class StationOffice: Sendable {
             return s.notices != kept
         }
         guard changed else { return }
+        self.changed()
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -124,6 +124,7 @@ public final class StationRuntime: Sendable {
     private func publishKioskState() async {
         let (commits, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         recorder.observe { _, _ in continuation.yield() }
+        office.observe { continuation.yield() }  // new settings or notices
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
