@@ -11,7 +11,7 @@ SWIFT ?= swift
 # socat and python3-venv: scripts/api-fuzz.sh (socat reaches the station's unix socket;
 # schemathesis, pinned, comes from PyPI into a virtualenv under .build).
 DEBIAN_PACKAGES := libudev-dev pkg-config libsqlite3-dev zlib1g-dev systemd postgresql-15 postgresql-15-hll chromium fonts-wqy-microhei cage \
-  socat python3-venv
+  socat python3-venv sqlite3
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_VENV := .build/api-fuzz-venv
 
