@@ -15,6 +15,10 @@ public protocol SimulatedReader: AnyObject, Sendable {
     /// read; the others have sent it). `swipe` holds the card until then, so that a swipe on
     /// a loaded machine is a swipe, not a card taken away before the reader looked.
     var cardDelivered: Bool { get }
+    /// Whether the host has looked at the empty reader since the card was taken away
+    /// (polled readers). `swipe` waits for it, so the next card is a new card to the host
+    /// and not, on a slow machine, the same card still held.
+    var removalSeen: Bool { get }
     func present(number: String, name: String)
     func remove()
     /// Raw noise on the line (serial) or stray keys (HID).
@@ -38,8 +42,14 @@ extension SimulatedReader {
         }
         let delivered = cardDelivered
         remove()
+        while !removalSeen, clock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return delivered
     }
+
+    /// Readers that push their frames (serial lines, HID) need no look at an empty field.
+    public var removalSeen: Bool { true }
 }
 
 /// GA 467 SAM reader on a pty: answers SAM status, find, select and read; after a read it
@@ -52,6 +62,8 @@ public final class SimulatedIDCardReader: SimulatedReader, @unchecked Sendable {
         var samStatus: IDCardStatus = .success
         var silent = false
         var requests = 0
+        /// "find card" requests answered while no card lay on the reader, since `remove`.
+        var emptyFinds = 0
     }
 
     private let pty: PseudoTerminal
@@ -81,7 +93,8 @@ public final class SimulatedIDCardReader: SimulatedReader, @unchecked Sendable {
         lock.withLock { state.text = textBlock; state.consumed = false }
     }
 
-    public func remove() { lock.withLock { state.text = nil; state.consumed = false } }
+    public func remove() { lock.withLock { state.text = nil; state.consumed = false; state.emptyFinds = 0 } }
+    public var removalSeen: Bool { lock.withLock { state.emptyFinds > 0 } }
     public func garbage(_ bytes: [UInt8]) { pty.write(bytes) }
     public func corruptNext() { lock.withLock { state.corruptNext = true } }
     /// Makes the SAM answer a failure (e.g. `.samSelfTestFailed`).
@@ -121,6 +134,7 @@ public final class SimulatedIDCardReader: SimulatedReader, @unchecked Sendable {
         case .samStatus:
             response = IDCardResponse(status: state.samStatus)
         case .findCard:
+            if state.text == nil { state.emptyFinds += 1 }
             response = state.text != nil && !state.consumed
                 ? IDCardResponse(status: .cardPresent, data: [0, 0, 0, 0])
                 : IDCardResponse(status: .noCard)
