@@ -41,7 +41,8 @@ struct SetSettings: AsyncParsableCommand {
         commandName: "set", abstract: "Set settings for a region or a station; prints the new revision alone on its last line.",
         discussion: """
             Keys: capacity (1-10000), opening_hours (06:00-22:00, 24h, several ranges comma-separated, \
-            and dated exceptions such as 2026-10-01=closed or 2026-07-20=06:00-23:00), maximum_stay_minutes. \
+            and dated exceptions such as 2026-10-01=closed or 2026-07-20=06:00-23:00), maximum_stay_minutes, \
+            amenities (kinds in the kiosk's order, e.g. microwave,water_dispenser,toilet,phone_charging; none for no amenities). \
             KEY= (empty) removes the key at this scope, so the region above applies again. \
             A station's own setting wins over its regions'; a deeper region wins over a wider one.
             """)

@@ -16,7 +16,7 @@ import YizhanCore
         let office = StationOffice(directory: dir.path, base: base, pinned: [], logger: quiet)
         #expect(office.startingPolicy == base)
         #expect(office.needsFetch(5))
-        let policy = try office.accept(OfficeSettingsDocument(revision: 5, settings: ["capacity": "30", "opening_hours": "06:00-22:00"]))
+        let policy = try office.accept(OfficeSettingsDocument(revision: 5, settings: ["capacity": "30", "opening_hours": "06:00-22:00"])).policy
         #expect(policy.capacity == 30)
         #expect(office.snapshot.revision == 5 && office.snapshot.error == nil)
         #expect(!office.needsFetch(5))
@@ -46,7 +46,7 @@ import YizhanCore
     @Test func pinnedKeysKeepTheStationsValue() throws {
         let dir = TemporaryDirectory()
         let office = StationOffice(directory: dir.path, base: base, pinned: [.capacity], logger: quiet)
-        let policy = try office.accept(OfficeSettingsDocument(revision: 1, settings: ["capacity": "30", "maximum_stay_minutes": "45"]))
+        let policy = try office.accept(OfficeSettingsDocument(revision: 1, settings: ["capacity": "30", "maximum_stay_minutes": "45"])).policy
         #expect(policy.capacity == 12 && policy.maximumStay == .seconds(45 * 60))
         #expect(office.snapshot.revision == 1 && office.snapshot.error == nil)
     }

@@ -58,6 +58,23 @@ public struct AmenityBoard: Hashable, Sendable {
     }
 
     public func entry(_ id: String) -> Entry? { entries.first { $0.definition.id == id } }
+
+    /// The board for another list of amenities (the office changed it), in the new order.
+    /// One still listed keeps its entry — status, since, open reports — with its new
+    /// definition; one added starts as at a restart: `ok`, or, when it was offered before,
+    /// what `log` (`eventsForAmenityBoard`) says of it. One removed is gone from the board;
+    /// its events stay in the log.
+    public func redefined(_ definitions: [AmenityDefinition], log: [StationEvent]) -> AmenityBoard {
+        var added = AmenityBoard(definitions.filter { entry($0.id) == nil })
+        for e in log { added.apply(e) }
+        var board = self
+        board.entries = definitions.map { d in
+            guard var kept = entry(d.id) ?? added.entry(d.id) else { return Entry(definition: d) }
+            kept.definition = d
+            return kept
+        }
+        return board
+    }
     public var statuses: [String: AmenityStatus] {
         Dictionary(uniqueKeysWithValues: entries.map { ($0.definition.id, $0.status) })
     }

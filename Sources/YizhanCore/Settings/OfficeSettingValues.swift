@@ -22,6 +22,7 @@ public enum OfficeSettingValues {
         case .capacity: return String(try capacity(text))
         case .maximumStayMinutes: return String(try maximumStayMinutes(text))
         case .openingHours: return try openingHours(text, offset: offset).normalizedSpec
+        case .amenities: return try OfficeAmenities.normalize(text)
         }
     }
 
@@ -98,6 +99,9 @@ public enum OfficeSettingValues {
             case .openingHours:
                 let hours = try openingHours(value, offset: base.hours.offset)
                 if !pinned.contains(key) { policy.hours = hours }
+            case .amenities:
+                // Not part of the policy (`OfficeAmenities.apply`), but one bad value refuses all.
+                _ = try OfficeAmenities.kinds(value)
             }
         }
         return policy

@@ -6,6 +6,9 @@ public enum OfficeSettingKey: String, CaseIterable, Codable, Hashable, Sendable,
     case openingHours = "opening_hours"
     /// Toggle mode: automatic check-out after this many minutes.
     case maximumStayMinutes = "maximum_stay_minutes"
+    /// The amenity kinds the station offers, in order (`microwave,toilet`), or `none`
+    /// (`OfficeAmenities`).
+    case amenities
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }

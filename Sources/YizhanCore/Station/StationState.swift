@@ -89,6 +89,12 @@ public struct StationState: Sendable {
     /// stay or hours that close now check people out at the next tick, as those rules do.
     public mutating func replacePolicy(_ policy: VisitPolicy) { visits.policy = policy }
 
+    /// Swaps the amenity list (office settings applied): see `AmenityBoard.redefined`.
+    /// `log` matters only for amenities not on the board now.
+    public mutating func replaceAmenities(_ definitions: [AmenityDefinition], log: [StationEvent]) {
+        board = board.redefined(definitions, log: log)
+    }
+
     /// The event a request becomes, already applied; or why it is refused (nothing changes).
     public mutating func decide(_ request: Request, at time: Timestamp) throws(Refusal) -> StationEvent {
         let event: StationEvent

@@ -180,7 +180,10 @@ struct ManagerPages: Sendable {
         q.kinds = [.amenity, .faultReport]
         q.descending = true
         q.limit = 200
-        let names = Dictionary(uniqueKeysWithValues: runtime.configuration.amenities.map { ($0.id, "\($0.nameZh) \($0.nameEn)") })
+        // station.toml's amenities and the office's (offered now); an office amenity removed
+        // since has its kind as id, so the catalogue names it.
+        var names = AmenityCatalogue.names.mapValues { "\($0.zh) \($0.en)" }
+        for a in runtime.configuration.amenities + runtime.recorder.amenities.entries.map(\.definition) { names[a.id] = "\(a.nameZh) \(a.nameEn)" }
         return page(AmenityHistoryPage.make(events: try await runtime.store.events(q), names: names,
                                             offset: runtime.configuration.station.utcOffset, stationName: stationName, session: s))
     }

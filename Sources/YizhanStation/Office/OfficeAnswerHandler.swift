@@ -18,12 +18,12 @@ struct OfficeAnswerHandler: Sendable {
             return
         }
         do {
-            let policy = try office.accept(document)
-            await recorder.replacePolicy(policy)
-            office.changed()
+            let applied = try await office.apply(document, to: recorder)
+            let policy = applied.policy
             logger.notice("office settings revision \(document.revision) applied", metadata: [
                 "capacity": "\(policy.capacity)", "hours": "\(policy.hours.normalizedSpec)",
-                "maximum_stay_minutes": "\(policy.maximumStay.components.seconds / 60)"])
+                "maximum_stay_minutes": "\(policy.maximumStay.components.seconds / 60)",
+                "amenities": "\(applied.amenities.map(\.id).joined(separator: ","))"])
         } catch {
             logger.error("office settings revision \(document.revision) refused: \(error)")
         }
@@ -35,5 +35,16 @@ struct OfficeAnswerHandler: Sendable {
         beat.settingsRevision = s.revision
         beat.settingsError = s.error
         beat.settingsPinned = office.pinned.isEmpty ? nil : office.pinned.map(\.rawValue).sorted()
+    }
+}
+
+extension StationOffice {
+    /// Checks and keeps a fetched document, then swaps the recorder's rules and amenity
+    /// list together (between two commits) and tells the kiosk. A refusal changes nothing.
+    func apply(_ document: OfficeSettingsDocument, to recorder: VisitRecorder) async throws -> Applied {
+        let applied = try accept(document)
+        await recorder.replacePolicy(applied.policy, amenities: applied.amenities)
+        changed()
+        return applied
     }
 }

@@ -18,7 +18,16 @@ public final class StationOffice: Sendable {
         public var notices: [OfficeNotice] = []
     }
 
+    /// What the station applies from a settings document: the rules and the amenity list.
+    public struct Applied: Sendable, Hashable {
+        public var policy: VisitPolicy
+        public var amenities: [AmenityDefinition]
+    }
+
     let base: VisitPolicy
+    /// station.toml's `[[amenities]]`: the list without the office's, and the details
+    /// (ids, names) for the kinds the office lists.
+    let baseAmenities: [AmenityDefinition]
     public let pinned: Set<OfficeSettingKey>
     let settingsPath: String
     let noticesPath: String
@@ -27,19 +36,22 @@ public final class StationOffice: Sendable {
     private let observers = Mutex<[@Sendable () -> Void]>([])
     /// The policy to start with: the configured one with the kept settings over it.
     public let startingPolicy: VisitPolicy
+    /// The amenities to start with: station.toml's, or the kept office list's selection.
+    public let startingAmenities: [AmenityDefinition]
 
-    public init(directory: String, base: VisitPolicy, pinned: Set<OfficeSettingKey>, logger: Logger) {
+    public init(directory: String, base: VisitPolicy, amenities: [AmenityDefinition] = [], pinned: Set<OfficeSettingKey>, logger: Logger) {
         self.base = base
+        self.baseAmenities = amenities
         self.pinned = pinned
         self.logger = logger
         settingsPath = directory + "/office-settings.json"
         noticesPath = directory + "/office-notices.json"
         var snapshot = Snapshot()
-        var policy = base
+        var applied = Applied(policy: base, amenities: amenities)
         if let data = DurableFile.read(settingsPath) {
             do {
                 let document = try JSONDecoder().decode(OfficeSettingsDocument.self, from: data)
-                policy = try OfficeSettingValues.apply(document, to: base, pinned: pinned)
+                applied = try Self.applied(document, base: base, amenities: amenities, pinned: pinned)
                 snapshot.revision = document.revision
             } catch {
                 // Never written unless it applied; a damaged file is reported and the next
@@ -50,7 +62,8 @@ public final class StationOffice: Sendable {
         if let data = DurableFile.read(noticesPath), let notices = try? JSONDecoder().decode([OfficeNotice].self, from: data) {
             snapshot.notices = notices
         }
-        startingPolicy = policy
+        startingPolicy = applied.policy
+        startingAmenities = applied.amenities
         state = Mutex(snapshot)
     }
 
@@ -69,12 +82,12 @@ public final class StationOffice: Sendable {
     }
 
     /// Checks a fetched document and, when every value is right, keeps it on disk; returns
-    /// the policy to apply. A refusal is remembered (and reported in heartbeats), nothing
-    /// else changes.
-    func accept(_ document: OfficeSettingsDocument) throws -> VisitPolicy {
-        let policy: VisitPolicy
+    /// the policy and the amenities to apply. A refusal is remembered (and reported in
+    /// heartbeats), nothing else changes.
+    func accept(_ document: OfficeSettingsDocument) throws -> Applied {
+        let result: Applied
         do {
-            policy = try OfficeSettingValues.apply(document, to: base, pinned: pinned)
+            result = try Self.applied(document, base: base, amenities: baseAmenities, pinned: pinned)
         } catch {
             state.withLock { $0.error = "revision \(document.revision): \(error)"; $0.refusedRevision = document.revision }
             throw error
@@ -83,7 +96,14 @@ public final class StationOffice: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         try DurableFile.write(try encoder.encode(document), to: settingsPath)
         state.withLock { $0.revision = document.revision; $0.error = nil; $0.refusedRevision = nil }
-        return policy
+        return result
+    }
+
+    /// Both parts checked before either is used: one wrong value refuses the whole document.
+    static func applied(_ document: OfficeSettingsDocument, base: VisitPolicy, amenities: [AmenityDefinition],
+                        pinned: Set<OfficeSettingKey>) throws(OfficeSettingError) -> Applied {
+        Applied(policy: try OfficeSettingValues.apply(document, to: base, pinned: pinned),
+                amenities: try OfficeAmenities.apply(document, to: amenities, pinned: pinned))
     }
 
     /// Replaces the notices with the collector's list (kept on disk when it changed).

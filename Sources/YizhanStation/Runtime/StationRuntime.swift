@@ -55,9 +55,9 @@ public final class StationRuntime: Sendable {
         store = try EventStore(path: dir + "/station.db", stationID: configuration.station.id)
         registry = ReaderRegistry(readers: configuration.readers)
         liveness = Liveness()
-        office = StationOffice(directory: dir, base: configuration.policy, pinned: configuration.station.pinnedSettings, logger: logger)
+        office = StationOffice(directory: dir, base: configuration.policy, amenities: configuration.amenities, pinned: configuration.station.pinnedSettings, logger: logger)
         recorder = try VisitRecorder(store: store, keyer: keyer, policy: office.startingPolicy, registry: registry,
-                                     liveness: liveness, logger: logger, amenities: configuration.amenities)
+                                     liveness: liveness, logger: logger, amenities: office.startingAmenities)
         recorder.observe { [kiosk, configuration] _, outcomes in
             guard kiosk.count > 0 else { return }
             let offset = configuration.station.utcOffset

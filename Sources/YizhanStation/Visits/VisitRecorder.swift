@@ -42,7 +42,8 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         case started(version: String, Timestamp)
         case closeDay(by: String, reply: @Sendable (Result<CloseDayResult, any Error>) -> Void)
         case request(Request, Timestamp, reply: @Sendable (Result<RecordedEvent, any Error>) -> Void)
-        case policy(VisitPolicy, reply: @Sendable () -> Void)
+        /// New rules and, when given, a new amenity list (office settings), applied together.
+        case policy(VisitPolicy, [AmenityDefinition]?, reply: @Sendable () -> Void)
     }
 
     let store: EventStore
@@ -109,9 +110,11 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         }
     }
 
-    /// Replaces the policy between two commits (office settings); returns once swapped.
-    public func replacePolicy(_ policy: VisitPolicy) async {
-        await withCheckedContinuation { c in enqueue(.policy(policy, reply: { c.resume() })) }
+    /// Replaces the policy, and the amenity list when given, between two commits (office
+    /// settings): a swipe or a kiosk request sees the old or the new, never a mix. Returns
+    /// once swapped.
+    public func replacePolicy(_ policy: VisitPolicy, amenities: [AmenityDefinition]? = nil) async {
+        await withCheckedContinuation { c in enqueue(.policy(policy, amenities, reply: { c.resume() })) }
     }
 
     /// Inputs held while the store cannot commit are bounded: past this, new swipes and bad
@@ -197,7 +200,7 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
         // Shutting down: nobody will commit what is left; answer waiting close-day callers.
         for reply in takeCloseDayRequests(among: Int.max, failing: CancellationError()) { reply(.failure(CancellationError())) }
         let waiting = queue.withLock { q in q.compactMap { input -> (@Sendable () -> Void)? in
-            if case .policy(_, let reply) = input { return reply }; return nil } }
+            if case .policy(_, _, let reply) = input { return reply }; return nil } }
         for reply in waiting { reply() }
     }
 
@@ -266,8 +269,13 @@ public final class VisitRecorder: ReaderSignalSink, Sendable {
                 let decided = draft.visits.decideCloseDay(now: .now(), by: who)
                 take(decided)
                 replies.append((reply, decided.count - 1))
-            case .policy(let policy, let reply):
+            case .policy(let policy, let amenities, let reply):
                 draft.replacePolicy(policy)
+                if let amenities, amenities != draft.board.entries.map(\.definition) {
+                    // An amenity offered again gets back its latest status from the log.
+                    let added = amenities.contains { draft.board.entry($0.id) == nil }
+                    draft.replaceAmenities(amenities, log: added ? try store.eventsForAmenityBoard() : [])
+                }
                 policyReplies.append(reply)
             case .request(let request, let time, let reply):
                 do {
