@@ -8,7 +8,7 @@ import YizhanCore
 
 struct SettingsCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "settings", abstract: "Set and show what stations apply (capacity, opening hours, maximum stay).",
+        commandName: "settings", abstract: "Set and show what stations apply (capacity, opening hours, maximum stay, amenities).",
         subcommands: [SetSettings.self, ShowSettings.self])
 }
 
