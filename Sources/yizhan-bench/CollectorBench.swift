@@ -33,7 +33,7 @@ struct CollectorBench {
         let process = Process()
         let port: Int
         let storage: String
-        init(binDir: String, dir: String, storage: String) async throws {
+        init(binDir: String, dir: String, storage: String, extraConfiguration: String = "") async throws {
             self.storage = storage
             port = freeLoopbackPort()
             let config = dir + "/collector-\(port).toml"
@@ -44,6 +44,7 @@ struct CollectorBench {
                 url = "\(storage)"
                 [log]
                 level = "warning"
+                \(extraConfiguration)
                 """.utf8))
             process.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
             process.arguments = ["serve", "--config", config]

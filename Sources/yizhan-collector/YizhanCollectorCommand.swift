@@ -86,7 +86,8 @@ struct Serve: AsyncParsableCommand {
         }
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
         let upkeep = StoreMaintenanceService(store: store, retentionMonths: c.rawRetentionMonths, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, upkeep, app],
+        let finder = FinderSnapshotService(http: http, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [CollectorStoreService(store), flusher, upkeep, finder, app],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()

@@ -4,6 +4,9 @@ extension CollectorHTTP {
     /// What the collector tells a station in answer to its heartbeat. Each part of the
     /// office → station channel fills its own fields here.
     func heartbeatAnswer(station: String, heartbeat: Heartbeat, now: Timestamp) async throws -> HeartbeatAnswer {
-        HeartbeatAnswer()
+        var answer = HeartbeatAnswer()
+        // A finder that cannot load its index must not fail the heartbeat.
+        answer.onward = (try? await onwardStations(for: station, now: now)) ?? nil
+        return answer
     }
 }

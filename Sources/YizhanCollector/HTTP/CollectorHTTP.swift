@@ -31,11 +31,16 @@ public struct CollectorHTTP: Sendable {
     let sessions: BrowserSessions
     /// Password checks for the dashboard's login.
     let logins = LoginGuard()
+    /// The public finder's index and open-data feed, and their limit per client address.
+    let finder: FinderSnapshots
+    let publicLimiter: PublicRateLimiter
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
         heartbeats = HeartbeatBuffer(store: store)
         sessions = BrowserSessions(records: store, cookie: OfficeSession.cookie, path: "/")
+        finder = FinderSnapshots(store: store, heartbeats: heartbeats)
+        publicLimiter = PublicRateLimiter(policy: configuration.publicRateLimit)
     }
 
     /// The request's dashboard session with its user as stored now.
@@ -55,6 +60,8 @@ public struct CollectorHTTP: Sendable {
         ("GET", "/api/v1/usage"),
         ("GET", "/api/v1/rankings"),
         ("GET", "/api/v1/nearby"),
+        ("GET", "/open/v1/stations.geojson"),
+        ("GET", "/open/v1/nearby"),
     ]
 
     public func router() -> Router<WebRequestContext> {
@@ -75,11 +82,14 @@ public struct CollectorHTTP: Sendable {
             case ("GET", "/api/v1/usage"): handler = { request, _ in try await self.usage(request) }
             case ("GET", "/api/v1/rankings"): handler = { request, _ in try await self.rankings(request) }
             case ("GET", "/api/v1/nearby"): handler = { request, _ in try await self.nearby(request) }
+            case ("GET", "/open/v1/stations.geojson"): handler = { request, context in try await self.stationsGeoJSON(request, context) }
+            case ("GET", "/open/v1/nearby"): handler = { request, context in try await self.publicNearby(request, context) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }
             router.on(RouterPath(path), method: HTTPRequest.Method(method)!, use: handler)
         }
         Dashboard(http: self).register(on: router)
+        FinderPages(http: self).register(on: router)
         return router
     }
 
@@ -195,9 +205,11 @@ public struct CollectorHTTP: Sendable {
         let checked: IngestValidation.CheckedHeartbeat
         do { checked = try IngestValidation.validate(hb) } catch { throw CollectorHTTPError(.unprocessableContent, error.code, error.message) }
         let now = Timestamp.now()
-        heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
+        let record = HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
-            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours)))
+            version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours))
+        heartbeats.add(record)
+        finder.note(record)
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

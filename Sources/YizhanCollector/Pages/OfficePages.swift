@@ -15,5 +15,7 @@ enum OfficePages {
         OfficeRegionPage.template: OfficeTemplates.region,
         OfficeStationPage.template: OfficeTemplates.station,
         OfficeMessagePage.template: OfficeTemplates.message,
+        FindPage.template: OfficeTemplates.find,
+        "find-station": OfficeTemplates.findStation,
     ])
 }

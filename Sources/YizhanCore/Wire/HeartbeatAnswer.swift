@@ -6,7 +6,10 @@
 /// added as optional: an older station ignores what it does not know, and a station treats
 /// an older collector's `204 No Content` as an empty answer.
 public struct HeartbeatAnswer: Codable, Hashable, Sendable {
-    public init() {}
+    /// The nearest open stations with room (see `OnwardStation`), nearest first.
+    public var onward: [OnwardStation]?
+
+    public init(onward: [OnwardStation]? = nil) { self.onward = onward }
 
     /// An answer with nothing in it (what a `204` from an older collector means).
     public static let empty = HeartbeatAnswer()

@@ -24,9 +24,12 @@ public struct KioskState: Codable, Hashable, Sendable {
     /// False while the collector cannot be reached (shown as a quiet sign; nothing is lost).
     public var uplinkOK: Bool
     public var time: String
+    /// Stations to go on to, shown when this one is full or closes soon (OnwardList.swift).
+    public var onward: [OnwardStation] = []
+    public var closingSoon = false
     enum CodingKeys: String, CodingKey {
-        case occupancy, capacity, full, open, hours, amenities, time
-        case stationName = "station_name", uplinkOK = "uplink_ok"
+        case occupancy, capacity, full, open, hours, amenities, time, onward
+        case stationName = "station_name", uplinkOK = "uplink_ok", closingSoon = "closing_soon"
     }
 }
 
@@ -46,10 +49,12 @@ extension StationRuntime {
     public func kioskState(now: Timestamp = .now()) -> KioskState {
         let s = status(now: now)
         let uplinkOK = s.uplink.state.isHealthy
-        return KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
-                          hours: recorder.policy.hours.description,
-                          amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
-                          uplinkOK: uplinkOK, time: s.time)
+        var state = KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
+                               hours: recorder.policy.hours.description,
+                               amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
+                               uplinkOK: uplinkOK, time: s.time)
+        state.pointOnward(uplink?.onward.current ?? [], hours: recorder.policy.hours, now: now)
+        return state
     }
 }
 

@@ -5,8 +5,9 @@ import YizhanCore
 /// office → station channel handles its own fields here.
 struct HeartbeatAnswerHandler: Sendable {
     let logger: Logger
+    let onward: OnwardList
 
     func handle(_ answer: HeartbeatAnswer) async {
-        _ = answer
+        if let list = answer.onward { onward.update(list, logger: logger) }
     }
 }

@@ -6,6 +6,8 @@ import YizhanCore
 /// (the outbox of events, heartbeats, retention of what the collector has).
 public struct Uplink: Sendable {
     public let status = UplinkStatus()
+    /// The stations the kiosk points workers on to, from the heartbeat answers.
+    public let onward: OnwardList
     let client: CollectorClient
     let services: [any Service]
 
@@ -15,12 +17,13 @@ public struct Uplink: Sendable {
         let newEvents = DeviceChangeNotifier()
         recorder.observe { _, _ in newEvents.notify() }
         let clock = ContinuousClock()
+        onward = OnwardList(directory: configuration.station.dataDirectory)
         services = [
             ClientShutdown(client: client),
             OutboxService(configuration: configuration, uplink: uplink, store: store, recorder: recorder, client: client,
                           status: status, newEvents: newEvents, logger: logger, clock: clock),
             HeartbeatService(configuration: configuration, uplink: uplink, recorder: recorder, registry: registry,
-                             client: client, status: status, answers: HeartbeatAnswerHandler(logger: logger), logger: logger, clock: clock),
+                             client: client, status: status, answers: HeartbeatAnswerHandler(logger: logger, onward: onward), logger: logger, clock: clock),
             RetentionService(storage: configuration.storage, store: store, logger: logger, clock: clock),
         ]
     }
