@@ -32,7 +32,7 @@ import YizhanCore
         Issue.record("timed out waiting for \(what)")
     }
 
-    static let (lat, lon) = (29.95, 122.30)
+    static let lat = 29.95, lon = 122.30
     // id, metres north (0.001° ≈ 111 m), occupancy, open, microwave
     static let world: [(String, Double, Int, Bool, AmenityStatus)] = [
         ("near-full", 0.001, 6, true, .ok),
@@ -198,5 +198,26 @@ import YizhanCore
             #expect(Int(refused.header("Retry-After") ?? "") ?? 0 >= 1 && refused.body.contains("too_many_requests"))
             #expect(try await fetch(url + "/healthz").status == 200, "only the public endpoints are limited")
         }
+    }
+}
+
+/// The finder page rendered from its view model: escaped, bilingual, and no unescaped value.
+@Suite struct FindPageRenderTests {
+    @Test func theFindPageEscapesStationTextsAndHasNoUnescapedValue() {
+        let now = Timestamp(secondsSinceEpoch: 1_795_000_000)
+        let hostile = #"<script>alert("x")</script>"#
+        let index = FinderIndex(stations: [
+            FinderStation(id: "a", name: hostile, address: hostile, region: "浙江省/舟山市", latitude: 29.95, longitude: 122.3, capacity: 4,
+                          occupancy: 1, open: true, amenities: ["microwave": .ok], openingHours: ["07:00-22:00"], lastSeen: now),
+        ], generation: 1, builtAt: now)
+        let q = FinderQuery(latitude: 29.951, longitude: 122.3, amenity: "microwave", limit: 10)
+        let html = OfficePages.renderer.render(FindPage.make(question: q, index: index, now: now, offlineAfter: .seconds(180)))
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains(#"<html lang="zh-CN">"#))
+        #expect(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"))
+        #expect(html.contains("微波炉：正常 working") && html.contains("开放时间 Hours 07:00-22:00"))
+        #expect(html.contains(#"<option value="microwave" selected>"#))
+        #expect(html.contains("name=%3Cscript%3Ealert%28%22x%22%29%3C%2Fscript%3E"), "links carry the name percent-encoded")
+        let unescaped = [OfficeTemplates.find, OfficeTemplates.findStation].flatMap { $0.matches(of: /\{\{\{[^}]*\}\}\}|\{\{&[^}]*\}\}/) }
+        #expect(unescaped.isEmpty)
     }
 }

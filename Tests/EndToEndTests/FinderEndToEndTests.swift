@@ -11,7 +11,7 @@ import YizhanSimulator
 /// kiosk of a full station that lists its neighbours, also after a restart with the link down.
 @Suite(.serialized) struct FinderEndToEndTests {
     let s = Scratch()
-    static let (lat, lon) = (29.95, 122.30)
+    static let lat = 29.95, lon = 122.30
     // id, metres north (0.001° ≈ 111 m), occupancy of 6, open, microwave
     static let world: [(String, Double, Int, Bool, String)] = [
         ("fe-closed", 0.0004, 0, false, "ok"),

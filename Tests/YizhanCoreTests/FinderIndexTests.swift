@@ -7,7 +7,7 @@ import Testing
     let now = Timestamp(secondsSinceEpoch: 1_795_000_000)
     let offline = Duration.seconds(180)
     // Shenjiamen, Zhoushan; 0.001° of latitude is about 111 m.
-    let (lat, lon) = (29.95, 122.30)
+    let lat = 29.95, lon = 122.30
 
     func station(_ id: String, north: Double, east: Double = 0, capacity: Int = 6, occupancy: Int = 0, open: Bool = true,
                  microwave: AmenityStatus? = .ok, seen: Duration? = .seconds(10)) -> FinderStation {

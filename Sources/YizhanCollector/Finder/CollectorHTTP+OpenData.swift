@@ -45,14 +45,14 @@ extension CollectorHTTP {
 
     func publicNearby(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try publicLimiter.check(context.clientAddress)
-        let q = FinderQuery.Parameters(request.uri.queryParameters)
-        let question = try FinderQuery.parse(q, requirePosition: true, maximumLimit: 20, defaultLimit: 5)
+        let question = try FinderQuery.parse(request.uri.queryParameters, requirePosition: true, maximumLimit: 20, defaultLimit: 5)
         let index = try await finder.current()
         let found = index.nearest(latitude: question.latitude!, longitude: question.longitude!, amenity: question.amenity,
                                   limit: question.limit, now: .now(), offlineAfter: configuration.offlineAfter)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = try encoder.encode(["stations": found.map(PublicNearby.init)])
+        let answer: [String: [PublicNearby]] = ["stations": found.map { PublicNearby($0) }]
+        let bytes = try encoder.encode(answer)
         let etag = "\"" + Hex.encode(Array(SHA256.hash(data: bytes)).prefix(16)) + "\""
         // private: the URL holds a position, which no shared cache should keep.
         return Self.conditional(request, etag: etag, maxAge: 5, shared: false, contentType: "application/json; charset=utf-8",

@@ -11,7 +11,7 @@ struct FinderPages: Sendable {
 
     func register(on router: Router<WebRequestContext>) {
         router.get("/find") { request, context in try await self.find(request, context) }
-        router.get("/find.js") { request, context in
+        router.get("/find.js") { _, context in
             try http.publicLimiter.check(context.clientAddress)
             return Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
                             body: .init(byteBuffer: ByteBuffer(string: OfficeTemplates.findScript)))

@@ -60,17 +60,17 @@ public final class FinderSnapshots: Sendable {
     /// Reloads and rebuilds what is due; one caller at a time does the work, the others
     /// read the index as it was.
     func refresh(now: Timestamp = .now()) async throws {
-        enum Work { case none, rebuild, reload }
+        enum Work { case nothing, rebuild, reload }
         let work: Work = state.withLock { s in
-            guard !s.building else { return .none }
+            guard !s.building else { return .nothing }
             let reloadDue = s.lastReload.map { now - $0 >= reloadInterval } ?? true
             let reload = reloadDue || (s.needsReload && s.lastReload.map { now - $0 >= debounce } ?? true)
             let rebuild = s.changed && now - s.index.builtAt >= debounce
-            guard reload || rebuild else { return .none }
+            guard reload || rebuild else { return .nothing }
             s.building = true
             return reload ? .reload : .rebuild
         }
-        if case .none = work { return }
+        if case .nothing = work { return }
         do {
             if case .reload = work {
                 try await heartbeats.flush()

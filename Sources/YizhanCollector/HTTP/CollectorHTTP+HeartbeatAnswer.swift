@@ -6,7 +6,7 @@ extension CollectorHTTP {
     func heartbeatAnswer(station: String, heartbeat: Heartbeat, now: Timestamp) async throws -> HeartbeatAnswer {
         var answer = HeartbeatAnswer()
         // A finder that cannot load its index must not fail the heartbeat.
-        answer.onward = (try? await onwardStations(for: station, now: now)) ?? nil
+        answer.onward = try? await onwardStations(for: station, now: now)
         return answer
     }
 }
