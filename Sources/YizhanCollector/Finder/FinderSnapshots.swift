@@ -93,13 +93,14 @@ public final class FinderSnapshots: Sendable {
         }
     }
 
-    /// The feed for the current index, encoded at most once per `OpenDataFeed.maximumAge`
+    /// The feed for the current index, encoded at most once per `OpenDataFeed.minimumInterval`
     /// and by one request at a time (the others get the one before meanwhile).
     func feed(now: Timestamp = .now(), offlineAfter: Duration, offset: UTCOffset) async throws -> OpenDataFeed {
         let index = try await current(now: now)
         enum Step { case use(OpenDataFeed), build }
         let step: Step = feedCache.withLock { c in
-            if let feed = c.feed, feed.generation == index.generation || now - feed.builtAt < OpenDataFeed.maximumAge || c.building {
+            if let feed = c.feed, feed.generation == index.generation || c.building
+                || now - feed.builtAt < OpenDataFeed.minimumInterval(stations: index.stations.count) {
                 return .use(feed)
             }
             c.building = true

@@ -12,6 +12,11 @@ struct OpenDataFeed: Sendable {
     /// The feed a map provider gets may be this old; `Cache-Control: max-age` says so.
     static let maximumAge: Duration = .seconds(10)
 
+    /// How often the feed may be encoded again: a small network's feed (under 10,000
+    /// stations, a few megabytes) follows the index every second; a large one's costs a
+    /// noticeable share of a core per encoding, so it waits `maximumAge`.
+    static func minimumInterval(stations: Int) -> Duration { stations < 10_000 ? .seconds(1) : maximumAge }
+
     let generation: UInt64
     let builtAt: Timestamp
     let body: ByteBuffer
