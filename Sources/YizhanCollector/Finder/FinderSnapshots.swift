@@ -14,7 +14,8 @@ import YizhanCore
 ///   changed with `yizhan-collector station`, and heartbeats another collector received
 ///   (PostgreSQL, several collectors) arrive that way.
 /// - `FinderSnapshotService` does this in the background; a request that finds the index
-///   older than that rebuilds it itself (a collector run without the service, as in tests).
+///   three times older than that rebuilds it itself (a collector run without the service,
+///   as in the HTTP tests).
 public final class FinderSnapshots: Sendable {
     struct State {
         var table: [String: FinderStation] = [:]
@@ -51,21 +52,23 @@ public final class FinderSnapshots: Sendable {
         }
     }
 
-    /// The index as it is now, rebuilt first when it is due (see the type's comment).
+    /// The index as it is now. A request rebuilds it itself only when the background
+    /// service has not for three times its interval (no service runs, or it lags): then
+    /// one request pays for the rebuild instead of the service, never every request.
     func current(now: Timestamp = .now()) async throws -> FinderIndex {
-        try await refresh(now: now)
+        try await refresh(now: now, slack: 3)
         return state.withLock { $0.index }
     }
 
-    /// Reloads and rebuilds what is due; one caller at a time does the work, the others
-    /// read the index as it was.
-    func refresh(now: Timestamp = .now()) async throws {
+    /// Reloads and rebuilds what is due (`slack` stretches the intervals); one caller at a
+    /// time does the work, the others read the index as it was.
+    func refresh(now: Timestamp = .now(), slack: Int = 1) async throws {
         enum Work { case nothing, rebuild, reload }
         let work: Work = state.withLock { s in
             guard !s.building else { return .nothing }
-            let reloadDue = s.lastReload.map { now - $0 >= reloadInterval } ?? true
-            let reload = reloadDue || (s.needsReload && s.lastReload.map { now - $0 >= debounce } ?? true)
-            let rebuild = s.changed && now - s.index.builtAt >= debounce
+            let reloadDue = s.lastReload.map { now - $0 >= reloadInterval * slack } ?? true
+            let reload = reloadDue || (s.needsReload && s.lastReload.map { now - $0 >= debounce * slack } ?? true)
+            let rebuild = s.changed && now - s.index.builtAt >= debounce * slack
             guard reload || rebuild else { return .nothing }
             s.building = true
             return reload ? .reload : .rebuild
