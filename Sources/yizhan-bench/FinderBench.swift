@@ -23,6 +23,7 @@ struct FinderBench {
         var nearby: [Double] = [], feed: [Double] = []
         var nearbyErrors = 0, feedErrors = 0, notModified = 0, fullFeeds = 0, feedBytes = 0
         var heartbeatErrors = 0
+        var errorKinds: [String: Int] = [:]
         var seconds = 0.0
         var collectorCPU = 0.0, generatorCPU = 0.0
     }
@@ -102,13 +103,17 @@ struct FinderBench {
                 let lat = c.0 + Double((i * 37) % 200 - 100) / 2000, lon = c.1 + Double((i * 53) % 200 - 100) / 2000
                 let amenity = i % 3 == 0 ? "&amenity=microwave" : ""
                 let request = HTTPClientRequest(url: url + "/open/v1/nearby?lat=\(lat)&lon=\(lon)&limit=5" + amenity)
-                let status = (try? await { () async throws -> UInt in
+                var failure: String?
+                do {
                     let r = try await CollectorBench.http.execute(request, timeout: .seconds(30))
                     _ = try await r.body.collect(upTo: 1 << 20)
-                    return r.status.code
-                }()) ?? 0
+                    if r.status != .ok { failure = "HTTP \(r.status.code)" }
+                } catch { failure = String(describing: error) }
                 let took = seconds(clock.now - due)
-                recorder.figures.withLock { f in f.nearby.append(took); if status != 200 { f.nearbyErrors += 1 } }
+                recorder.figures.withLock { f in
+                    f.nearby.append(took)
+                    if let failure { f.nearbyErrors += 1; f.errorKinds[String(failure.prefix(80)), default: 0] += 1 }
+                }
             } }
         }
         var f = recorder.figures.withLock { $0 }
@@ -131,6 +136,7 @@ struct FinderBench {
         }
         let total = Double(nearby.count + feed.count) / f.seconds
         let p99 = percentile((nearby + feed).sorted(), 0.99)
+        if !f.errorKinds.isEmpty { print("nearby errors: " + f.errorKinds.sorted { $0.value > $1.value }.prefix(3).map { "\($0.value) × \($0.key)" }.joined(separator: "; ")) }
         print("all public: \(fmt(total)) req/s, p99 \(ms(p99)); heartbeat/event errors \(f.heartbeatErrors)")
         print("CPU over \(String(format: "%.1f", f.seconds)) s: collector \(String(format: "%.1f", f.collectorCPU)) s (\(pct(f.collectorCPU / f.seconds)) of one core), load generator \(String(format: "%.1f", f.generatorCPU)) s (\(pct(f.generatorCPU / f.seconds)) of one core); both on the same \(ProcessInfo.processInfo.processorCount) cores")
         print("goal p99 < 20 ms at 2,000 req/s: \(p99 < 0.020 && total >= 2000 * 0.97 ? "met" : "not met")\n")

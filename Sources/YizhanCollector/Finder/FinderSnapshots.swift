@@ -86,9 +86,8 @@ public final class FinderSnapshots: Sendable {
             }
             let table = state.withLock { s in s.changed = false; return s.table }
             let generation = state.withLock { $0.index.generation } + 1
-            // Sorted by id: the feed lists stations in a stable order, so equal content
-            // gives an equal ETag.
-            let index = FinderIndex(stations: table.values.sorted { $0.id < $1.id }, generation: generation, builtAt: now)
+            // In the table's order: the feed sorts by id itself (it is encoded far less often).
+            let index = FinderIndex(stations: Array(table.values), generation: generation, builtAt: now)
             state.withLock { s in s.index = index; s.building = false }
         } catch {
             state.withLock { $0.building = false }
