@@ -27,12 +27,15 @@ struct YizhanBench: AsyncParsableCommand {
     @Option(help: "Swipes for the latency run (one at a time).") var samples = 500
     @Option(help: "Directory for scratch files (the same disk as a station's data_dir gives honest fsync figures).")
     var scratch: String = FileManager.default.temporaryDirectory.path
-    @Option(help: "Which benchmarks: station, collector or all; or soak (make soak), memory (the collector over rounds of concurrent requests) or analytics (the office's questions against rollups).")
+    @Option(help: "Which benchmarks: station, collector or all; or soak (make soak), memory (the collector over rounds of concurrent requests) analytics (the office's questions against rollups) or finder (the public finder and open data, FinderBench.swift).")
     var suite = "all"
     @Option(help: "Station counts for the heartbeat load, comma-separated; it stops at the first that does not hold.")
     var stations = "100000,200000,300000,400000,500000,600000"
     @Option(help: "Seconds of load at each station count.") var loadSeconds = 15.0
     @Option(help: "Backlogged events for the catch-up run.") var catchUpEvents = 1_000_000
+    @Option(help: "Finder suite: stations in the index.") var finderStations = 200_000
+    @Option(help: "Finder suite: public requests a second (nearby questions and feed GETs).") var finderRate = 2000.0
+    @Option(help: "Finder suite: heartbeats a second meanwhile.") var finderHeartbeats = 500.0
     @OptionGroup(title: "Soak and memory (Soak.swift)") var soak: SoakOptions
     @OptionGroup(title: "Analytics (AnalyticsBench.swift)") var analytics: AnalyticsOptions
 
@@ -40,6 +43,7 @@ struct YizhanBench: AsyncParsableCommand {
         print("yizhan-bench \(YizhanVersion.current) on \(ProcessInfo.processInfo.processorCount) cores, scratch \(scratch)\n")
         if suite == "soak" || suite == "memory" { return try await Soak(bench: self, options: soak).run(suite) }
         if suite == "analytics" { return try await AnalyticsBench(bench: self, options: analytics).run() }
+        if suite == "finder" { return try await FinderBench(bench: self).run() }
         if suite == "station" || suite == "all" { try await stationBenchmarks() }
         if suite == "collector" || suite == "all" { try await collectorBenchmarks() }
     }

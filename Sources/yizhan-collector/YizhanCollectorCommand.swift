@@ -89,7 +89,8 @@ struct Serve: AsyncParsableCommand {
         }
         let flusher = HeartbeatFlusher(buffer: http.heartbeats, interval: .seconds(1), logger: logger)
         let upkeep = StoreMaintenanceService(store: store, retentionMonths: c.rawRetentionMonths, logger: logger)
-        var services: [any Service] = [CollectorStoreService(store), flusher, upkeep]
+        let finder = FinderSnapshotService(http: http, logger: logger)
+        var services: [any Service] = [CollectorStoreService(store), flusher, upkeep, finder]
         if c.alerts.enabled {
             // Both wait for the schema (readiness), then run beside the server.
             services += [AlertEvaluationService(store: store, configuration: c.alerts, offset: c.utcOffset, logger: logger,

@@ -47,6 +47,8 @@ public struct CollectorConfiguration: Sendable {
     public var alerts = AlertsConfiguration()
     /// Connections, timeouts and request sizes one client may use.
     public var limits = CollectorConfiguration.defaultLimits
+    /// Requests per client address on the public finder and open data (`[public]`).
+    public var publicRateLimit = TokenBucketLimiter.Policy()
 
     /// Stations keep their connection between heartbeats, so the idle timeout is longer
     /// than the usual heartbeat interval and the connection limit above a province's
@@ -65,7 +67,7 @@ public struct CollectorConfiguration: Sendable {
 
     public static func parse(text: String, file: String) throws(ConfigurationError) -> CollectorConfiguration {
         let doc = try TOMLDocument(file: file, text: text)
-        try doc.rejectUnknownTables(["http", "storage", "ingest", "reports", "log", "alerts"])
+        try doc.rejectUnknownTables(["http", "storage", "ingest", "reports", "log", "alerts", "public"])
         var c = CollectorConfiguration(file: file, host: "127.0.0.1", port: 9090, storage: .sqlite(path: "/var/lib/yizhan-collector/collector.db"),
                                        maximumBodyBytes: 8 << 20, offlineAfter: .seconds(180), logLevel: "info")
         if var h = try doc.section("http", required: false) {
@@ -105,6 +107,7 @@ public struct CollectorConfiguration: Sendable {
             try r.rejectUnknownKeys()
         }
         c.alerts = try AlertsConfiguration.parse(doc)
+        try parsePublic(doc, into: &c)
         if var l = try doc.section("log", required: false) {
             c.logLevel = try l.string("level") ?? "info"
             try l.rejectUnknownKeys()

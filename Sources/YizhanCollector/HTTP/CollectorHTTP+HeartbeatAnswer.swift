@@ -9,6 +9,8 @@ extension CollectorHTTP {
         // Office settings and notices (OfficeRoutes.swift, OfficeCache.swift).
         (answer.settingsRevision, answer.notices) = OfficeCache.answer(try await office.current(store, now: now), station: station,
                                                                        now: now, offset: configuration.utcOffset)
+        // A finder that cannot load its index must not fail the heartbeat.
+        answer.onward = try? await onwardStations(for: station, now: now)
         return answer
     }
 }

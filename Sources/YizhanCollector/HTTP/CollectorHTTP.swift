@@ -35,11 +35,16 @@ public struct CollectorHTTP: Sendable {
     let logins = LoginGuard()
     /// Per-day counts compared with the store (sequence gaps, resend requests).
     let reconciliation = ReconciliationCache()
+    /// The public finder's index and open-data feed, and their limit per client address.
+    let finder: FinderSnapshots
+    let publicLimiter: PublicRateLimiter
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
         heartbeats = HeartbeatBuffer(store: store)
         sessions = BrowserSessions(records: store, cookie: OfficeSession.cookie, path: "/")
+        finder = FinderSnapshots(store: store, heartbeats: heartbeats)
+        publicLimiter = PublicRateLimiter(policy: configuration.publicRateLimit)
     }
 
     /// The request's dashboard session with its user as stored now.
@@ -68,6 +73,8 @@ public struct CollectorHTTP: Sendable {
         ("POST", "/api/v1/notices"),
         ("POST", "/api/v1/notices/{id}/end"),
         ("GET", "/api/v1/audit"),
+        ("GET", "/open/v1/stations.geojson"),
+        ("GET", "/open/v1/nearby"),
     ]
 
     public func router() -> Router<WebRequestContext> {
@@ -97,11 +104,14 @@ public struct CollectorHTTP: Sendable {
             case ("POST", "/api/v1/notices/{id}/end"):
                 handler = { request, context in try await self.endNotice(request, id: context.parameters.get("id") ?? "") }
             case ("GET", "/api/v1/audit"): handler = { request, _ in try await self.audit(request) }
+            case ("GET", "/open/v1/stations.geojson"): handler = { request, context in try await self.stationsGeoJSON(request, context) }
+            case ("GET", "/open/v1/nearby"): handler = { request, context in try await self.publicNearby(request, context) }
             default: preconditionFailure("route \(method) \(path) has no handler")
             }
             router.on(RouterPath(path.replacingOccurrences(of: "{id}", with: ":id")), method: HTTPRequest.Method(method)!, use: handler)
         }
         Dashboard(http: self).register(on: router)
+        FinderPages(http: self).register(on: router)
         return router
     }
 
@@ -219,12 +229,14 @@ public struct CollectorHTTP: Sendable {
         let now = Timestamp.now()
         let gaps = await reconciliation.gaps(station: station, days: hb.dayCounts, store: store, now: now,
                                              recheckAfter: configuration.alerts.reconcileRecheck, logger: logger)
-        heartbeats.add(HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
+        let record = HeartbeatRecord(station: station, at: now, occupancy: hb.occupancy, live: LiveState(
             open: hb.open, capacity: hb.capacity, amenities: checked.amenities, readers: hb.readers, backlog: hb.backlog, lastSeq: hb.lastSeq,
             version: hb.version, clockSkewSeconds: (checked.stationTime - now).components.seconds, openingHours: checked.openingHours,
             storagePercent: hb.storagePercent, sequenceGaps: gaps,
             settingsRevision: hb.settingsRevision, settingsError: hb.settingsError.map { String($0.prefix(500)) },
-            settingsPinned: hb.settingsPinned?.filter { OfficeSettingKey(rawValue: $0) != nil })))
+            settingsPinned: hb.settingsPinned?.filter { OfficeSettingKey(rawValue: $0) != nil }))
+        heartbeats.add(record)
+        finder.note(record)
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

@@ -19,5 +19,7 @@ enum OfficePages {
         OfficeAuditPage.template: OfficeTemplates.audit,
         "office-out-of-sync": OfficeTemplates.outOfSync,
         "office-station-sync": OfficeTemplates.stationSync,
+        FindPage.template: OfficeTemplates.find,
+        "find-station": OfficeTemplates.findStation,
     ])
 }

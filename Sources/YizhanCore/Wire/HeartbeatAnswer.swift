@@ -14,10 +14,12 @@ public struct HeartbeatAnswer: Codable, Hashable, Sendable {
     /// Office notices in force for the station or starting within a day (the whole list;
     /// absent from an older collector, which leaves the station's list as it is).
     public var notices: [OfficeNotice]?
+    /// The nearest open stations with room (see `OnwardStation`), nearest first.
+    public var onward: [OnwardStation]?
 
-    enum CodingKeys: String, CodingKey { case resend, settingsRevision = "settings_revision", notices }
+    enum CodingKeys: String, CodingKey { case resend, settingsRevision = "settings_revision", notices, onward }
 
-    public init(resend: ResendRange? = nil) { self.resend = resend }
+    public init(resend: ResendRange? = nil, onward: [OnwardStation]? = nil) { self.resend = resend; self.onward = onward }
 
     /// An answer with nothing in it (what a `204` from an older collector means).
     public static let empty = HeartbeatAnswer()

@@ -32,9 +32,12 @@ public struct KioskState: Codable, Hashable, Sendable {
         public var en: String?
         public var until: String
     }
+    /// Stations to go on to, shown when this one is full or closes soon (OnwardList.swift).
+    public var onward: [OnwardStation] = []
+    public var closingSoon = false
     enum CodingKeys: String, CodingKey {
-        case occupancy, capacity, full, open, hours, amenities, time, notices
-        case stationName = "station_name", uplinkOK = "uplink_ok"
+        case occupancy, capacity, full, open, hours, amenities, time, notices, onward
+        case stationName = "station_name", uplinkOK = "uplink_ok", closingSoon = "closing_soon"
     }
 }
 
@@ -54,11 +57,13 @@ extension StationRuntime {
     public func kioskState(now: Timestamp = .now()) -> KioskState {
         let s = status(now: now)
         let uplinkOK = s.uplink.state.isHealthy
-        return KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
-                          hours: recorder.policy.hours.description,
-                          amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
-                          uplinkOK: uplinkOK, time: s.time,
-                          notices: office.notices(at: now).map { .init(id: $0.id, zh: $0.zh, en: $0.en, until: $0.until) })
+        var state = KioskState(stationName: s.name, occupancy: s.occupancy, capacity: s.capacity, full: s.full, open: s.open,
+                               hours: recorder.policy.hours.description,
+                               amenities: s.amenities.map { .init(id: $0.id, kind: $0.kind, nameZh: $0.nameZh, nameEn: $0.nameEn, status: $0.status) },
+                               uplinkOK: uplinkOK, time: s.time,
+                               notices: office.notices(at: now).map { .init(id: $0.id, zh: $0.zh, en: $0.en, until: $0.until) })
+        state.pointOnward(uplink?.onward.current ?? [], hours: recorder.policy.hours, now: now)
+        return state
     }
 }
 

@@ -9,9 +9,12 @@ struct HeartbeatAnswerHandler: Sendable {
     var resender: EventResender? = nil
     /// Office settings and notices (nil when the station runs without them, in tests).
     var office: OfficeAnswerHandler? = nil
+    /// The kiosk's onward list, kept for when the link is down.
+    var onward: OnwardList? = nil
 
     func handle(_ answer: HeartbeatAnswer) async {
         await office?.handle(answer)
+        if let list = answer.onward { onward?.update(list, logger: logger) }
         if let range = answer.resend { await resender?.resend(range) }
     }
 }

@@ -6,6 +6,8 @@ import YizhanCore
 /// (the outbox of events, heartbeats, retention of what the collector has).
 public struct Uplink: Sendable {
     public let status = UplinkStatus()
+    /// The stations the kiosk points workers on to, from the heartbeat answers.
+    public let onward: OnwardList
     let client: CollectorClient
     let services: [any Service]
 
@@ -16,8 +18,10 @@ public struct Uplink: Sendable {
         let newEvents = DeviceChangeNotifier()
         recorder.observe { _, _ in newEvents.notify() }
         let clock = ContinuousClock()
+        onward = OnwardList(directory: configuration.station.dataDirectory)
         var answers = HeartbeatAnswerHandler(logger: logger, resender: EventResender(
-            store: store, client: client, offset: configuration.station.utcOffset, logger: logger, batchEvents: uplink.batchEvents))
+            store: store, client: client, offset: configuration.station.utcOffset, logger: logger, batchEvents: uplink.batchEvents),
+            onward: onward)
         if let office { answers.office = OfficeAnswerHandler(office: office, recorder: recorder, client: client, logger: logger) }
         services = [
             ClientShutdown(client: client),

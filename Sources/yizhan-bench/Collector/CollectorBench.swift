@@ -36,7 +36,7 @@ struct CollectorBench {
         let port: Int
         let storage: String
         var process: Process { managed.process }
-        init(binDir: String, dir: String, storage: String) async throws {
+        init(binDir: String, dir: String, storage: String, extraConfiguration: String = "") async throws {
             self.storage = storage
             let name = "collector-\(UUID().uuidString.prefix(8))"
             let config = dir + "/\(name).toml"
@@ -47,6 +47,7 @@ struct CollectorBench {
                 url = "\(storage)"
                 [log]
                 level = "info"
+                \(extraConfiguration)
                 """.utf8))
             managed = try ManagedProcess(executable: binDir + "/yizhan-collector", arguments: ["serve", "--config", config],
                                          logPath: dir + "/\(name).log")

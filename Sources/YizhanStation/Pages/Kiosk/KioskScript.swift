@@ -62,7 +62,16 @@ extension StationTemplates {
         '<div><div class="n">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</div><div class="s">' + t(STATUS[a.status]) + '</div></div></div>').join("");
       $("choices").innerHTML = state.amenities.map(a =>
         '<button type="button" data-id="' + esc(a.id) + '">' + esc(lang === "zh" ? a.name_zh : a.name_en) + '</button>').join("");
+      renderOnward();
       requestAnimationFrame(checkLayout);
+    }
+    // Full or closing soon: the nearest open stations with room (from the collector).
+    function renderOnward() {
+      const list = state.onward || [];
+      $("onward").hidden = list.length === 0;
+      $("onwardList").innerHTML = list.map(o =>
+        '<li><span class="n">' + esc(o.name) + '</span> <span class="w">' + t(["步行约 " + o.walk_minutes + " 分钟", "about " + o.walk_minutes + " min walk"]) +
+        ' · ' + t(["空位 " + o.free_seats, o.free_seats + " free"]) + '</span>' + (o.address ? '<div class="a">' + esc(o.address) + '</div>' : '') + '</li>').join("");
     }
     // Layout self-check, read by the browser tests: what sticks out of the screen or its box.
     function checkLayout() {

@@ -56,5 +56,9 @@ extension StationTemplates {
     #dialog .choices button { font-size:4vmin; padding:3vmin; text-align:left; }
     #dialog .cancel { align-self:flex-start; font-size:4vmin; padding:2vmin 5vmin; }
     #thanks { font-size:6vmin; color:var(--ok); display:none; }
+    #onward[hidden] { display:none; }
+    #onward ol { list-style:none; margin:0; padding:0; font-size:3.6vmin; }
+    #onward li { padding:1vmin 0; border-top:1px solid var(--muted); }
+    #onward .n { font-weight:700; } #onward .w { color:var(--ok); } #onward .a { color:var(--muted); font-size:3vmin; }
     """#
 }

@@ -26,6 +26,10 @@ extension StationTemplates {
         <div id="closedNow" data-zh="现在不开放" data-en="Closed now">现在不开放</div>
         <div id="hours"></div>
         <div id="notices" role="status" aria-live="polite"></div>
+        <div id="onward" hidden>
+          <div class="label" id="onwardLabel" data-zh="附近有空位的驿站" data-en="Nearby stations with room">附近有空位的驿站</div>
+          <ol id="onwardList" aria-labelledby="onwardLabel"></ol>
+        </div>
       </section>
       <section id="amenities" class="panel" aria-labelledby="amenLabel">
         <h2 id="amenLabel" data-zh="设施" data-en="Amenities">设施</h2>

@@ -1,0 +1,89 @@
+import Crypto
+import NIOCore
+import YizhanCore
+
+/// `/open/v1/stations.geojson` as bytes, encoded once per index (and at most once every
+/// `maximumAge`, however often the index changes) and served to every client as it is,
+/// with a strong ETag from its content: a conditional GET costs a string compare.
+///
+/// Written by hand rather than with `JSONEncoder`: 200,000 stations are tens of megabytes,
+/// and this is the hot path of a rebuild.
+struct OpenDataFeed: Sendable {
+    /// The feed a map provider gets may be this old; `Cache-Control: max-age` says so.
+    static let maximumAge: Duration = .seconds(10)
+
+    /// How often the feed may be encoded again: a small network's feed (under 10,000
+    /// stations, a few megabytes) follows the index every second; a large one's costs a
+    /// noticeable share of a core per encoding, so it waits `maximumAge`.
+    static func minimumInterval(stations: Int) -> Duration { stations < 10_000 ? .seconds(1) : maximumAge }
+
+    let generation: UInt64
+    let builtAt: Timestamp
+    let body: ByteBuffer
+    /// `"` + 32 hex digits of SHA-256 of the body + `"`.
+    let etag: String
+
+    init(_ index: FinderIndex, now: Timestamp, offlineAfter: Duration, offset: UTCOffset = .china) {
+        generation = index.generation
+        builtAt = now
+        var out: [UInt8] = []
+        out.reserveCapacity(index.stations.count * 360 + 64)
+        out += Array(#"{"type":"FeatureCollection","features":["#.utf8)
+        // By id: equal content gives equal bytes and so an equal ETag.
+        for (i, s) in index.stations.sorted(by: { $0.id < $1.id }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            Self.feature(s, into: &out, now: now, offlineAfter: offlineAfter, offset: offset)
+        }
+        out += Array("]}".utf8)
+        body = ByteBuffer(bytes: out)
+        etag = "\"" + Hex.encode(Array(SHA256.hash(data: out)).prefix(16)) + "\""
+    }
+
+    static func feature(_ s: FinderStation, into out: inout [UInt8], now: Timestamp, offlineAfter: Duration, offset: UTCOffset) {
+        func raw(_ text: String) { out += Array(text.utf8) }
+        raw(#"{"type":"Feature","geometry":{"type":"Point","coordinates":["#)
+        raw("\(s.longitude),\(s.latitude)]},\"properties\":{\"id\":")
+        JSONText.string(s.id, into: &out)
+        raw(",\"name\":"); JSONText.string(s.name, into: &out)
+        raw(",\"address\":"); if let a = s.address { JSONText.string(a, into: &out) } else { raw("null") }
+        raw(",\"region\":"); JSONText.string(s.region, into: &out)
+        let online = s.isOnline(now: now, offlineAfter: offlineAfter)
+        raw(",\"open\":\(online && s.open),\"capacity\":\(s.capacity),\"free_seats\":")
+        raw(s.freeSeats(now: now, offlineAfter: offlineAfter).map(String.init) ?? "null")
+        raw(",\"opening_hours\":")
+        if let hours = s.openingHours {
+            out.append(UInt8(ascii: "["))
+            for (i, h) in hours.enumerated() { if i > 0 { raw(",") }; JSONText.string(h, into: &out) }
+            out.append(UInt8(ascii: "]"))
+        } else { raw("null") }
+        raw(",\"amenities\":{")
+        for (i, kind) in s.amenities.keys.sorted().enumerated() {
+            if i > 0 { raw(",") }
+            JSONText.string(kind, into: &out); raw(":"); JSONText.string(s.amenities[kind]!.rawValue, into: &out)
+        }
+        raw("},\"updated\":")
+        if let seen = s.lastSeen { JSONText.string(RFC3339.format(seen, offset: offset), into: &out) } else { raw("null") }
+        raw("}}")
+    }
+}
+
+/// JSON string literals, escaped as RFC 8259 asks (quote, backslash, control characters).
+enum JSONText {
+    static func string(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [92, 34]
+            case UInt8(ascii: "\\"): out += [92, 92]
+            case 0x0A: out += [92, UInt8(ascii: "n")]
+            case 0x0D: out += [92, UInt8(ascii: "r")]
+            case 0x09: out += [92, UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
