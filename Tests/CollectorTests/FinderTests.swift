@@ -94,7 +94,7 @@ import YizhanCore
             #expect(try await fetch(q, headers: [("If-None-Match", "\"other\"")]).status == 200)
 
             for bad in ["lat=91&lon=0", "lon=122", "lat=a&lon=1", "lat=nan&lon=1", "lat=1&lon=1&amenity=Micro%20wave", "lat=1&lon=1&limit=0",
-                        "lat=1&lon=1&limit=21", "lat=1&lon=1&limit=x"] {
+                        "lat=1&lon=1&limit=21", "lat=1&lon=1&limit=x", "lat=1&lon=1&amenity=", "lat=1&lon=1&limit=", "lat=&lon=1"] {
                 let e = try await fetch(url + "/open/v1/nearby?" + bad)
                 #expect(e.status == 400 && e.body.contains(#""error":"bad_query""#), "\(bad): \(e.status) \(e.body)")
             }

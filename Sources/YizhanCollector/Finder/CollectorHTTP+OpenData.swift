@@ -45,7 +45,8 @@ extension CollectorHTTP {
 
     func publicNearby(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try publicLimiter.check(context.clientAddress)
-        let question = try FinderQuery.parse(request.uri.queryParameters, requirePosition: true, maximumLimit: 20, defaultLimit: 5)
+        let question = try FinderQuery.parse(request.uri.queryParameters, requirePosition: true, maximumLimit: 20, defaultLimit: 5,
+                                             emptyIsAbsent: false)
         let index = try await finder.current()
         let found = index.nearest(latitude: question.latitude!, longitude: question.longitude!, amenity: question.amenity,
                                   limit: question.limit, now: .now(), offlineAfter: configuration.offlineAfter)

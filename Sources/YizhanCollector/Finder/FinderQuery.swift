@@ -16,10 +16,16 @@ struct FinderQuery: Sendable, Hashable {
 
     typealias Parameters = FlatDictionary<Substring, Substring>
 
-    static func parse(_ q: Parameters, requirePosition: Bool, maximumLimit: Int, defaultLimit: Int) throws -> FinderQuery {
+    /// `emptyIsAbsent`: the page's form sends empty fields for its "any" choices, so there an
+    /// empty field is no value; the JSON API answers it 400 like any other bad value (its
+    /// OpenAPI document says so, and the fuzzer holds it to that).
+    static func parse(_ q: Parameters, requirePosition: Bool, maximumLimit: Int, defaultLimit: Int,
+                      emptyIsAbsent: Bool = true) throws -> FinderQuery {
         func bad(_ message: String) -> APIErrorResponse { APIErrorResponse(.badRequest, "bad_query", message) }
+        for key in ["lat", "lon", "amenity", "limit", "region"] as [Substring] where !emptyIsAbsent && q[key]?.isEmpty == true {
+            throw bad("\(key) is empty: leave it out or give a value")
+        }
         func text(_ key: Substring) -> String? {
-            // An empty field (a form's "any" choice) is no value.
             guard let v = q[key], !v.isEmpty else { return nil }
             return String(v)
         }
