@@ -45,22 +45,7 @@ import YizhanSimulator
                                                  "--region", "上海市/上海市/普陀区", "--capacity", "10"])
         #expect(added.status == 0, "\(added.stderr)")
         let token = try #require(added.stdout.split(separator: "\n").last.map(String.init))
-        let dir = Scratch()
-        try FileManager.default.createDirectory(atPath: s.file(id), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: s.file("\(id)/token"), contents: Data((token + "\n").utf8))
-        var text = try String(contentsOfFile: writeStationConfig(dir, readers: [], extra: visits + """
-
-            [uplink]
-            collector = "http://127.0.0.1:\(port)"
-            token_file = "\(s.file("\(id)/token"))"
-            heartbeat_seconds = 5
-            """), encoding: .utf8)
-        text = text.replacingOccurrences(of: "id = \"pt-e2e-01\"", with: "id = \"\(id)\"")
-            .replacingOccurrences(of: dir.file("data"), with: s.file("\(id)/data"))
-            .replacingOccurrences(of: dir.file("region.key"), with: s.file("\(id)/region.key"))
-        FileManager.default.createFile(atPath: s.file("\(id)/region.key"), contents: regionKey)
-        FileManager.default.createFile(atPath: s.file("\(id)/station.toml"), contents: Data(text.utf8))
-        return s.file("\(id)/station.toml")
+        return writeStationConfig(s, extra: visits, id: id, directory: s.file(id), uplink: (port, token))
     }
 
     func alertsList(_ config: String) throws -> [[String: Any]] {

@@ -99,35 +99,14 @@ import YizhanSimulator
     /// lists the nearest open stations with room; restarted with the collector gone, the
     /// list is still there.
     @Test func theKioskOfAFullStationListsItsNeighbours() async throws {
-        let (collector, port, config, tokens) = try await startCollector(extraStations: [(id: "pt-kiosk", north: 0)])
+        let (collector, port, _, tokens) = try await startCollector(extraStations: [(id: "pt-kiosk", north: 0)])
         defer { collector.kill9() }
-        _ = config
         try await heartbeats(port: port, tokens: tokens)
-        FileManager.default.createFile(atPath: s.file("station.token"), contents: Data((tokens["pt-kiosk"]! + "\n").utf8))
-        FileManager.default.createFile(atPath: s.file("region.key"), contents: regionKey)
         let line = try SimulatedLineReader(link: s.file("line"))
         defer { line.close() }
-        FileManager.default.createFile(atPath: s.file("station.toml"), contents: Data("""
-            [station]
-            id = "pt-kiosk"
-            name = "满员站"
-            capacity = 1
-            data_dir = "\(s.file("data"))"
-            [http]
-            listen = "127.0.0.1:0"
-            [privacy]
-            region_key_file = "\(s.file("region.key"))"
-            [uplink]
-            collector = "http://127.0.0.1:\(port)"
-            token_file = "\(s.file("station.token"))"
-            heartbeat_seconds = 5
-            backoff_cap_seconds = 1
-            [[readers]]
-            name = "door"
-            protocol = "line"
-            device = "\(s.file("line"))"
-            """.utf8))
-        var station = try StationProcess(config: s.file("station.toml"), logPath: s.file("station.log"))
+        let stationConfig = writeStationConfig(s, readers: [("door", "line", s.file("line"))], id: "pt-kiosk", name: "满员站", capacity: 1,
+                                               uplink: (port, tokens["pt-kiosk"]!))
+        var station = try StationProcess(config: stationConfig, logPath: s.file("station.log"))
         try await station.waitUntilServing()
         func kioskPort() throws -> Int {
             try #require(station.log.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) })
@@ -140,7 +119,7 @@ import YizhanSimulator
         // Not full: no list on the kiosk, though the station has received one.
         try await eventually("the onward list kept", timeout: .seconds(30)) { FileManager.default.fileExists(atPath: s.file("data/onward.json")) }
         #expect(try onward().isEmpty)
-        try await eventually("reader up") { try logLines(s.file("station.toml")).contains { $0["kind"] as? String == "reader_up" } }
+        try await eventually("reader up") { try logLines(stationConfig).contains { $0["kind"] as? String == "reader_up" } }
         line.present(number: "20261124", name: "")
         try await eventually("full") { try state()["full"] as? Bool == true }
         try await eventually("the neighbours on the kiosk", timeout: .seconds(30)) { try onward() == ["fe-broken", "fe-micro", "fe-far"] }
@@ -150,7 +129,7 @@ import YizhanSimulator
         // The link down and the station restarted: the last list is still shown.
         collector.kill9()
         _ = station.terminate()
-        station = try StationProcess(config: s.file("station.toml"), logPath: s.file("station-2.log"))
+        station = try StationProcess(config: stationConfig, logPath: s.file("station-2.log"))
         try await station.waitUntilServing()
         try await eventually("full again after the restart") { try state()["full"] as? Bool == true }
         #expect(try onward() == ["fe-broken", "fe-micro", "fe-far"])

@@ -15,28 +15,7 @@ import YizhanCore
     let s = Scratch()
 
     func stationConfig(_ id: String, port: Int, token: String) -> String {
-        let dir = s.file(id)
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: s.file("region.key"), contents: regionKey)
-        FileManager.default.createFile(atPath: dir + "/station.token", contents: Data((token + "\n").utf8))
-        let path = dir + "/station.toml"
-        FileManager.default.createFile(atPath: path, contents: Data("""
-            [station]
-            id = "\(id)"
-            name = "\(id) 驿站"
-            capacity = 500
-            data_dir = "\(dir)/data"
-            [http]
-            listen = "127.0.0.1:0"
-            [privacy]
-            region_key_file = "\(s.file("region.key"))"
-            [uplink]
-            collector = "http://127.0.0.1:\(port)"
-            token_file = "\(dir)/station.token"
-            heartbeat_seconds = 5
-            backoff_cap_seconds = 1
-            """.utf8))
-        return path
+        writeStationConfig(s, id: id, name: "\(id) 驿站", directory: s.file(id), uplink: (port, token))
     }
 
     func status(_ config: String) throws -> [String: Any] {

@@ -28,19 +28,26 @@ final class Scratch: Sendable {
 
 let regionKey = Data("e2e-region-key-0123456789abcdef!".utf8)
 
-func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, device: String)], extra: String = "",
-                        tables: String = "") -> String {
-    FileManager.default.createFile(atPath: s.file("region.key"), contents: regionKey)
+/// A station.toml (with its region key) in `directory`, the scratch folder by default. With
+/// `uplink`, the station reports to the collector on 127.0.0.1:`port` with `token` (written
+/// beside it), heartbeats every 5 s and retries at least every second. `extra` goes into
+/// `[visits]`, or starts tables of its own; `tables` follows the readers.
+func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, device: String)] = [], extra: String = "",
+                        tables: String = "", id: String = "pt-e2e-01", name: String = "端到端测试站", capacity: Int = 500,
+                        directory: String? = nil, uplink: (port: Int, token: String)? = nil) -> String {
+    let dir = directory ?? s.path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: dir + "/region.key", contents: regionKey)
     var text = """
         [station]
-        id = "pt-e2e-01"
-        name = "端到端测试站"
-        capacity = 500
-        data_dir = "\(s.file("data"))"
+        id = "\(id)"
+        name = "\(name)"
+        capacity = \(capacity)
+        data_dir = "\(dir)/data"
         [http]
         listen = "127.0.0.1:0"
         [privacy]
-        region_key_file = "\(s.file("region.key"))"
+        region_key_file = "\(dir)/region.key"
         [visits]
         debounce_seconds = 1
         \(extra)
@@ -48,8 +55,20 @@ func writeStationConfig(_ s: Scratch, readers: [(name: String, proto: String, de
         """
     for r in readers { text += "[[readers]]\nname = \"\(r.name)\"\nprotocol = \"\(r.proto)\"\ndevice = \"\(r.device)\"\n" }
     text += tables
-    FileManager.default.createFile(atPath: s.file("station.toml"), contents: Data(text.utf8))
-    return s.file("station.toml")
+    if let uplink {
+        FileManager.default.createFile(atPath: dir + "/station.token", contents: Data((uplink.token + "\n").utf8))
+        text += """
+
+            [uplink]
+            collector = "http://127.0.0.1:\(uplink.port)"
+            token_file = "\(dir)/station.token"
+            heartbeat_seconds = 5
+            backoff_cap_seconds = 1
+
+            """
+    }
+    FileManager.default.createFile(atPath: dir + "/station.toml", contents: Data(text.utf8))
+    return dir + "/station.toml"
 }
 
 struct CommandResult {
