@@ -113,4 +113,9 @@ final class ScriptedTransport: WebhookTransport {
             #expect(wecom?["msgtype"] as? String == "markdown")
         }
     }
+
+    @Test func passesTakeAtMostAFifthOfTheTime() {
+        #expect(AlertEvaluationService.pause(after: .milliseconds(300), every: .seconds(10)) == .seconds(10))
+        #expect(AlertEvaluationService.pause(after: .seconds(5), every: .seconds(10)) == .seconds(20))
+    }
 }

@@ -63,6 +63,40 @@ import Testing
         }
     }
 
+    @Test func liveUpdatesKeepTheGridAndAnswerLikeAFreshBuild() {
+        var rng = SplitMix(seed: 11)
+        var stations = (0..<2000).map { i in
+            station("s\(i)", north: rng.unit() * 0.3 - 0.15, east: rng.unit() * 0.3 - 0.15, occupancy: Int(rng.unit() * 6))
+        }
+        let index = FinderIndex(stations: stations.shuffled(using: &rng), generation: 1, builtAt: now)
+        #expect(index.stations.map(\.id) == stations.map(\.id).sorted(), "kept by id, the feed's order")
+        let before = stations
+        // A third of the stations fill up, close or lose their microwave.
+        var changes: [FinderStation] = []
+        for i in stride(from: 0, to: 2000, by: 3) {
+            var s = stations[i]
+            switch i % 9 { case 0: s.occupancy = s.capacity; case 3: s.open = false; default: s.amenities = ["microwave": .outOfOrder] }
+            stations[i] = s
+            changes.append(s)
+        }
+        let updated = index.updating(changes, generation: 2, builtAt: now)
+        #expect(updated?.grid === index.grid, "no new grid for live changes")
+        #expect(updated?.generation == 2)
+        let fresh = FinderIndex(stations: stations, generation: 3, builtAt: now)
+        for _ in 0..<100 {
+            let (qLat, qLon) = (lat + rng.unit() * 0.3 - 0.15, lon + rng.unit() * 0.3 - 0.15)
+            #expect(updated?.nearest(latitude: qLat, longitude: qLon, amenity: "microwave", limit: 5, now: now, offlineAfter: offline)
+                == fresh.nearest(latitude: qLat, longitude: qLon, amenity: "microwave", limit: 5, now: now, offlineAfter: offline))
+        }
+        // The original is untouched (requests may still be reading it).
+        #expect(index.stations == before.sorted { $0.id < $1.id })
+        #expect(updated?.station("s0")?.occupancy == stations[0].capacity && index.station("s0")?.occupancy != stations[0].capacity)
+        // A station the index does not hold, or one that moved, needs a new build.
+        #expect(index.updating([station("new", north: 0)], generation: 2, builtAt: now) == nil)
+        var moved = stations[1]; moved.latitude += 0.01
+        #expect(index.updating([moved], generation: 2, builtAt: now) == nil)
+    }
+
     @Test func distancesAgreeWithTheGreatCircleAndWalksAreRoundedUp() {
         // 0.01° of latitude is 1,111.95 m on the mean sphere.
         #expect(abs(GeoDistance.meters(30, 120, 30.01, 120) - 1111.95) < 0.1)
@@ -84,7 +118,7 @@ import Testing
 }
 
 /// Deterministic pseudo-random numbers for tests.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -2,28 +2,40 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import YizhanCore
+import YizhanWeb
 
 /// The public finder's and the open data's view of the stations: one immutable
 /// `FinderIndex` that every public request reads, never the database.
 ///
-/// - Heartbeats update the station table in memory (`note`) and mark it changed; the index
-///   is rebuilt from the table at most once per `debounce` (1 s): free seats change with
-///   every heartbeat, so the public answers lag them by a second at most.
-/// - The table is reloaded from the store every `reloadInterval` (30 s), and sooner when a
-///   heartbeat comes from a station it does not know (one added since): stations added or
-///   changed with `yizhan-collector station`, and heartbeats another collector received
-///   (PostgreSQL, several collectors) arrive that way.
+/// - Heartbeats are noted in memory (`note`, O(1)); at most once per `debounce` (1 s) the
+///   noted live states are laid over the index (`FinderIndex.updating`: the grid is kept,
+///   the station array copied once), so the public answers lag a heartbeat by a second.
+/// - The store is read every `reloadInterval` (30 s), and sooner when a heartbeat comes from
+///   a station the index has never seen (one added since): stations added or moved with
+///   `yizhan-collector station`, and heartbeats another collector received (PostgreSQL,
+///   several collectors), arrive that way. The read is partial (`StationMirror`: the
+///   stations heard since the last read) unless the station list changed, and then too
+///   only live state is laid over the index; a new grid is built only for a changed list.
+/// - Both, and the feed's encoding, run on `BackgroundWork`'s thread, not on the threads
+///   that answer requests (measured: a rebuild on the 2-thread cooperative pool showed as
+///   a p99 of hundreds of milliseconds under load; docs/benchmarks.md).
 /// - `FinderSnapshotService` does this in the background; a request that finds the index
-///   three times older than that rebuilds it itself (a collector run without the service,
-///   as in the HTTP tests).
+///   three times older than that refreshes it itself (a collector run without the
+///   service, as in the HTTP tests).
 public final class FinderSnapshots: Sendable {
     struct State {
-        var table: [String: FinderStation] = [:]
         var index: FinderIndex = .empty
-        var changed = false
+        /// Heartbeats since the index was made, newest per station.
+        var pending: [String: HeartbeatRecord] = [:]
+        /// Stations the store holds without a position: their heartbeats are not news.
+        var unplaced: Set<String> = []
         var needsReload = true
         var lastReload: Timestamp?
         var building = false
+        /// How many times the index was built from the store (tests watch it).
+        var reloads = 0
+        /// Requests waiting for the first load (an empty index would tell them no station exists).
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let store: any CollectorStore
@@ -31,67 +43,98 @@ public final class FinderSnapshots: Sendable {
     let debounce: Duration
     let reloadInterval: Duration
     private let state = Mutex(State())
+    /// The stations as the store has them, read again in part (`StationMirror`).
+    private let mirror = StationMirror()
     private let feedCache = Mutex<(feed: OpenDataFeed?, building: Bool)>((nil, false))
 
     init(store: any CollectorStore, heartbeats: HeartbeatBuffer, debounce: Duration = .seconds(1), reloadInterval: Duration = .seconds(30)) {
         self.store = store; self.heartbeats = heartbeats; self.debounce = debounce; self.reloadInterval = reloadInterval
     }
 
+    var reloads: Int { state.withLock { $0.reloads } }
+
     /// A heartbeat as the collector accepted it.
     func note(_ h: HeartbeatRecord) {
         state.withLock { s in
-            guard var station = s.table[h.station] else { s.needsReload = true; return }
-            station.occupancy = h.occupancy
-            station.capacity = h.live.capacity
-            station.open = h.live.open
-            station.amenities = FinderStation.byKind(h.live.amenities)
-            station.openingHours = h.live.openingHours
-            station.lastSeen = h.at
-            s.table[h.station] = station
-            s.changed = true
+            guard !s.unplaced.contains(h.station) else { return }
+            // A station the index does not know: read the store soon (the heartbeat is
+            // kept too, for after that reload, if the store has not got it by then).
+            if s.index.station(h.station) == nil { s.needsReload = true }
+            if let have = s.pending[h.station], have.at > h.at { return }
+            s.pending[h.station] = h
         }
     }
 
-    /// The index as it is now. A request rebuilds it itself only when the background
+    /// The index as it is now. A request refreshes it itself only when the background
     /// service has not for three times its interval (no service runs, or it lags): then
-    /// one request pays for the rebuild instead of the service, never every request.
+    /// one request pays for it instead of the service, never every request.
     func current(now: Timestamp = .now()) async throws -> FinderIndex {
         try await refresh(now: now, slack: 3)
         return state.withLock { $0.index }
     }
 
-    /// Reloads and rebuilds what is due (`slack` stretches the intervals); one caller at a
+    /// Reloads or updates what is due (`slack` stretches the intervals); one caller at a
     /// time does the work, the others read the index as it was.
     func refresh(now: Timestamp = .now(), slack: Int = 1) async throws {
-        enum Work { case nothing, rebuild, reload }
+        enum Work { case nothing, waitForFirstLoad, update, reload }
         let work: Work = state.withLock { s in
-            guard !s.building else { return .nothing }
+            guard !s.building else { return s.lastReload == nil && slack > 1 ? .waitForFirstLoad : .nothing }
             let reloadDue = s.lastReload.map { now - $0 >= reloadInterval * slack } ?? true
             let reload = reloadDue || (s.needsReload && s.lastReload.map { now - $0 >= debounce * slack } ?? true)
-            let rebuild = s.changed && now - s.index.builtAt >= debounce * slack
-            guard reload || rebuild else { return .nothing }
+            let update = !s.pending.isEmpty && now - s.index.builtAt >= debounce * slack
+            guard reload || update else { return .nothing }
             s.building = true
-            return reload ? .reload : .rebuild
+            return reload ? .reload : .update
         }
-        if case .nothing = work { return }
-        do {
-            if case .reload = work {
-                try await heartbeats.flush()
-                let records = try await store.stations()
-                state.withLock { s in
-                    s.table = Dictionary(records.compactMap(Self.finderStation).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                    s.needsReload = false
-                    s.lastReload = now
+        switch work {
+        case .nothing: return
+        case .waitForFirstLoad:
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s in
+                    guard s.building && s.lastReload == nil else { return true }
+                    s.waiters.append(c)
+                    return false
                 }
+                if now { c.resume() }
             }
-            let table = state.withLock { s in s.changed = false; return s.table }
-            let generation = state.withLock { $0.index.generation } + 1
-            // In the table's order: the feed sorts by id itself (it is encoded far less often).
-            let index = FinderIndex(stations: Array(table.values), generation: generation, builtAt: now)
-            state.withLock { s in s.index = index; s.building = false }
-        } catch {
-            state.withLock { $0.building = false }
-            throw error
+            return
+        case .update, .reload: break
+        }
+        defer {
+            let waiters = state.withLock { s in s.building = false; defer { s.waiters = [] }; return s.waiters }
+            for w in waiters { w.resume() }
+        }
+        if case .reload = work {
+            try await heartbeats.flush()
+            let read = try await mirror.refresh(store, now: now)
+            let (old, unplaced) = state.withLock { ($0.index, $0.unplaced) }
+            let built = try await BackgroundWork.run {
+                // Only live state changed: laid over the index, the grid kept.
+                if !read.full, let updated = old.updating(
+                    read.changed.compactMap { r in Self.finderStation(r).flatMap { s in Self.isNewer(s, than: old.station(s.id)) ? s : nil } },
+                    generation: old.generation + 1, builtAt: now) {
+                    return (updated, unplaced)
+                }
+                let index = FinderIndex(stations: read.stations.compactMap(Self.finderStation), generation: old.generation + 1, builtAt: now)
+                return (index, Set(read.stations.lazy.filter { index.station($0.id) == nil }.map(\.id)))
+            }
+            state.withLock { s in
+                s.index = built.0
+                s.unplaced = built.1
+                s.needsReload = false
+                s.lastReload = now
+                s.reloads += 1
+            }
+        }
+        // Heartbeats noted meanwhile (during a reload too: the store may not have them yet).
+        let (index, pending) = state.withLock { s in defer { s.pending = [:] }; return (s.index, s.pending) }
+        guard !pending.isEmpty else { return }
+        let updated = try await BackgroundWork.run {
+            let changes = pending.values.compactMap { h in index.station(h.station).map { Self.applying(h, to: $0) } }
+            return index.updating(changes, generation: index.generation + 1, builtAt: now)
+        }
+        state.withLock { s in
+            if let updated { s.index = updated } else { s.needsReload = true }
         }
     }
 
@@ -109,9 +152,34 @@ public final class FinderSnapshots: Sendable {
             return .build
         }
         if case .use(let feed) = step { return feed }
-        let feed = OpenDataFeed(index, now: now, offlineAfter: offlineAfter, offset: offset)
-        feedCache.withLock { $0 = (feed, false) }
-        return feed
+        do {
+            let feed = try await BackgroundWork.run { OpenDataFeed(index, now: now, offlineAfter: offlineAfter, offset: offset) }
+            feedCache.withLock { $0 = (feed, false) }
+            return feed
+        } catch {
+            feedCache.withLock { $0.building = false }
+            throw error
+        }
+    }
+
+    /// Whether `station` (as the store has it) is not older than what the index holds.
+    static func isNewer(_ station: FinderStation, than held: FinderStation?) -> Bool {
+        guard let seen = held?.lastSeen else { return true }
+        return station.lastSeen.map { $0 >= seen } ?? false
+    }
+
+    /// A station's live state from a heartbeat, unless the index already has a newer one
+    /// (another collector's, read from the store).
+    static func applying(_ h: HeartbeatRecord, to station: FinderStation) -> FinderStation {
+        if let seen = station.lastSeen, seen > h.at { return station }
+        var s = station
+        s.occupancy = h.occupancy
+        s.capacity = h.live.capacity
+        s.open = h.live.open
+        s.amenities = FinderStation.byKind(h.live.amenities)
+        s.openingHours = h.live.openingHours
+        s.lastSeen = h.at
+        return s
     }
 
     static func finderStation(_ s: StationRecord) -> FinderStation? {

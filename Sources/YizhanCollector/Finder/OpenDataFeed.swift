@@ -29,8 +29,8 @@ struct OpenDataFeed: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(index.stations.count * 360 + 64)
         out += Array(#"{"type":"FeatureCollection","features":["#.utf8)
-        // By id: equal content gives equal bytes and so an equal ETag.
-        for (i, s) in index.stations.sorted(by: { $0.id < $1.id }).enumerated() {
+        // By id (the index keeps them so): equal content gives equal bytes, an equal ETag.
+        for (i, s) in index.stations.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             Self.feature(s, into: &out, now: now, offlineAfter: offlineAfter, offset: offset)
         }
@@ -67,8 +67,15 @@ struct OpenDataFeed: Sendable {
     }
 }
 
-/// JSON string literals, escaped as RFC 8259 asks (quote, backslash, control characters).
+/// JSON string literals, escaped as RFC 8259 asks (quote, backslash, control characters),
+/// and numbers as `JSONEncoder` writes them.
 enum JSONText {
+    /// The shortest text that reads back as `value`, without a trailing `.0` (`122`, `29.95`).
+    static func number(_ value: Double) -> String {
+        let text = value.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
     static func string(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {

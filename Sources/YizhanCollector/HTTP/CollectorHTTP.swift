@@ -33,6 +33,8 @@ public struct CollectorHTTP: Sendable {
     let sessions: BrowserSessions
     /// Password checks for the dashboard's login.
     let logins = LoginGuard()
+    /// The station list in memory for the office's questions, read again when it changed.
+    let roster = StationRoster()
     /// Per-day counts compared with the store (sequence gaps, resend requests).
     let reconciliation = ReconciliationCache()
     /// The public finder's index and open-data feed, and their limit per client address.

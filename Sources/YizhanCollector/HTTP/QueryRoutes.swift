@@ -114,7 +114,9 @@ extension CollectorHTTP {
 
     /// The scope of a question (`station=`, `region=`, `district=`) among what the user sees.
     func scope(_ q: FlatDictionary<Substring, Substring>, user: UserRecord) async throws -> Analytics.Scope {
-        let visible = try await directory(user).records
+        // Who may see what, from the roster in memory: without the live views `directory`
+        // builds for every station, nor flushing heartbeats first (a question reads rollups).
+        let visible = StationDirectory.visible(try await roster.stations(store), to: user)
         do {
             return try Analytics.scope(user: user, visible: visible, station: q["station"].map(String.init), region: q["region"].map(String.init),
                                        district: q["district"].map(String.init))

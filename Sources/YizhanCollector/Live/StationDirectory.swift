@@ -9,12 +9,15 @@ struct StationDirectory: Sendable {
     let records: [StationRecord]
 
     init(stations: [StationRecord], user: UserRecord, now: Timestamp, offlineAfter: Duration, offset: UTCOffset) {
-        records = stations.filter { s in
-            user.role == .office ? user.region?.contains(s.region) ?? true : user.stations.contains(s.id)
-        }
+        records = Self.visible(stations, to: user)
         views = records.map { s in
             CollectorHTTP.StationView(s, online: s.lastSeen.map { now - $0 < offlineAfter } ?? false, offset: offset)
         }
+    }
+
+    /// The stations `user` may see: an office user's region (all without one), a manager's own.
+    static func visible(_ stations: [StationRecord], to user: UserRecord) -> [StationRecord] {
+        stations.filter { s in user.role == .office ? user.region?.contains(s.region) ?? true : user.stations.contains(s.id) }
     }
 
     var onlineCount: Int { views.filter(\.online).count }

@@ -113,7 +113,7 @@ public struct UserRecord: Sendable, Hashable {
 /// Everything the collector stores, behind one protocol: SQLite (embedded, the default)
 /// and PostgreSQL (several stateless collectors share it) implement it, and one contract
 /// suite runs against both.
-public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeStore {
+public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeStore, StationRosterStore {
     /// Runs what the store needs while it is used (PostgreSQL's connection pool) until
     /// cancelled; SQLite needs nothing and returns at once.
     func run() async
@@ -131,6 +131,9 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     /// Live state from heartbeats, several at once (the collector coalesces them).
     func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws
     func stations() async throws -> [StationRecord]
+    /// The stations whose last heartbeat is at or after `heardSince` (all with nil): what
+    /// changed since an in-memory copy was read (`StationMirror`).
+    func stations(heardSince: Timestamp?) async throws -> [StationRecord]
     func eventCount(station: String) async throws -> Int
     /// Adds new stations and updates existing ones (keeping their tokens), all or nothing.
     /// `tokenHashes` has one for every station that may be new.

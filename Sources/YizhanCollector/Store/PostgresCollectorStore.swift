@@ -126,6 +126,8 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v6-office-settings", officeMigration),
         // Alerts with their delivery outbox.
         ("v7-alerts", alertsMigration),
+        // A revision of the station list, for the collector's in-memory copy (StationRosterStore.swift).
+        ("v8-station-roster", StationRosterSchema.postgres),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
@@ -249,11 +251,14 @@ public final class PostgresCollectorStore: CollectorStore {
             """, logger: logger)
     }
 
-    public func stations() async throws -> [StationRecord] {
+    public func stations() async throws -> [StationRecord] { try await stations(heardSince: nil) }
+
+    public func stations(heardSince: Timestamp?) async throws -> [StationRecord] {
         var out: [StationRecord] = []
+        let since = heardSince?.millisecondsSinceEpoch ?? Int64.min
         let rows = try await client.query("""
             SELECT id, name, district, capacity, latitude, longitude, occupancy, last_seen_ms, last_ack, live, region, address
-            FROM stations ORDER BY id COLLATE "C"
+            FROM stations WHERE \(heardSince == nil) OR last_seen_ms >= \(since) ORDER BY id COLLATE "C"
             """, logger: logger)
         for try await (id, name, district, capacity, lat, lon, occupancy, lastSeen, lastAck, live, region, address)
             in rows.decode((String, String, String?, Int, Double?, Double?, Int, Int64?, Int64, String?, String, String?).self) {

@@ -91,6 +91,10 @@ public final class SQLiteCollectorStore: CollectorStore {
         m.registerMigration("v7-alerts") { db in
             try db.execute(sql: alertsSchema)
         }
+        // A revision of the station list, for the collector's in-memory copy (StationRosterStore.swift).
+        m.registerMigration("v8-station-roster") { db in
+            try db.execute(sql: StationRosterSchema.sqlite)
+        }
         return m
     }
 
@@ -203,9 +207,16 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
-    public func stations() async throws -> [StationRecord] {
+    public func stations() async throws -> [StationRecord] { try await stations(heardSince: nil) }
+
+    public func stations(heardSince: Timestamp?) async throws -> [StationRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id").map { row in
+            let rows = if let heardSince {
+                try Row.fetchAll(db, sql: "SELECT * FROM stations WHERE last_seen_ms >= ? ORDER BY id", arguments: [heardSince.millisecondsSinceEpoch])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id")
+            }
+            return rows.map { row in
                 let lastSeen: Int64? = row["last_seen_ms"]
                 return StationRecord(id: row["id"], name: row["name"], district: row["district"],
                                      region: RegionPath(parsing: row["region"]) ?? .nation, address: row["address"], capacity: row["capacity"],

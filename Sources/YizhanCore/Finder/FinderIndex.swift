@@ -20,34 +20,69 @@ public struct FinderIndex: Sendable {
         public var amenity: AmenityStatus?
     }
 
-    /// Every station with coordinates, in the order given.
+    /// Every station with coordinates, sorted by id (the feed's order).
     public let stations: [FinderStation]
     /// Counts up with every rebuild: part of the feed's ETag.
     public let generation: UInt64
     public let builtAt: Timestamp
-    let cellDegrees: Double
-    let cells: [Int64: [Int32]]
-    let positions: [String: Int32]
+    /// Where the stations are: built when the set of stations or a position changes, and
+    /// shared (not copied) by every index made from this one by `updating(_:)`.
+    let grid: Grid
+
+    /// The cells and the id → position table: immutable, so indexes share one by reference.
+    final class Grid: Sendable {
+        let cellDegrees: Double
+        let cells: [Int64: [Int32]]
+        let positions: [String: Int32]
+
+        init(_ stations: [FinderStation], cellDegrees: Double) {
+            self.cellDegrees = cellDegrees
+            var cells: [Int64: [Int32]] = [:]
+            cells.reserveCapacity(stations.count / 4 + 1)
+            var positions: [String: Int32] = [:]
+            positions.reserveCapacity(stations.count)
+            for (i, s) in stations.enumerated() {
+                cells[FinderIndex.key(row: FinderIndex.cell(s.latitude + 90, cellDegrees),
+                                      column: FinderIndex.cell(s.longitude + 180, cellDegrees)), default: []].append(Int32(i))
+                positions[s.id] = Int32(i)
+            }
+            self.cells = cells
+            self.positions = positions
+        }
+    }
 
     public static let empty = FinderIndex(stations: [], generation: 0, builtAt: Timestamp(millisecondsSinceEpoch: 0))
 
+    /// Places the stations on the grid (those with impossible coordinates are left out;
+    /// of two with the same id, the first). O(n log n): done on a reload, not per heartbeat.
     public init(stations: [FinderStation], generation: UInt64, builtAt: Timestamp, cellDegrees: Double = 0.02) {
-        let located = stations.filter { (-90...90).contains($0.latitude) && (-180...180).contains($0.longitude) }
-        self.stations = located
-        self.generation = generation
-        self.builtAt = builtAt
-        self.cellDegrees = cellDegrees
-        var cells: [Int64: [Int32]] = [:]
-        cells.reserveCapacity(located.count / 4 + 1)
-        for (i, s) in located.enumerated() {
-            cells[Self.key(row: Self.cell(s.latitude + 90, cellDegrees), column: Self.cell(s.longitude + 180, cellDegrees)), default: []].append(Int32(i))
+        var seen = Set<String>()
+        let located = stations
+            .filter { (-90...90).contains($0.latitude) && (-180...180).contains($0.longitude) && seen.insert($0.id).inserted }
+            .sorted { $0.id < $1.id }
+        self.init(stations: located, grid: Grid(located, cellDegrees: cellDegrees), generation: generation, builtAt: builtAt)
+    }
+
+    private init(stations: [FinderStation], grid: Grid, generation: UInt64, builtAt: Timestamp) {
+        self.stations = stations; self.grid = grid; self.generation = generation; self.builtAt = builtAt
+    }
+
+    /// This index with some stations' live state replaced (free seats, open, amenities,
+    /// hours, last seen): the grid is shared, only the station array is copied once. Nil
+    /// when a change names a station this index does not hold or moves one (a new
+    /// position needs a new grid: build the index again).
+    public func updating(_ changes: [FinderStation], generation: UInt64, builtAt: Timestamp) -> FinderIndex? {
+        var stations = self.stations
+        for change in changes {
+            guard let at = grid.positions[change.id].map(Int.init),
+                  stations[at].latitude == change.latitude, stations[at].longitude == change.longitude else { return nil }
+            stations[at] = change
         }
-        self.cells = cells
-        positions = Dictionary(located.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        return FinderIndex(stations: stations, grid: grid, generation: generation, builtAt: builtAt)
     }
 
     /// One station by id, when it has a position.
-    public func station(_ id: String) -> FinderStation? { positions[id].map { stations[Int($0)] } }
+    public func station(_ id: String) -> FinderStation? { grid.positions[id].map { stations[Int($0)] } }
 
     static func cell(_ degrees: Double, _ size: Double) -> Int64 { Int64((degrees / size).rounded(.down)) }
     static func key(row: Int64, column: Int64) -> Int64 { row &* 1_000_000 &+ column }
@@ -59,21 +94,24 @@ public struct FinderIndex: Sendable {
     public func nearest(latitude: Double, longitude: Double, amenity: String? = nil, limit: Int, now: Timestamp,
                         offlineAfter: Duration, maximumMeters: Double = 20_000, excluding: String? = nil) -> [Match] {
         guard limit > 0, !stations.isEmpty else { return [] }
-        var usable: [Match] = [], others: [Match] = []
+        // Candidates are (position, metres) pairs: sorting them moves no strings or
+        // dictionaries (measured: sorting whole matches was half of a question's time).
+        var usable: [Candidate] = [], others: [Candidate] = []
+        let cellDegrees = grid.cellDegrees
         let row0 = Self.cell(latitude + 90, cellDegrees), column0 = Self.cell(longitude + 180, cellDegrees)
         var ring: Int64 = 0
         while true {
             visitRing(ring, row0: row0, column0: column0) { index in
                 let s = stations[Int(index)]
-                guard s.id != excluding, s.open, s.isOnline(now: now, offlineAfter: offlineAfter) else { return }
+                guard s.open, s.isOnline(now: now, offlineAfter: offlineAfter), s.id != excluding else { return }
                 let d = GeoDistance.meters(latitude, longitude, s.latitude, s.longitude)
                 guard d <= maximumMeters else { return }
-                let free = max(0, s.capacity - s.occupancy)
-                let status = amenity.flatMap { s.amenities[$0] }
-                let ok = free > 0 && (amenity == nil || status?.isWorking == true)
-                let m = Match(station: s, distanceMeters: Int(d.rounded()), walkMinutes: WalkEstimate.minutes(straightLineMeters: d),
-                              freeSeats: free, available: ok, amenity: status)
-                if ok { usable.append(m) } else { others.append(m) }
+                let c = Candidate(index: index, meters: Int(d.rounded()), exactMeters: d)
+                if s.capacity > s.occupancy && (amenity == nil || s.amenities[amenity!]?.isWorking == true) {
+                    usable.append(c)
+                } else {
+                    others.append(c)
+                }
             }
             // Nothing in ring + 1 or beyond is nearer than `ring` whole cells; a cell is
             // narrowest east–west at the highest latitude that ring reaches.
@@ -81,23 +119,37 @@ public struct FinderIndex: Sendable {
             let reach = Double(ring) * cellDegrees * GeoDistance.metersPerDegree * GeoDistance.cosine(far * Double.pi / 180)
             if reach > maximumMeters || ring > 200 { break }
             if usable.count >= limit {
-                usable.sort(by: Self.nearerFirst)
-                if Double(usable[limit - 1].distanceMeters) <= reach { break }
+                sortCandidates(&usable)
+                if Double(usable[limit - 1].meters) <= reach { break }
             }
             ring += 1
         }
-        usable.sort(by: Self.nearerFirst)
-        others.sort(by: Self.nearerFirst)
-        return Array((usable + others).prefix(limit))
+        sortCandidates(&usable)
+        if usable.count < limit { sortCandidates(&others) }
+        return (usable.prefix(limit) + others.prefix(max(0, limit - usable.count))).map { c in
+            let s = stations[Int(c.index)]
+            let status = amenity.flatMap { s.amenities[$0] }
+            let free = max(0, s.capacity - s.occupancy)
+            return Match(station: s, distanceMeters: c.meters, walkMinutes: WalkEstimate.minutes(straightLineMeters: c.exactMeters),
+                         freeSeats: free, available: free > 0 && (amenity == nil || status?.isWorking == true), amenity: status)
+        }
     }
 
-    static func nearerFirst(_ a: Match, _ b: Match) -> Bool {
-        (a.distanceMeters, a.station.id) < (b.distanceMeters, b.station.id)
+    /// A station found near the question, before it becomes a `Match`.
+    struct Candidate {
+        var index: Int32
+        var meters: Int
+        var exactMeters: Double
+    }
+
+    /// Nearer first; of two as near, the smaller id (positions follow ids).
+    private func sortCandidates(_ list: inout [Candidate]) {
+        list.sort { ($0.meters, $0.index) < ($1.meters, $1.index) }
     }
 
     private func visitRing(_ r: Int64, row0: Int64, column0: Int64, _ body: (Int32) -> Void) {
         func visit(_ row: Int64, _ column: Int64) {
-            if let list = cells[Self.key(row: row, column: column)] { for i in list { body(i) } }
+            if let list = grid.cells[Self.key(row: row, column: column)] { for i in list { body(i) } }
         }
         guard r > 0 else { return visit(row0, column0) }
         for c in (column0 - r)...(column0 + r) { visit(row0 - r, c); visit(row0 + r, c) }

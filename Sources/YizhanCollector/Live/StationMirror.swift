@@ -1,0 +1,65 @@
+import Synchronization
+import YizhanCore
+
+/// Every station as the store holds it, live state included, kept in memory and brought up
+/// to date by reading only what changed: the stations heard since the last read, and all of
+/// them again when the station list's revision moved (a station added, moved, edited) or
+/// every `fullInterval` as a safety net.
+///
+/// Why: reading and decoding 200,000 stations' live state is seconds of a core; the finder
+/// did it every 30 s and the alert evaluator every 10 s. Between two reads a national
+/// network's heartbeats touch a fraction of the stations, and only those are read.
+final class StationMirror: Sendable {
+    struct Copy: Sendable {
+        /// By id (the store's order).
+        var stations: [StationRecord] = []
+        var positions: [String: Int] = [:]
+        var revision: Int64?
+        /// The newest heartbeat time read: the next read asks from a little before it.
+        var newestSeen: Timestamp?
+        var fullReadAt: Timestamp?
+    }
+
+    /// What one refresh found.
+    struct Read: Sendable {
+        var stations: [StationRecord]
+        /// The stations read this time (every station on a full read).
+        var changed: [StationRecord]
+        var full: Bool
+    }
+
+    /// Heartbeats reach the store up to a flush interval after they are stamped, and several
+    /// collectors' clocks differ a little: each read overlaps the one before by this much.
+    static let overlap: Duration = .seconds(15)
+    let fullInterval: Duration
+    private let copy = Mutex(Copy())
+
+    init(fullInterval: Duration = .seconds(300)) { self.fullInterval = fullInterval }
+
+    func refresh(_ store: any CollectorStore, now: Timestamp) async throws -> Read {
+        let held = copy.withLock { $0 }
+        let revision = try await store.stationRosterRevision()
+        let due = held.fullReadAt.map { now - $0 >= fullInterval || now < $0 } ?? true
+        if !due, revision == held.revision, let newest = held.newestSeen ?? held.fullReadAt {
+            let changed = try await store.stations(heardSince: newest - Self.overlap)
+            var next = held
+            var complete = true
+            for s in changed {
+                guard let at = next.positions[s.id] else { complete = false; break }
+                next.stations[at] = s
+                if let seen = s.lastSeen, seen > newest { next.newestSeen = max(next.newestSeen ?? seen, seen) }
+            }
+            if complete {
+                copy.withLock { $0 = next }
+                return Read(stations: next.stations, changed: changed, full: false)
+            }
+            // A station the copy does not hold (added between the two reads): read them all.
+        }
+        let all = try await store.stations()
+        var fresh = Copy(stations: all, revision: revision, fullReadAt: now)
+        fresh.positions = Dictionary(all.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        fresh.newestSeen = all.lazy.compactMap(\.lastSeen).max()
+        copy.withLock { $0 = fresh }
+        return Read(stations: all, changed: all, full: true)
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+import YizhanCore
+@testable import YizhanCollector
+
+/// The station list's revision on both stores, and the collector's in-memory copy of the
+/// list that questions read instead of loading every station each time.
+@Suite struct StationRosterTests {
+    let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000)
+
+    func record(_ id: String, region: String = "浙江省/舟山市/普陀区") -> StationRecord {
+        StationRecord(id: id, name: id, region: RegionPath(parsing: region)!, capacity: 6, latitude: 29.95, longitude: 122.3)
+    }
+
+    func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> HeartbeatRecord {
+        HeartbeatRecord(station: id, at: at, occupancy: occupancy, live: LiveState(
+            open: true, capacity: 6, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theRevisionMovesWithTheStationListAndNotWithHeartbeatsOrEvents(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let r0 = try await store.stationRosterRevision()
+            try await store.addStation(record("a"), tokenHash: Tokens.hash("ta"))
+            let r1 = try await store.stationRosterRevision()
+            #expect(r1 > r0)
+            try await store.recordHeartbeats([heartbeat("a", occupancy: 3, at: t0)])
+            _ = try await store.ingest(station: "a", events: [IngestedEvent(seq: 1, time: t0, kind: "check_in", cardKey: "k1", reader: "door",
+                                                                            occupancy: 1, staySeconds: nil, detail: nil)])
+            #expect(try await store.stationRosterRevision() == r1, "heartbeats and events are not the station list")
+            // Moved to another district by an import, and a new one imported beside it.
+            _ = try await store.importStations([record("a", region: "浙江省/舟山市/定海区"), record("b")], tokenHashes: ["b": Tokens.hash("tb")])
+            #expect(try await store.stationRosterRevision() > r1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theCopyIsReadAgainOnlyWhenTheListChangedOrItIsOld(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(record("a"), tokenHash: Tokens.hash("ta"))
+            let roster = StationRoster()
+            #expect(try await roster.stations(store, now: t0).map(\.occupancy) == [0])
+            // A heartbeat changes live state only: the copy is kept (questions read rollups).
+            try await store.recordHeartbeats([heartbeat("a", occupancy: 4, at: t0)])
+            #expect(try await roster.stations(store, now: t0 + .seconds(1)).map(\.occupancy) == [0])
+            // A station added (here by the store directly, as the CLI does) is seen at once.
+            try await store.addStation(record("b"), tokenHash: Tokens.hash("tb"))
+            let read = try await roster.stations(store, now: t0 + .seconds(2))
+            #expect(read.map(\.id) == ["a", "b"] && read.first?.occupancy == 4)
+            // And the live capacity is never older than the maximum age.
+            try await store.recordHeartbeats([heartbeat("a", occupancy: 5, at: t0 + .seconds(3))])
+            #expect(try await roster.stations(store, now: t0 + .seconds(3)).first?.occupancy == 4)
+            #expect(try await roster.stations(store, now: t0 + .seconds(2) + StationRoster.maximumAge).first?.occupancy == 5)
+        }
+    }
+}
+
+/// The in-memory copy of every station that the finder and the alert evaluator keep,
+/// read again in part.
+@Suite struct StationMirrorTests {
+    let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000)
+
+    func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> HeartbeatRecord {
+        HeartbeatRecord(station: id, at: at, occupancy: occupancy, live: LiveState(
+            open: true, capacity: 6, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
+    }
+
+    @Test(arguments: StoreKind.available)
+    func onlyTheStationsHeardSinceAreReadUntilTheListChanges(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            for id in ["a", "b", "c"] {
+                try await store.addStation(StationRecord(id: id, name: id, capacity: 6), tokenHash: Tokens.hash("t" + id))
+            }
+            try await store.recordHeartbeats([heartbeat("a", occupancy: 1, at: t0 - .seconds(60)), heartbeat("b", occupancy: 2, at: t0)])
+            #expect(try await store.stations(heardSince: t0 + .seconds(1)).isEmpty)
+            #expect(try await store.stations(heardSince: t0).map(\.id) == ["b"])
+            #expect(try await store.stations(heardSince: t0 - .seconds(60)).map(\.id) == ["a", "b"])
+
+            let mirror = StationMirror(fullInterval: .seconds(300))
+            let first = try await mirror.refresh(store, now: t0)
+            #expect(first.full && first.stations.map(\.id) == ["a", "b", "c"])
+
+            // A minute later b beat again: read in part (from a little before the newest
+            // heartbeat read), a (silent for two minutes) not at all.
+            try await store.recordHeartbeats([heartbeat("b", occupancy: 5, at: t0 + .seconds(60))])
+            let second = try await mirror.refresh(store, now: t0 + .seconds(61))
+            #expect(!second.full && second.changed.map(\.id) == ["b"])
+            #expect(second.stations.map(\.occupancy) == [1, 5, 0])
+            // Nothing new: nothing read but the overlap.
+            let third = try await mirror.refresh(store, now: t0 + .seconds(62))
+            #expect(!third.full && third.changed.map(\.id) == ["b"])
+
+            // A station added: all read again, the new one included.
+            try await store.addStation(StationRecord(id: "d", name: "d", capacity: 6), tokenHash: Tokens.hash("td"))
+            let fourth = try await mirror.refresh(store, now: t0 + .seconds(63))
+            #expect(fourth.full && fourth.stations.map(\.id) == ["a", "b", "c", "d"])
+            // And after the full interval, whatever happened.
+            #expect(try await mirror.refresh(store, now: t0 + .seconds(64)).full == false)
+            #expect(try await mirror.refresh(store, now: t0 + .seconds(63 + 300)).full)
+        }
+    }
+}
