@@ -24,7 +24,7 @@ extension PostgresCollectorStore {
     static let largestGroup = 256
     /// Writers at once: while one commits (and waits for its WAL flush) the next group is
     /// stored and summed, up to the region rows, which it then waits for.
-    static let concurrentWriters = 2
+    static let concurrentWriters = 4
 
     public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
