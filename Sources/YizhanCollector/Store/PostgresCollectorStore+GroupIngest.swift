@@ -25,6 +25,8 @@ extension PostgresCollectorStore {
     /// Writers at once: while one commits (and waits for its WAL flush) the next group is
     /// stored and summed, up to the region rows, which it then waits for.
     static let concurrentWriters = 4
+    /// With fewer batches than this waiting, a writer waits a millisecond before taking them.
+    static let gatherBelow = 8
 
     public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
@@ -44,6 +46,8 @@ extension PostgresCollectorStore {
 
     private func writeQueuedBatches() async {
         while true {
+            // A moment for the batches of this burst to gather: bigger groups, fewer commits.
+            if ingestQueue.withLock({ $0.pending.count }) < Self.gatherBelow { try? await Task.sleep(for: .milliseconds(1)) }
             let group = ingestQueue.withLock { q -> [PendingBatch] in
                 if q.pending.isEmpty { q.writers -= 1 }
                 let n = min(q.pending.count, Self.largestGroup)
