@@ -22,67 +22,42 @@ extension PostgresCollectorStore {
 
     // MARK: at ingest
 
-    /// Adds the batch's new events to the rollups, inside the ingest transaction. Batches of
-    /// one station take turns (an advisory lock); shared region rows are locked in one
-    /// order (region, hours before days, time) by every batch, so batches never deadlock.
-    func addToRollups(_ db: PostgresConnection, station: String, newEvents: [UsageEvent]) async throws {
-        guard !newEvents.isEmpty else { return }
-        var region = RegionPath.nation
-        for try await text in try await db.query("SELECT region FROM stations WHERE id = \(station)", logger: logger).decode(String.self) {
-            region = RegionPath(parsing: text) ?? .nation
-        }
-        var outages: OpenOutages = [:]
-        if newEvents.contains(where: { $0.kind == "amenity" }) {
-            for try await (amenity, since) in try await db.query("""
-                SELECT amenity, since_ms FROM amenity_outages WHERE station_id = \(station)
-                """, logger: logger).decode((String, Int64).self) { outages[amenity] = since }
-        }
-        let plan = RollupPlan(newEvents: newEvents, openOutages: outages, region: region, offset: reportOffset)
-        guard !plan.isEmpty else { return }
-        // The station's peaks before: its regions' peaks grow by what the station's grow by.
-        func oldPeaks(_ table: RollupTable, _ rows: [RollupPlan.Row]) async throws -> [Int64: Int64] {
-            guard let first = rows.first?.start, let last = rows.last?.start else { return [:] }
-            var binds = PostgresBindings()
-            binds.append(station); binds.append(first); binds.append(last)
-            var out: [Int64: Int64] = [:]
-            for try await (start, peak) in try await db.query(PostgresQuery(unsafeSQL: """
-                SELECT start_ms, peak_occupancy FROM \(table.rawValue) WHERE station_id = $1 AND start_ms BETWEEN $2 AND $3
-                """, binds: binds), logger: logger).decode((Int64, Int64).self) { out[start] = peak }
-            return out
-        }
-        let regionHours = plan.regionHours(oldPeaks: try await oldPeaks(.stationHours, plan.stationHours))
-        let regionDays = plan.regionDays(oldPeaks: try await oldPeaks(.stationDays, plan.stationDays))
-        try await upsert(db, .stationHours, key: station, rows: plan.stationHours)
-        try await upsert(db, .stationDays, key: station, rows: plan.stationDays)
-        for r in plan.regions {
-            try await upsert(db, .regionHours, key: r, rows: regionHours)
-            try await upsert(db, .regionDays, key: r, rows: regionDays)
-        }
-        if plan.outagesChanged { try await replaceOutages(db, station: station, plan.outages) }
-    }
-
     /// Adds `rows` to `table` under `key` in one statement.
     func upsert(_ db: PostgresConnection, _ table: RollupTable, key: String, rows: [RollupPlan.Row]) async throws {
+        try await upsert(db, table, rows: rows.map { (RollupGroup.Key(key: key, start: $0.start), $0) })
+    }
+
+    /// Adds each row to `table` under its own key in one statement, locking the rows in key
+    /// order (every writer does, so concurrent writers never deadlock).
+    func upsert(_ db: PostgresConnection, _ table: RollupTable, rows: [(RollupGroup.Key, RollupPlan.Row)]) async throws {
         guard !rows.isEmpty else { return }
+        var binds = PostgresBindings()
+        Self.appendUpsertBinds(&binds, rows)
+        try await db.query(PostgresQuery(unsafeSQL: Self.upsertStatement(table, firstBind: 1), binds: binds), logger: logger)
+    }
+
+    /// The upsert of rows given as arrays from bind `firstBind` on (`appendUpsertBinds`).
+    static func upsertStatement(_ table: RollupTable, firstBind b: Int) -> String {
         let names = RollupFigures.columnNames
         let t = table.rawValue
         let peak = table.keyColumn == "region" ? "\(t).peak_occupancy + EXCLUDED.peak_occupancy" : "GREATEST(\(t).peak_occupancy, EXCLUDED.peak_occupancy)"
         let set = names.map { $0 == "peak_occupancy" ? "peak_occupancy = \(peak)" : "\($0) = \(t).\($0) + EXCLUDED.\($0)" }
-        var binds = PostgresBindings()
-        binds.append(key)
-        binds.append(rows.map(\.start))
-        for (i, _) in names.enumerated() { binds.append(rows.map { $0.figures.columns[i] }) }
+        let arrays = (0..<names.count).map { "$\(b + 2 + $0)::bigint[]" }.joined(separator: ", ")
         // Sketches travel as hex text (decoded and cast to hll inside the statement).
-        binds.append(rows.map { Hex.encode($0.workerBytes) })
-        let arrays = (0..<names.count).map { "$\($0 + 3)::bigint[]" }.joined(separator: ", ")
-        let sql = """
+        return """
             INSERT INTO \(t)(\(table.keyColumn), start_ms, \(names.joined(separator: ", ")), workers)
-            SELECT $1, s, \(names.joined(separator: ", ")), decode(w, 'hex')::hll
-            FROM unnest($2::bigint[], \(arrays), $\(names.count + 3)::text[]) AS r(s, \(names.joined(separator: ", ")), w)
-            ORDER BY s
+            SELECT k, s, \(names.joined(separator: ", ")), decode(w, 'hex')::hll
+            FROM unnest($\(b)::text[], $\(b + 1)::bigint[], \(arrays), $\(b + 2 + names.count)::text[]) AS r(k, s, \(names.joined(separator: ", ")), w)
+            ORDER BY k, s
             ON CONFLICT (\(table.keyColumn), start_ms) DO UPDATE SET \(set.joined(separator: ", ")), workers = hll_union(\(t).workers, EXCLUDED.workers)
             """
-        try await db.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    static func appendUpsertBinds(_ binds: inout PostgresBindings, _ rows: [(RollupGroup.Key, RollupPlan.Row)]) {
+        binds.append(rows.map(\.0.key))
+        binds.append(rows.map(\.0.start))
+        for i in RollupFigures.columnNames.indices { binds.append(rows.map { $0.1.figures.columns[i] }) }
+        binds.append(rows.map { Hex.encode($0.1.workerBytes) })
     }
 
     func replaceOutages(_ db: PostgresConnection, station: String, _ outages: OpenOutages) async throws {

@@ -15,6 +15,8 @@ public final class PostgresCollectorStore: CollectorStore {
     public let reportOffset: UTCOffset
     /// Month partitions of `events` known to exist (UTC month starts, ms).
     let knownPartitions = Mutex(Set<Int64>())
+    /// Batches waiting for the next group commit (PostgresCollectorStore+GroupIngest.swift).
+    let ingestQueue = Mutex(IngestQueue())
 
     /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&host=/socket/dir]`.
     /// A `host` query item (or an empty host) means a unix socket in that directory, as libpq does.
@@ -198,44 +200,6 @@ public final class PostgresCollectorStore: CollectorStore {
             out.append((hash, id))
         }
         return out
-    }
-
-    public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
-        guard let last = events.last else { return 0 }
-        // One statement for the batch: arrays unnested into rows. Arrays cannot hold NULL
-        // here, so absent values travel as '' or -1 and come back as NULL (the collector
-        // never accepts an empty string or a negative stay, see CollectorHTTP.validate).
-        let seqs = events.map(\.seq), times = events.map(\.time.millisecondsSinceEpoch), kinds = events.map(\.kind)
-        let keys = events.map { $0.cardKey ?? "" }, readers = events.map { $0.reader ?? "" }
-        let occupancies = events.map { Int64($0.occupancy) }, stays = events.map { $0.staySeconds ?? -1 }
-        let details = events.map { $0.detail ?? "" }
-        // The insert and the live occupancy from the newest event (never rolled back by an
-        // older batch) in one statement; the rollups from exactly the rows it inserted.
-        try await ensurePartitions(for: times)
-        return try await transaction { db in
-            try await db.query("SELECT pg_advisory_xact_lock(hashtextextended(\(station), 0))", logger: logger)
-            let rows = try await db.query("""
-                WITH inserted AS (
-                    INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
-                    SELECT \(station), s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
-                    FROM unnest(\(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
-                                \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(s, t, k, c, r, o, y, d)
-                    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.station_id = \(station) AND e.seq = b.s)
-                    ON CONFLICT (station_id, seq, time_ms) DO NOTHING
-                    RETURNING seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
-                ), live AS (
-                    UPDATE stations SET occupancy = \(last.occupancy), last_ack = \(last.seq)
-                    WHERE id = \(station) AND last_ack < \(last.seq)
-                ) SELECT * FROM inserted
-                """, logger: logger)
-            var new: [UsageEvent] = []
-            for try await (seq, time, kind, key, occ, stay, detail) in rows.decode((Int64, Int64, String, String?, Int, Int64?, String?).self) {
-                new.append(UsageEvent(station: station, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind, cardKey: key,
-                                      occupancy: occ, staySeconds: stay, detail: detail))
-            }
-            try await addToRollups(db, station: station, newEvents: new)
-            return new.count
-        }
     }
 
     public func recordHeartbeats(_ heartbeats: [HeartbeatRecord]) async throws {

@@ -1,7 +1,8 @@
 import YizhanCore
 
-/// The rollup rows one ingested batch adds to, as deltas: both stores write them in the
-/// transaction that stores the batch's new events (see `RollupFigures` for the levels).
+/// The rollup rows one ingested batch adds to, as deltas: both stores sum the plans of the
+/// batches they write together (`RollupGroup`) and write them in the transaction that
+/// stores the batches' new events (see `RollupFigures` for the levels).
 struct RollupPlan {
     struct Row {
         var start: Int64
@@ -39,28 +40,6 @@ struct RollupPlan {
     }
 
     var isEmpty: Bool { stationHours.isEmpty && !outagesChanged }
-
-    /// What the station's hours add to each of its regions' hours: the same figures, but
-    /// the peak is what the station's own hour peak rose by (a region's hour peak is the
-    /// sum of its stations' hour peaks). `oldPeaks`: the station's hour peaks before.
-    func regionHours(oldPeaks: [Int64: Int64]) -> [Row] {
-        stationHours.map { row in
-            var r = row
-            let old = oldPeaks[row.start] ?? 0
-            r.figures.peakOccupancy = max(0, row.figures.peakOccupancy - old)
-            return r
-        }
-    }
-
-    /// What the station's days add to its regions' days, the same way (`oldPeaks`: the
-    /// station's day peaks before).
-    func regionDays(oldPeaks: [Int64: Int64]) -> [Row] {
-        stationDays.map { row in
-            var r = row
-            r.figures.peakOccupancy = max(0, row.figures.peakOccupancy - (oldPeaks[row.start] ?? 0))
-            return r
-        }
-    }
 }
 
 /// Where rows live: the four rollup tables.

@@ -45,36 +45,13 @@ extension SQLiteCollectorStore {
 
     // MARK: at ingest
 
-    /// Adds the batch's new events to the rollups (inside the ingest transaction).
-    static func addToRollups(_ db: Database, station: String, newEvents: [UsageEvent], offset: UTCOffset) throws {
-        guard !newEvents.isEmpty else { return }
-        let region = RegionPath(parsing: try String.fetchOne(db, sql: "SELECT region FROM stations WHERE id = ?", arguments: [station]) ?? "")
-            ?? .nation
-        let outages = newEvents.contains { $0.kind == "amenity" } ? try openOutages(db, station: station) : [:]
-        let plan = RollupPlan(newEvents: newEvents, openOutages: outages, region: region, offset: offset)
-        guard !plan.isEmpty else { return }
-        // The station's peaks before: its regions' peaks grow by what the station's grow by.
-        func oldPeaks(_ table: RollupTable, _ rows: [RollupPlan.Row]) throws -> [Int64: Int64] {
-            guard let first = rows.first?.start, let last = rows.last?.start else { return [:] }
-            var out: [Int64: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT start_ms, peak_occupancy FROM \(table.rawValue) WHERE station_id = ? AND start_ms BETWEEN ? AND ?
-                """, arguments: [station, first, last]) { out[row[0]] = row[1] }
-            return out
-        }
-        let regionHours = plan.regionHours(oldPeaks: try oldPeaks(.stationHours, plan.stationHours))
-        let regionDays = plan.regionDays(oldPeaks: try oldPeaks(.stationDays, plan.stationDays))
-        try upsert(db, .stationHours, key: station, rows: plan.stationHours)
-        try upsert(db, .stationDays, key: station, rows: plan.stationDays)
-        for r in plan.regions {
-            try upsert(db, .regionHours, key: r, rows: regionHours)
-            try upsert(db, .regionDays, key: r, rows: regionDays)
-        }
-        if plan.outagesChanged { try replaceOutages(db, station: station, plan.outages) }
-    }
-
     /// Adds `rows` to `table` under `key`.
     static func upsert(_ db: Database, _ table: RollupTable, key: String, rows: [RollupPlan.Row]) throws {
+        try upsert(db, table, rows: rows.map { (RollupGroup.Key(key: key, start: $0.start), $0) })
+    }
+
+    /// Adds each row to `table` under its own key.
+    static func upsert(_ db: Database, _ table: RollupTable, rows: [(RollupGroup.Key, RollupPlan.Row)]) throws {
         let names = RollupFigures.columnNames
         let peak = table.keyColumn == "region" ? "peak_occupancy + excluded.peak_occupancy" : "max(peak_occupancy, excluded.peak_occupancy)"
         let set = names.map { $0 == "peak_occupancy" ? "peak_occupancy = \(peak)" : "\($0) = \($0) + excluded.\($0)" }
@@ -83,8 +60,8 @@ extension SQLiteCollectorStore {
             VALUES (?, ?, \(names.map { _ in "?" }.joined(separator: ", ")), ?)
             ON CONFLICT(\(table.keyColumn), start_ms) DO UPDATE SET \(set.joined(separator: ", ")), workers = hll_union(workers, excluded.workers)
             """)
-        for row in rows {
-            let args: [(any DatabaseValueConvertible)?] = [key, row.start] + row.figures.columns.map { $0 } + [Data(row.workerBytes)]
+        for (k, row) in rows {
+            let args: [(any DatabaseValueConvertible)?] = [k.key, row.start] + row.figures.columns.map { $0 } + [Data(row.workerBytes)]
             try statement.execute(arguments: StatementArguments(args))
         }
     }

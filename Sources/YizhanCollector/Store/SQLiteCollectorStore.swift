@@ -20,6 +20,7 @@ public final class SQLiteCollectorStore: CollectorStore {
     private struct IngestQueue {
         var pending: [Pending] = []
         var writing = false
+        var stats = IngestGroupStats()
     }
     private let ingestQueue = Mutex(IngestQueue())
 
@@ -143,50 +144,32 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
+    /// How the group commit has gone so far.
+    var ingestGroupStats: IngestGroupStats { ingestQueue.withLock { $0.stats } }
+
     private func writeQueuedBatches() async {
         while true {
             let batch = ingestQueue.withLock { q -> [Pending] in
                 defer { q.pending = [] }
-                if q.pending.isEmpty { q.writing = false }
+                if q.pending.isEmpty { q.writing = false } else { q.stats.wrote(q.pending.count) }
                 return q.pending
             }
             if batch.isEmpty { return }
             do {
                 let offset = reportOffset
-                let counts = try await pool.write { db in try batch.map { try Self.insert(db, station: $0.station, events: $0.events, offset: offset) } }
+                let counts = try await pool.write { db in try Self.insertGroup(db, batch.map { ($0.station, $0.events) }, offset: offset) }
                 for (p, n) in zip(batch, counts) { p.reply.resume(returning: n) }
             } catch {
                 // One batch's failure must not fail the others: write them one by one.
+                if batch.count > 1 { ingestQueue.withLock { $0.stats.splits += 1 } }
                 for p in batch {
                     do { p.reply.resume(returning: try await pool.write { [reportOffset] db in
-                        try Self.insert(db, station: p.station, events: p.events, offset: reportOffset)
+                        try Self.insertGroup(db, [(p.station, p.events)], offset: reportOffset)[0]
                     }) }
                     catch { p.reply.resume(throwing: error) }
                 }
             }
         }
-    }
-
-    /// Stores the events not stored yet and adds exactly those to the rollups.
-    private static func insert(_ db: Database, station: String, events: [IngestedEvent], offset: UTCOffset) throws -> Int {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(station_id, seq) DO NOTHING
-            """)
-        var new: [UsageEvent] = []
-        for e in events {
-            try insert.execute(arguments: [station, e.seq, e.time.millisecondsSinceEpoch, e.kind, e.cardKey, e.reader,
-                                           e.occupancy, e.staySeconds, e.detail])
-            if db.changesCount > 0 { new.append(UsageEvent(station: station, ingested: e)) }
-        }
-        try addToRollups(db, station: station, newEvents: new, offset: offset)
-        if let last = events.last {
-            // Each event carries the occupancy after it: the newest one is the live state
-            // (between heartbeats). An older batch (a backlog drained late) changes nothing.
-            try db.execute(sql: "UPDATE stations SET occupancy = ?, last_ack = ? WHERE id = ? AND last_ack < ?",
-                           arguments: [last.occupancy, last.seq, station, last.seq])
-        }
-        return new.count
     }
 
     public func stationTokens() async throws -> [(tokenHash: String, station: String)] {

@@ -1,0 +1,230 @@
+import Logging
+import PostgresNIO
+import Synchronization
+import YizhanCore
+
+/// Group commit on PostgreSQL, as on SQLite: batches that arrive while a transaction is
+/// being written wait and are written together, by one writer, in the next transaction.
+/// Their rollup deltas are summed per row in memory (`RollupGroup`) so each rollup row is
+/// upserted once per group, all of a table's rows in one statement in key order. Without
+/// it concurrent stations' transactions queued on the same region rows (the nation's, the
+/// province's, the city's) until the one ahead had committed: ingest was serialized on them.
+extension PostgresCollectorStore {
+    struct PendingBatch {
+        var station: String
+        var events: [IngestedEvent]
+        var reply: CheckedContinuation<Int, any Error>
+    }
+    struct IngestQueue {
+        var pending: [PendingBatch] = []
+        var writers = 0
+        var stats = IngestGroupStats()
+    }
+    /// At most this many batches in one transaction (a bound on its statements' size).
+    static let largestGroup = 256
+    /// Writers at once: while one commits (and waits for its WAL flush) the next group is
+    /// stored and summed, up to the region rows, which it then waits for.
+    static let concurrentWriters = 4
+    /// With fewer batches than this waiting, a writer waits a millisecond before taking them.
+    static let gatherBelow = 8
+
+    public func ingest(station: String, events: [IngestedEvent]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try await withCheckedThrowingContinuation { reply in
+            let startWriter = ingestQueue.withLock { q in
+                q.pending.append(PendingBatch(station: station, events: events, reply: reply))
+                guard q.writers < Self.concurrentWriters else { return false }
+                q.writers += 1
+                return true
+            }
+            if startWriter { Task { await self.writeQueuedBatches() } }
+        }
+    }
+
+    /// How the group commit has gone so far.
+    var ingestGroupStats: IngestGroupStats { ingestQueue.withLock { $0.stats } }
+
+    private func writeQueuedBatches() async {
+        while true {
+            // A moment for the batches of this burst to gather: bigger groups, fewer commits.
+            if ingestQueue.withLock({ $0.pending.count }) < Self.gatherBelow { try? await Task.sleep(for: .milliseconds(1)) }
+            let group = ingestQueue.withLock { q -> [PendingBatch] in
+                if q.pending.isEmpty { q.writers -= 1 }
+                let n = min(q.pending.count, Self.largestGroup)
+                if n > 0 { q.stats.wrote(n) }
+                defer { q.pending.removeFirst(n) }
+                return Array(q.pending.prefix(n))
+            }
+            if group.isEmpty { return }
+            do {
+                let counts = try await writeGroup(group.map { ($0.station, $0.events) })
+                for (p, n) in zip(group, counts) { p.reply.resume(returning: n) }
+            } catch {
+                guard group.count > 1 else { group[0].reply.resume(throwing: error); continue }
+                ingestQueue.withLock { $0.stats.splits += 1 }
+                // One batch's failure must not fail the others: write them one by one.
+                for p in group {
+                    do { p.reply.resume(returning: try await writeGroup([(p.station, p.events)])[0]) }
+                    catch { p.reply.resume(throwing: error) }
+                }
+            }
+        }
+    }
+
+    /// Stores each batch's events not stored yet, in order, and adds exactly those to the
+    /// rollups, in one transaction of four round trips (each waits for a CPU on a busy
+    /// machine): the locks with what the batches need to know, the insert with the stored
+    /// peaks of the hours it may touch, all the rollup upserts, the commit.
+    /// Returns, per batch, how many of its events were new.
+    func writeGroup(_ batches: [(station: String, events: [IngestedEvent])]) async throws -> [Int] {
+        try await ensurePartitions(for: batches.flatMap { $0.events.map(\.time.millisecondsSinceEpoch) })
+        let stations = Array(Set(batches.map(\.station))).sorted()
+        let withAmenities = Array(Set(batches.filter { $0.events.contains { $0.kind == "amenity" } }.map(\.station))).sorted()
+        // The station hours and days new events can raise the peak of: their own.
+        var hourKeys = Set<RollupGroup.Key>()
+        for (station, events) in batches {
+            for e in events { hourKeys.insert(RollupGroup.Key(key: station, start: RollupBuilder.hour(of: e.time.millisecondsSinceEpoch))) }
+        }
+        let dayKeys = Set(hourKeys.map { RollupGroup.Key(key: $0.key, start: RollupBuilder.day(ofHour: $0.start, offset: reportOffset)) })
+        return try await transaction { db in
+            // A station's batches take turns across collectors: advisory locks, taken in one
+            // order (of their keys), then the stations' rows in one order (each batch sets its
+            // station's live state), so two writers' groups never deadlock.
+            var regions: [String: RegionPath] = [:]
+            var stored: [String: OpenOutages] = [:]
+            for try await (id, region, amenity, since) in try await db.query("""
+                SELECT s.id, s.region, o.amenity, o.since_ms
+                FROM (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h
+                      FROM unnest(\(stations)::text[]) AS x ORDER BY h) AS l) AS z) AS locks,
+                     stations s LEFT JOIN amenity_outages o ON o.station_id = s.id AND o.station_id = ANY(\(withAmenities)::text[])
+                WHERE s.id = ANY(\(stations)::text[]) ORDER BY s.id FOR NO KEY UPDATE OF s
+                """, logger: logger).decode((String, String, String?, Int64?).self) {
+                regions[id] = RegionPath(parsing: region) ?? .nation
+                if let amenity, let since { stored[id, default: [:]][amenity] = since }
+            }
+            let (new, peaks) = try await insertNew(db, batches, peaksOf: (Array(hourKeys), Array(dayKeys)))
+            var group = RollupGroup()
+            for ((station, _), events) in zip(batches, new) where !events.isEmpty {
+                let open = group.startingOutages(station: station, newEvents: events) ?? stored[station] ?? [:]
+                group.add(station: station, newEvents: events, openOutages: open, region: regions[station] ?? .nation, offset: reportOffset)
+            }
+            try await writeRollups(db, group, peaks: peaks, read: (hourKeys, dayKeys))
+            return new.map(\.count)
+        }
+    }
+
+    /// Inserts the group's events not stored yet, in one statement, and returns each batch's
+    /// (in its order); sets each station's live occupancy from its newest event (never rolled
+    /// back by an older batch) and reads the stored peaks of the given station hours and
+    /// days in the same statement.
+    private func insertNew(_ db: PostgresConnection, _ batches: [(station: String, events: [IngestedEvent])],
+                           peaksOf peakKeys: (hours: [RollupGroup.Key], days: [RollupGroup.Key]))
+        async throws -> (new: [[UsageEvent]], peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64])) {
+        struct Key: Hashable { var station: String, seq: Int64 }
+        // An event belongs to the first batch of the group that carries it: a later copy is a
+        // duplicate, as it would be written one by one.
+        var owner: [Key: (batch: Int, at: Int)] = [:]
+        var ids: [String] = [], seqs: [Int64] = [], times: [Int64] = [], kinds: [String] = []
+        // Arrays cannot hold NULL here, so absent values travel as '' or -1 and come back as
+        // NULL (the collector never accepts an empty string or a negative stay, see
+        // CollectorHTTP.validate).
+        var keys: [String] = [], readers: [String] = [], occupancies: [Int64] = [], stays: [Int64] = [], details: [String] = []
+        var newest: [String: IngestedEvent] = [:]
+        for (i, (station, events)) in batches.enumerated() {
+            for (j, e) in events.enumerated() where owner[Key(station: station, seq: e.seq)] == nil {
+                owner[Key(station: station, seq: e.seq)] = (i, j)
+                ids.append(station); seqs.append(e.seq); times.append(e.time.millisecondsSinceEpoch); kinds.append(e.kind)
+                keys.append(e.cardKey ?? ""); readers.append(e.reader ?? ""); occupancies.append(Int64(e.occupancy))
+                stays.append(e.staySeconds ?? -1); details.append(e.detail ?? "")
+            }
+            if let last = events.last, last.seq > newest[station]?.seq ?? .min { newest[station] = last }
+        }
+        let live = newest.keys.sorted()
+        let liveSeqs = live.map { newest[$0]!.seq }, liveOccupancies = live.map { Int64(newest[$0]!.occupancy) }
+        let rows = try await db.query("""
+            WITH inserted AS (
+                INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
+                SELECT i, s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
+                FROM unnest(\(ids)::text[], \(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
+                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(i, s, t, k, c, r, o, y, d)
+                WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.station_id = b.i AND e.seq = b.s)
+                ON CONFLICT (station_id, seq, time_ms) DO NOTHING
+                RETURNING station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
+            ), live AS (
+                UPDATE stations SET occupancy = l.o, last_ack = l.s
+                FROM unnest(\(live)::text[], \(liveSeqs)::bigint[], \(liveOccupancies)::bigint[]) AS l(i, s, o)
+                WHERE stations.id = l.i AND stations.last_ack < l.s
+            ), peaks AS (
+                SELECT 'h' AS level, r.station_id, r.start_ms, r.peak_occupancy
+                FROM unnest(\(peakKeys.hours.map(\.key))::text[], \(peakKeys.hours.map(\.start))::bigint[]) AS k(s, m)
+                JOIN rollup_station_hours r ON r.station_id = k.s AND r.start_ms = k.m
+                UNION ALL
+                SELECT 'd', r.station_id, r.start_ms, r.peak_occupancy
+                FROM unnest(\(peakKeys.days.map(\.key))::text[], \(peakKeys.days.map(\.start))::bigint[]) AS k(s, m)
+                JOIN rollup_station_days r ON r.station_id = k.s AND r.start_ms = k.m
+            )
+            SELECT station_id, seq, time_ms, kind, card_key, occupancy::bigint, stay_seconds, detail FROM inserted
+            UNION ALL SELECT station_id, start_ms, NULL, level, NULL, peak_occupancy, NULL, NULL FROM peaks
+            """, logger: logger)
+        var new: [[(at: Int, event: UsageEvent)]] = Array(repeating: [], count: batches.count)
+        var peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]) = ([:], [:])
+        for try await (station, seq, time, kind, key, occ, stay, detail)
+            in rows.decode((String, Int64, Int64?, String, String?, Int64, Int64?, String?).self) {
+            guard let time else {
+                // A peak: `seq` holds the row's start, `kind` its level.
+                if kind == "h" { peaks.hours[RollupGroup.Key(key: station, start: seq)] = occ } else { peaks.days[RollupGroup.Key(key: station, start: seq)] = occ }
+                continue
+            }
+            guard let o = owner[Key(station: station, seq: seq)] else { continue }
+            new[o.batch].append((o.at, UsageEvent(station: station, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind,
+                                                   cardKey: key, occupancy: Int(occ), staySeconds: stay, detail: detail)))
+        }
+        // In each batch's own order.
+        return (new.map { $0.sorted { $0.at < $1.at }.map(\.event) }, peaks)
+    }
+
+    /// Adds a group's deltas to the rollup tables (inside the ingest transaction) in one
+    /// statement: stations' rows (their batches hold the stations' locks), regions' hours,
+    /// regions' days, each table's rows locked in key order. `peaks`: the stored peaks read
+    /// for the keys in `read`.
+    func writeRollups(_ db: PostgresConnection, _ group: RollupGroup, peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]),
+                      read: (hours: Set<RollupGroup.Key>, days: Set<RollupGroup.Key>)) async throws {
+        guard !group.isEmpty else { return }
+        let hours = group.sortedStationHours, days = group.sortedStationDays
+        // The stations' peaks before: their regions' peaks grow by what theirs grow by. A
+        // peak comes from the events of its own hour, so the keys read cover every row with
+        // one; any other is read here (never expected).
+        var oldHours = peaks.hours, oldDays = peaks.days
+        let missingHours = hours.filter { $0.1.figures.peakOccupancy > 0 && !read.hours.contains($0.0) }
+        let missingDays = days.filter { $0.1.figures.peakOccupancy > 0 && !read.days.contains($0.0) }
+        if !missingHours.isEmpty { oldHours.merge(try await storedPeaks(db, .stationHours, missingHours)) { a, _ in a } }
+        if !missingDays.isEmpty { oldDays.merge(try await storedPeaks(db, .stationDays, missingDays)) { a, _ in a } }
+        let regions = group.regionRows(oldHourPeaks: oldHours, oldDayPeaks: oldDays)
+        var binds = PostgresBindings()
+        var statements: [String] = []
+        for (table, rows) in [(RollupTable.stationHours, hours), (.stationDays, days), (.regionHours, regions.hours), (.regionDays, regions.days)]
+        where !rows.isEmpty {
+            statements.append(Self.upsertStatement(table, firstBind: binds.count + 1))
+            Self.appendUpsertBinds(&binds, rows)
+        }
+        if let last = statements.popLast() {
+            let with = statements.enumerated().map { "u\($0.offset) AS (\($0.element))" }
+            try await db.query(PostgresQuery(unsafeSQL: (with.isEmpty ? "" : "WITH " + with.joined(separator: ",\n") + "\n") + last, binds: binds),
+                               logger: logger)
+        }
+        for (station, outages) in group.outages.sorted(by: { $0.key < $1.key }) { try await replaceOutages(db, station: station, outages) }
+    }
+
+    private func storedPeaks(_ db: PostgresConnection, _ table: RollupTable, _ rows: [(RollupGroup.Key, RollupPlan.Row)]) async throws
+        -> [RollupGroup.Key: Int64] {
+        guard !rows.isEmpty else { return [:] }
+        var binds = PostgresBindings()
+        binds.append(rows.map(\.0.key)); binds.append(rows.map(\.0.start))
+        var out: [RollupGroup.Key: Int64] = [:]
+        for try await (station, start, peak) in try await db.query(PostgresQuery(unsafeSQL: """
+            SELECT r.station_id, r.start_ms, r.peak_occupancy FROM unnest($1::text[], $2::bigint[]) AS k(s, m)
+            JOIN \(table.rawValue) r ON r.station_id = k.s AND r.start_ms = k.m
+            """, binds: binds), logger: logger).decode((String, Int64, Int64).self) { out[RollupGroup.Key(key: station, start: start)] = peak }
+        return out
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import YizhanCore
+@testable import YizhanCollector
+
+/// Group commit, on both stores: batches that arrive together are written in one
+/// transaction with their rollup deltas summed per row. The rollups must be exactly what
+/// the same batches written one by one make, duplicates and failures included.
+@Suite struct GroupIngestContractTests {
+    /// Twelve stations on three streets of one district, and one in another city.
+    static let stations: [(id: String, region: String)] =
+        (1...12).map { ("g-\($0)", "浙江省/舟山市/普陀区/街道\($0 % 3)") } + [("c-1", "浙江省/杭州市/西湖区")]
+    static let regions = ["", "浙江省", "浙江省/舟山市", "浙江省/舟山市/普陀区", "浙江省/杭州市", "浙江省/杭州市/西湖区"]
+        + (0..<3).map { "浙江省/舟山市/普陀区/街道\($0)" }
+
+    static func addStations(_ store: any CollectorStore) async throws {
+        for s in stations {
+            try await store.addStation(StationRecord(id: s.id, name: s.id, region: RegionPath(parsing: s.region)!, capacity: 6), tokenHash: "h-" + s.id)
+        }
+    }
+
+    /// Each station's events in uneven batches, in the station's order.
+    static func batches(_ scenario: Scenario) -> [String: [[IngestedEvent]]] {
+        var out: [String: [[IngestedEvent]]] = [:]
+        for s in stations {
+            let events = scenario.events(for: s.id).map(\.ingested)
+            var i = 0, k = 0
+            while i < events.count {
+                let n = min(events.count - i, 5 + (k * 13) % 40)
+                out[s.id, default: []].append(Array(events[i..<i + n]))
+                i += n; k += 1
+            }
+        }
+        return out
+    }
+
+    /// Every rollup row of the stations and their regions, sketches as bytes.
+    static func snapshot(_ store: any CollectorStore) async throws -> [String] {
+        var out: [String] = []
+        for table in RollupTable.allCases {
+            for key in table.keyColumn == "region" ? regions : stations.map(\.id) {
+                for r in try await store.storedRollups(table, key: key, from: 0, to: 4_000_000_000_000) {
+                    out.append("\(table.rawValue) \(key) \(r.start) \(r.figures.columns) \(Hex.encode(r.workers.bytes))")
+                }
+            }
+        }
+        return out
+    }
+
+    static func stats(_ store: any CollectorStore) -> IngestGroupStats {
+        (store as? SQLiteCollectorStore)?.ingestGroupStats ?? (store as? PostgresCollectorStore)?.ingestGroupStats ?? IngestGroupStats()
+    }
+
+    /// All stations at once, each batch sent twice at the same moment (a retry racing the
+    /// original) and half the stations' batches through a second collector as well: the
+    /// rollups equal those of the batches written one by one, and each event counts once.
+    @Test(arguments: StoreKind.available) func concurrentGroupsEqualBatchesOneByOne(_ kind: StoreKind) async throws {
+        let scenario = Scenario(seed: 23)
+        let batches = Self.batches(scenario)
+        let total = batches.values.joined().map(\.count).reduce(0, +)
+        var expected: [String] = []
+        try await withStore(kind) { store, _ in
+            try await Self.addStations(store)
+            for s in Self.stations { for b in batches[s.id]! { _ = try await store.ingest(station: s.id, events: b) } }
+            #expect(Self.stats(store).largest == 1, "one at a time: groups of one")
+            expected = try await Self.snapshot(store)
+            #expect(try await RollupMaintenance.check(store) == [])
+        }
+        #expect(expected.count > 300)
+        try await withStore(kind) { store, url in
+            try await Self.addStations(store)
+            let counted = try await withSecondStore(url) { second in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for (i, s) in Self.stations.enumerated() {
+                        group.addTask {
+                            var n = 0
+                            for b in batches[s.id]! {
+                                async let first = store.ingest(station: s.id, events: b)
+                                async let again = store.ingest(station: s.id, events: b)
+                                async let other = i % 2 == 0 ? second.ingest(station: s.id, events: b) : 0
+                                let (x, y, z) = try await (first, again, other)
+                                #expect(x + y + z == b.count, "a batch counts once however many times it arrives")
+                                n += x + y + z
+                            }
+                            return n
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+            }
+            #expect(counted == total)
+            let stats = Self.stats(store)
+            #expect(stats.largest > 1 && stats.groups < stats.batches, "batches arriving together were written together: \(stats)")
+            let got = try await Self.snapshot(store)
+            #expect(got.count == expected.count)
+            for (a, b) in zip(got, expected) where a != b { Issue.record("grouped \(a)\none by one \(b)"); break }
+            #expect(got == expected)
+            #expect(try await RollupMaintenance.check(store) == [])
+        }
+    }
+
+    /// A batch that cannot be stored fails alone: the batches written in the same group are
+    /// stored and counted once.
+    @Test(arguments: StoreKind.available) func aFailingBatchFailsAloneInItsGroup(_ kind: StoreKind) async throws {
+        let scenario = Scenario(seed: 5)
+        let batches = Self.batches(scenario)
+        try await withStore(kind) { store, _ in
+            try await Self.addStations(store)
+            var round = 0
+            // Until the failing batch has shared a group (the first batch of a burst may be
+            // written alone while the others queue behind it).
+            while Self.stats(store).splits == 0 && round < 20 {
+                let results = try await withThrowingTaskGroup(of: (String, Result<Int, any Error>).self) { group in
+                    for s in Self.stations {
+                        guard let b = batches[s.id]!.dropFirst(round).first else { continue }
+                        group.addTask { (s.id, await outcome { try await store.ingest(station: s.id, events: b) }) }
+                    }
+                    // Neither store can write it: SQLite refuses the unknown station (a foreign
+                    // key), PostgreSQL the NUL byte in a text value.
+                    let ghost = batches["g-1"]![0].map { e in
+                        var bad = e
+                        bad.detail = "bad\u{0}detail"
+                        return bad
+                    }
+                    group.addTask { ("ghost", await outcome { try await store.ingest(station: "ghost", events: ghost) }) }
+                    return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+                }
+                for (id, result) in results {
+                    if id == "ghost" {
+                        #expect(throws: (any Error).self) { try result.get() }
+                    } else {
+                        #expect(try result.get() == batches[id]![round].count, "\(id) round \(round)")
+                    }
+                }
+                round += 1
+            }
+            #expect(Self.stats(store).splits > 0, "the failing batch shared a group in \(round) rounds")
+            for s in Self.stations {
+                #expect(try await store.eventCount(station: s.id) == batches[s.id]!.prefix(round).map(\.count).reduce(0, +))
+            }
+            #expect(try await RollupMaintenance.check(store) == [])
+        }
+    }
+}
+
+private func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
