@@ -52,6 +52,13 @@ struct FinderBench {
         print("  first feed: \(firstBytes / 1_048_576) MB in \(ms(seconds(ContinuousClock.now - warm))) (index load and encoding)")
 
         let recorder = FigureBox()
+        // The collector's start-up passes (the first alert pass, the first full reads of every
+        // station) run while heartbeats and events alone come in; then the measured load.
+        if bench.finderWarmup > 0 {
+            let warmStart = ContinuousClock.now
+            await ingest(from: warmStart, until: warmStart + .seconds(bench.finderWarmup), count: count, url: url, recorder: FigureBox())
+            print("  warm-up: \(fmt(bench.finderWarmup)) s of heartbeats and events alone")
+        }
         let pid = collector.process.processIdentifier
         let cpu0 = (collector: Self.cpuSeconds(pid: pid), generator: Self.ownCPUSeconds())
         let clock = ContinuousClock(), t0 = clock.now + .milliseconds(200)
@@ -83,20 +90,8 @@ struct FinderBench {
                 }
             }
             // Heartbeats and events: the ingest that goes on meanwhile (errors counted only).
-            group.addTask { await Self.openLoop(rate: hbRate + 100, from: t0, until: end, clock: clock) { i in
-                let isEvent = i % Int((hbRate + 100) / 100) == 0
-                let station = isEvent ? i % 100 : 100 + (i * 7919) % (count - 100)
-                var request = HTTPClientRequest(url: url + (isEvent ? "/api/v1/ingest/events" : "/api/v1/ingest/heartbeat"))
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer yzs_fb_\(station)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                let time = RFC3339.format(.now(), offset: .china)
-                request.body = .bytes(ByteBuffer(string: isEvent
-                    ? #"{"station_id":"fb-\#(station)","events":[{"seq":\#(i + 1),"time":"\#(time)","kind":"check_in","card_key":"\#(String(repeating: "ab", count: 32))","reader":"door","occupancy":1,"stay_seconds":null,"detail":null,"card_hint":null}]}"#
-                    : #"{"station_id":"fb-\#(station)","time":"\#(time)","occupancy":\#(i % 13),"capacity":12,"open":true,"readers":[],"amenities":{"microwave":"ok","water_dispenser":"ok"},"backlog":0,"last_ack":0,"last_seq":0,"version":"bench"}"#))
-                let ok = (try? await CollectorBench.http.execute(request, timeout: .seconds(30)))?.status.code ?? 500
-                if ok >= 300 { recorder.figures.withLock { $0.heartbeatErrors += 1 } }
-            } }
+            // Sequence numbers after the warm-up's: new events, not duplicates.
+            group.addTask { await ingest(from: t0, until: end, count: count, url: url, recorder: recorder, seqBase: 100_000_000) }
             group.addTask { await Self.openLoop(rate: nearbyRate, from: t0, until: end, clock: clock) { i in
                 let due = t0 + .seconds(Double(i) / nearbyRate)
                 let c = cities[i % cities.count]
@@ -121,6 +116,27 @@ struct FinderBench {
         f.collectorCPU = Self.cpuSeconds(pid: pid) - cpu0.collector
         f.generatorCPU = Self.ownCPUSeconds() - cpu0.generator
         report(f, count: count, rate: rate, hbRate: hbRate)
+    }
+
+    /// Heartbeats from stations 100 and up, and event batches from stations 0–99, at
+    /// `--finder-heartbeats` + 100 a second (errors counted only).
+    func ingest(from start: ContinuousClock.Instant, until end: ContinuousClock.Instant, count: Int, url: String, recorder: FigureBox,
+                seqBase: Int = 0) async {
+        let hbRate = bench.finderHeartbeats
+        await Self.openLoop(rate: hbRate + 100, from: start, until: end, clock: ContinuousClock()) { i in
+            let isEvent = i % Int((hbRate + 100) / 100) == 0
+            let station = isEvent ? i % 100 : 100 + (i * 7919) % (count - 100)
+            var request = HTTPClientRequest(url: url + (isEvent ? "/api/v1/ingest/events" : "/api/v1/ingest/heartbeat"))
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer yzs_fb_\(station)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            let time = RFC3339.format(.now(), offset: .china)
+            request.body = .bytes(ByteBuffer(string: isEvent
+                ? #"{"station_id":"fb-\#(station)","events":[{"seq":\#(seqBase + i + 1),"time":"\#(time)","kind":"check_in","card_key":"\#(String(repeating: "ab", count: 32))","reader":"door","occupancy":1,"stay_seconds":null,"detail":null,"card_hint":null}]}"#
+                : #"{"station_id":"fb-\#(station)","time":"\#(time)","occupancy":\#(i % 13),"capacity":12,"open":true,"readers":[],"amenities":{"microwave":"ok","water_dispenser":"ok"},"backlog":0,"last_ack":0,"last_seq":0,"version":"bench"}"#))
+            let ok = (try? await CollectorBench.http.execute(request, timeout: .seconds(30)))?.status.code ?? 500
+            if ok >= 300 { recorder.figures.withLock { $0.heartbeatErrors += 1 } }
+        }
     }
 
     func report(_ f: Figures, count: Int, rate: Double, hbRate: Double) {

@@ -36,6 +36,7 @@ struct YizhanBench: AsyncParsableCommand {
     @Option(help: "Finder suite: stations in the index.") var finderStations = 200_000
     @Option(help: "Finder suite: public requests a second (nearby questions and feed GETs).") var finderRate = 2000.0
     @Option(help: "Finder suite: heartbeats a second meanwhile.") var finderHeartbeats = 500.0
+    @Option(help: "Finder suite: seconds of heartbeats and events alone before the public load (the collector's start-up passes).") var finderWarmup = 30.0
     @OptionGroup(title: "Soak and memory (Soak.swift)") var soak: SoakOptions
     @OptionGroup(title: "Analytics (AnalyticsBench.swift)") var analytics: AnalyticsOptions
 

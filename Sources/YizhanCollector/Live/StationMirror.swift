@@ -15,8 +15,9 @@ final class StationMirror: Sendable {
         var stations: [StationRecord] = []
         var positions: [String: Int] = [:]
         var revision: Int64?
-        /// The newest heartbeat time read: the next read asks from a little before it.
-        var newestSeen: Timestamp?
+        /// When the store was last read: the next read asks for the stations heard from a
+        /// little before then.
+        var readAt: Timestamp?
         var fullReadAt: Timestamp?
     }
 
@@ -28,8 +29,9 @@ final class StationMirror: Sendable {
         var full: Bool
     }
 
-    /// Heartbeats reach the store up to a flush interval after they are stamped, and several
-    /// collectors' clocks differ a little: each read overlaps the one before by this much.
+    /// Heartbeats reach the store up to a flush interval after they are stamped (with the
+    /// receiving collector's clock, which may differ a little from this one's): each read
+    /// overlaps the one before by this much.
     static let overlap: Duration = .seconds(15)
     let fullInterval: Duration
     private let copy = Mutex(Copy())
@@ -40,14 +42,14 @@ final class StationMirror: Sendable {
         let held = copy.withLock { $0 }
         let revision = try await store.stationRosterRevision()
         let due = held.fullReadAt.map { now - $0 >= fullInterval || now < $0 } ?? true
-        if !due, revision == held.revision, let newest = held.newestSeen ?? held.fullReadAt {
-            let changed = try await store.stations(heardSince: newest - Self.overlap)
+        if !due, revision == held.revision, let last = held.readAt {
+            let changed = try await store.stations(heardSince: last - Self.overlap)
             var next = held
+            next.readAt = now
             var complete = true
             for s in changed {
                 guard let at = next.positions[s.id] else { complete = false; break }
                 next.stations[at] = s
-                if let seen = s.lastSeen, seen > newest { next.newestSeen = max(next.newestSeen ?? seen, seen) }
             }
             if complete {
                 copy.withLock { $0 = next }
@@ -56,9 +58,8 @@ final class StationMirror: Sendable {
             // A station the copy does not hold (added between the two reads): read them all.
         }
         let all = try await store.stations()
-        var fresh = Copy(stations: all, revision: revision, fullReadAt: now)
+        var fresh = Copy(stations: all, revision: revision, readAt: now, fullReadAt: now)
         fresh.positions = Dictionary(all.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        fresh.newestSeen = all.lazy.compactMap(\.lastSeen).max()
         copy.withLock { $0 = fresh }
         return Read(stations: all, changed: all, full: true)
     }
