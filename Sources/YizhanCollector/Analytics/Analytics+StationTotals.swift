@@ -2,8 +2,8 @@ import YizhanCore
 
 /// Per station totals for a period, its previous period and a year earlier, with outages
 /// still going on counted up to now: what the dashboard's child-region table and ranking
-/// table both read, fetched once (three grouped queries over station-day rows, whatever
-/// the number of stations) rather than once per child region or per ranking.
+/// table both read, fetched once (one statement over station-day rows for the three
+/// periods, whatever the number of stations) rather than once per child region or per ranking.
 extension Analytics {
     struct StationTotals: Sendable {
         var current: [String: RollupFigures] = [:]
@@ -14,17 +14,29 @@ extension Analytics {
     func stationTotals(_ scope: Scope, period: UsagePeriod, now: Timestamp = .now()) async throws -> StationTotals {
         let ids = scope.stations.map(\.id)
         guard !ids.isEmpty else { return StationTotals() }
-        let outages = try await store.ongoingOutages(ids)
-        func totals(_ p: UsagePeriod) async throws -> [String: RollupFigures] {
-            var t = try await store.stationTotals(ids, from: p.from, to: p.to)
+        let t = try await totals(ids, periods: [period, try period.previous(), try period.yearEarlier()], now: now)
+        return StationTotals(current: t[0], previous: t[1], yearEarlier: t[2])
+    }
+
+    /// These stations' totals in each period (one statement), outages still going on counted up to `now`.
+    /// `outages`, when given, are the stations' (or more).
+    func totals(_ ids: [String], periods: [UsagePeriod], outages known: [OngoingOutage]? = nil, now: Timestamp) async throws -> [[String: RollupFigures]] {
+        guard !ids.isEmpty else { return periods.map { _ in [:] } }
+        let outages: [OngoingOutage]
+        if let known {
+            let wanted = Set(ids)
+            outages = known.filter { wanted.contains($0.station) }
+        } else {
+            outages = try await store.ongoingOutages(ids)
+        }
+        var out = try await store.stationTotals(ids, periods: periods.map { ($0.from, $0.to) })
+        for (i, p) in periods.enumerated() {
             let end = min(p.to.millisecondsSinceEpoch, now.millisecondsSinceEpoch)
             for o in outages {
                 let a = max(o.since, p.from.millisecondsSinceEpoch)
-                if end > a { t[o.station, default: RollupFigures()].downtimeSeconds += (end - a) / 1000 }
+                if end > a { out[i][o.station, default: RollupFigures()].downtimeSeconds += (end - a) / 1000 }
             }
-            return t
         }
-        return StationTotals(current: try await totals(period), previous: try await totals(try period.previous()),
-                             yearEarlier: try await totals(try period.yearEarlier()))
+        return out
     }
 }

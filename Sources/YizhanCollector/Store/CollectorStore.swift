@@ -140,9 +140,12 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     func importStations(_ stations: [StationRecord], tokenHashes: [String: String]) async throws -> [StationImportResult]
 
     /// Rollup rows of one level in [from, to): a region's own, or some stations' summed per start.
-    func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<HyperLogLog>]
+    /// Sketches come as stored, to be merged by `SketchAccumulator`.
+    func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<SketchAccumulator>]
     /// Per station, its days in [from, to) summed (the peak: its highest day).
     func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures]
+    /// `stationTotals` for several periods in one statement, one answer per period in order.
+    func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]]
     /// Amenities of these stations out of order now, and since when.
     func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage]
 

@@ -71,32 +71,7 @@ extension PostgresCollectorStore {
     /// A sketch's bytes: `hll` casts from bytea but not back; its text form is `\x` and hex.
     static func bytes(_ hll: String) -> String { "decode(substr((\(hll))::text, 3), 'hex')" }
 
-    // MARK: questions
-
-    public func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<HyperLogLog>] {
-        let cols = RollupFigures.columnNames
-        var binds = PostgresBindings()
-        let sql: String
-        switch scope {
-        case .region(let region):
-            let table = level == .hour ? RollupTable.regionHours : .regionDays
-            binds.append(region.description)
-            sql = """
-                SELECT start_ms, \(cols.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
-                WHERE region = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
-                """
-        case .stations(let ids):
-            let table = level == .hour ? RollupTable.stationHours : .stationDays
-            binds.append(ids)
-            sql = """
-                SELECT start_ms, \(cols.map { "sum(\($0))::bigint" }.joined(separator: ", ")), \(Self.bytes("hll_union_agg(workers)")) FROM \(table.rawValue)
-                WHERE station_id = ANY($1::text[]) AND start_ms >= $2 AND start_ms < $3 GROUP BY start_ms ORDER BY start_ms
-                """
-        }
-        binds.append(from.millisecondsSinceEpoch)
-        binds.append(to.millisecondsSinceEpoch)
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: binds), leadingKey: false)
-    }
+    // MARK: rows (the questions are in PostgresCollectorStore+Questions.swift)
 
     /// Rows of `start_ms, figures..., workers` (after a key column when `leadingKey`).
     func rows(_ query: PostgresQuery, leadingKey: Bool, on db: PostgresConnection? = nil) async throws -> [RollupRow<HyperLogLog>] {
@@ -111,32 +86,6 @@ extension PostgresCollectorStore {
             let bytes = try cells[skip + 1 + n].decode(ByteBuffer?.self)
             out.append(RollupRow(start: start, figures: RollupFigures(columns: figures),
                                  workers: bytes.flatMap { try? HyperLogLog(bytes: Array(buffer: $0)) } ?? HyperLogLog()))
-        }
-        return out
-    }
-
-    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
-        let cols = RollupFigures.columnNames
-        var binds = PostgresBindings()
-        binds.append(stations); binds.append(from.millisecondsSinceEpoch); binds.append(to.millisecondsSinceEpoch)
-        let sql = """
-            SELECT station_id, \(cols.map { $0 == "peak_occupancy" ? "max(\($0))::bigint" : "sum(\($0))::bigint" }.joined(separator: ", "))
-            FROM rollup_station_days WHERE station_id = ANY($1::text[]) AND start_ms >= $2 AND start_ms < $3 GROUP BY station_id
-            """
-        var out: [String: RollupFigures] = [:]
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
-            let cells = Array(row)
-            out[try cells[0].decode(String.self)] = RollupFigures(columns: try (1...cols.count).map { try cells[$0].decode(Int64.self) })
-        }
-        return out
-    }
-
-    public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
-        var out: [OngoingOutage] = []
-        for try await (s, a, since) in try await client.query("""
-            SELECT station_id, amenity, since_ms FROM amenity_outages WHERE station_id = ANY(\(stations)::text[])
-            """, logger: logger).decode((String, String, Int64).self) {
-            out.append(OngoingOutage(station: s, amenity: a, since: since))
         }
         return out
     }

@@ -36,10 +36,14 @@ extension SQLiteCollectorStore {
         return h
     }
 
+    /// Merges the rows' stored bytes into one register array (`SketchAccumulator`: the same
+    /// bytes as merging decoded sketches pairwise, without decoding each row).
     struct SketchUnion: DatabaseAggregate {
-        var union = HyperLogLog()
+        var union = SketchAccumulator()
         init() {}
-        mutating func step(_ values: [DatabaseValue]) throws { union.merge(SQLiteCollectorStore.sketch(values[0])) }
+        mutating func step(_ values: [DatabaseValue]) throws {
+            union.merge(SketchAccumulator(bytes: Data.fromDatabaseValue(values[0]).map { [UInt8]($0) } ?? []))
+        }
         func finalize() throws -> (any DatabaseValueConvertible)? { Data(union.bytes) }
     }
 
@@ -78,60 +82,6 @@ extension SQLiteCollectorStore {
         try db.execute(sql: "DELETE FROM amenity_outages WHERE station_id = ?", arguments: [station])
         for (amenity, since) in outages {
             try db.execute(sql: "INSERT INTO amenity_outages(station_id, amenity, since_ms) VALUES (?, ?, ?)", arguments: [station, amenity, since])
-        }
-    }
-
-    // MARK: questions
-
-    /// Rows of one level for a region (its own rows) or for some stations (theirs,
-    /// summed per start: the peak is then the sum of the stations' peaks).
-    public func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<HyperLogLog>] {
-        let (f, t) = (from.millisecondsSinceEpoch, to.millisecondsSinceEpoch)
-        let cols = RollupFigures.columnNames
-        return try await pool.read { db in
-            let rows: [Row]
-            switch scope {
-            case .region(let region):
-                let table = level == .hour ? RollupTable.regionHours : .regionDays
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT start_ms, \(cols.joined(separator: ", ")), workers FROM \(table.rawValue)
-                    WHERE region = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms
-                    """, arguments: [region.description, f, t])
-            case .stations(let ids):
-                let table = level == .hour ? RollupTable.stationHours : .stationDays
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT start_ms, \(cols.map { "sum(\($0))" }.joined(separator: ", ")), hll_union_agg(workers) FROM \(table.rawValue)
-                    WHERE station_id IN (SELECT value FROM json_each(?)) AND start_ms >= ? AND start_ms < ? GROUP BY start_ms ORDER BY start_ms
-                    """, arguments: [Self.jsonArray(ids), f, t])
-            }
-            return rows.map { row in
-                RollupRow(start: row[0], figures: RollupFigures(columns: (1...cols.count).map { row[$0] }),
-                          workers: Self.sketch(row[cols.count + 1]))
-            }
-        }
-    }
-
-    /// Per station, the sums of its days in [from, to) (the rankings).
-    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
-        let cols = RollupFigures.columnNames
-        return try await pool.read { db in
-            var out: [String: RollupFigures] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT station_id, \(cols.map { $0 == "peak_occupancy" ? "max(\($0))" : "sum(\($0))" }.joined(separator: ", "))
-                FROM rollup_station_days WHERE station_id IN (SELECT value FROM json_each(?)) AND start_ms >= ? AND start_ms < ?
-                GROUP BY station_id
-                """, arguments: [Self.jsonArray(stations), from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]) {
-                out[row[0]] = RollupFigures(columns: (1...cols.count).map { row[$0] })
-            }
-            return out
-        }
-    }
-
-    public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT station_id, amenity, since_ms FROM amenity_outages WHERE station_id IN (SELECT value FROM json_each(?))
-                """, arguments: [Self.jsonArray(stations)]).map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
         }
     }
 

@@ -50,6 +50,18 @@ public enum Rankings {
         return entries
     }
 
+    /// `entries` (ranked) with the measure's values for the previous period and a year
+    /// earlier: what `rank` gives when it is handed those totals too.
+    public static func compared(_ entries: [RankingEntry], measure: RankingMeasure, previous: [String: RollupFigures],
+                                yearEarlier: [String: RollupFigures]) -> [RankingEntry] {
+        entries.map { e in
+            var e = e
+            e.previous = value(measure, previous[e.station] ?? RollupFigures(), capacity: e.capacity)
+            e.yearEarlier = value(measure, yearEarlier[e.station] ?? RollupFigures(), capacity: e.capacity)
+            return e
+        }
+    }
+
     /// The relative change from `base` to `value` (0.25 is 25 % more); nil without a base.
     public static func change(_ value: Double?, from base: Double?) -> Double? {
         guard let value, let base, base != 0 else { return nil }

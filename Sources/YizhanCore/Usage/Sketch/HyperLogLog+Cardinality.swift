@@ -20,12 +20,21 @@ extension HyperLogLog {
     /// register width of 6 or 7); the compiled extension gets what the CPU's shift gives,
     /// the count taken modulo 64 (x86-64 and arm64 alike), and so does this (`&<<`).
     static func estimate(_ registers: [UInt8], _ p: Parameters) -> Double {
-        let m = registers.count
-        let maxRegisterValue = (UInt64(1) << UInt64(p.regwidth)) - 1
-        let totalBits = (maxRegisterValue - 1) + UInt64(p.log2m)
-        let twoToL = UInt64(1) &<< totalBits
-        let largeEstimatorCutoff = Double(twoToL) / 30.0
+        if p.maxRegisterValue + p.log2m <= 52 {
+            // Counting values is faster than adding doubles one by one, and exact here
+            // (`estimate(histogram:)` says why).
+            var counts = [Int](repeating: 0, count: p.maxRegisterValue + 1)
+            counts.withUnsafeMutableBufferPointer { c in
+                for v in registers { c[Int(v)] += 1 }
+            }
+            return estimate(histogram: counts, p)!
+        }
+        return estimateInOrder(registers, p)
+    }
 
+    /// `estimate` adding the registers' inverse powers of two one by one, in index order, as
+    /// the extension does.
+    static func estimateInOrder(_ registers: [UInt8], _ p: Parameters) -> Double {
         var sum = 0.0
         var zeros = 0
         inversePowersOfTwo.withUnsafeBufferPointer { inverse in
@@ -34,6 +43,17 @@ extension HyperLogLog {
                 if v == 0 { zeros += 1 }
             }
         }
+        return estimate(sum: sum, zeros: zeros, p)
+    }
+
+    /// The rest of `multiset_card` once the registers' inverse powers of two are summed.
+    static func estimate(sum: Double, zeros: Int, _ p: Parameters) -> Double {
+        let m = p.registerCount
+        let maxRegisterValue = (UInt64(1) << UInt64(p.regwidth)) - 1
+        let totalBits = (maxRegisterValue - 1) + UInt64(p.log2m)
+        let twoToL = UInt64(1) &<< totalBits
+        let largeEstimatorCutoff = Double(twoToL) / 30.0
+
         let estimator = gammaRegisterCountSquared(m) / sum
         if zeros != 0 && estimator < 5.0 * Double(m) / 2.0 {
             return Double(m) * naturalLog(Double(m) / Double(zeros))

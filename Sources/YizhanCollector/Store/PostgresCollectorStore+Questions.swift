@@ -1,0 +1,87 @@
+import Logging
+import PostgresNIO
+import YizhanCore
+
+/// The office's questions on PostgreSQL, with the same statements as SQLite's: rollup rows
+/// with their sketches' bytes (merged in Swift by `SketchAccumulator`, as on SQLite, except
+/// several stations' rows, which `hll_union_agg` unions per start in the database) and per
+/// station totals for rankings.
+extension PostgresCollectorStore {
+    public func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<SketchAccumulator>] {
+        let cols = RollupFigures.columnNames
+        var binds = PostgresBindings()
+        let sql: String
+        switch scope {
+        case .region(let region):
+            let table = level == .hour ? RollupTable.regionHours : .regionDays
+            binds.append(region.description)
+            sql = """
+                SELECT start_ms, \(cols.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
+                WHERE region = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
+                """
+        case .stations(let ids) where ids.count == 1:
+            // One station: its own rows, as a region's. No GROUP BY, so no hash aggregate of
+            // hll states (which spilled to disk for a month of hours at the default work_mem).
+            let table = level == .hour ? RollupTable.stationHours : .stationDays
+            binds.append(ids[0])
+            sql = """
+                SELECT start_ms, \(cols.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
+                WHERE station_id = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
+                """
+        case .stations(let ids):
+            let table = level == .hour ? RollupTable.stationHours : .stationDays
+            binds.append(ids)
+            sql = """
+                SELECT d.start_ms, \(cols.map { "sum(d.\($0))::bigint" }.joined(separator: ", ")), \(Self.bytes("hll_union_agg(d.workers)"))
+                FROM (SELECT DISTINCT unnest($1::text[]) AS id) s JOIN \(table.rawValue) d ON d.station_id = s.id
+                WHERE d.start_ms >= $2 AND d.start_ms < $3 GROUP BY d.start_ms ORDER BY d.start_ms
+                """
+        }
+        binds.append(from.millisecondsSinceEpoch)
+        binds.append(to.millisecondsSinceEpoch)
+        let n = cols.count
+        var out: [RollupRow<SketchAccumulator>] = []
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            let cells = Array(row)
+            let figures = try (0..<n).map { try cells[1 + $0].decode(Int64.self) }
+            let bytes = try cells[1 + n].decode(ByteBuffer?.self)
+            out.append(RollupRow(start: try cells[0].decode(Int64.self), figures: RollupFigures(columns: figures),
+                                 workers: bytes.map { SketchAccumulator(bytes: Array(buffer: $0)) } ?? SketchAccumulator()))
+        }
+        return out
+    }
+
+    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
+        try await stationTotals(stations, periods: [(from, to)])[0]
+    }
+
+    /// Per station and period, the sums of its days: one statement whatever the periods.
+    /// The stations are joined from `unnest` (each once), so each is looked up by the primary key
+    /// (`= ANY(...)` made the planner scan the whole table and filter every row).
+    public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+        var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
+        guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods).sql(
+            stations: "JOIN (SELECT DISTINCT unnest($1::text[]) AS id) s ON d.station_id = s.id WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint")
+        else { return out }
+        var binds = PostgresBindings()
+        binds.append(stations)
+        for b in bounds { binds.append(b) }
+        let n = RollupFigures.columnNames.count
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            let cells = Array(row)
+            let p = Int(try cells[1].decode(Int32.self))
+            out[p][try cells[0].decode(String.self)] = RollupFigures(columns: try (2..<(2 + n)).map { try cells[$0].decode(Int64.self) })
+        }
+        return out
+    }
+
+    public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
+        var out: [OngoingOutage] = []
+        for try await (s, a, since) in try await client.query("""
+            SELECT station_id, amenity, since_ms FROM amenity_outages WHERE station_id = ANY(\(stations)::text[])
+            """, logger: logger).decode((String, String, Int64).self) {
+            out.append(OngoingOutage(station: s, amenity: a, since: since))
+        }
+        return out
+    }
+}

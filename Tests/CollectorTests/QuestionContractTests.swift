@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+import YizhanTestSupport
+import YizhanCore
+@testable import YizhanCollector
+
+/// The read path of the office's questions, on both stores: sketches beyond their exact
+/// range (SPARSE and FULL region rows) merged from stored bytes, one station's rows read
+/// without grouping, per station totals of several periods in one statement, rankings
+/// reading the comparisons for the ranked stations only. Both stores answer the same.
+@Suite struct QuestionContractTests {
+    static let kinds = StoreKind.available
+    static let stations = (1...12).map { i in (id: "q-\(i)", region: "浙江省/舟山市/普陀区/街道\(i % 3)") }
+    static let day0 = RFC3339.parse("2026-11-02T00:00:00+08:00", defaultOffset: .utc)!
+    static let days = 9
+
+    /// Per station and day, check-ins of cards drawn from 3,000 (so region sketches go SPARSE
+    /// and FULL), each with its check-out; station q-i gets about 20·i a day.
+    static func load(_ store: any CollectorStore) async throws {
+        for s in stations {
+            try await store.addStation(StationRecord(id: s.id, name: s.id, region: RegionPath(parsing: s.region)!, capacity: 8), tokenHash: "h-" + s.id)
+        }
+        for (n, s) in stations.enumerated() {
+            var rng = SplitMix64(seed: UInt64(n) &* 7919 &+ 1)
+            var seq: Int64 = 0
+            for day in 0..<days {
+                var events: [IngestedEvent] = []
+                for v in 0..<(20 * (n + 1) + Int(rng.next() % 20)) {
+                    let t = day0 + .seconds(Int64(day * 86_400 + 6 * 3600 + v * 40 + Int(rng.next() % 30)))
+                    var cardRNG = SplitMix64(seed: rng.next() % 3000)
+                    let card = Hex.encode((0..<32).map { _ in UInt8(truncatingIfNeeded: cardRNG.next()) })
+                    seq += 1
+                    events.append(IngestedEvent(seq: seq, time: t, kind: "check_in", cardKey: card, reader: "door", occupancy: 1, staySeconds: nil, detail: nil))
+                    seq += 1
+                    events.append(IngestedEvent(seq: seq, time: t + .seconds(20), kind: "check_out", cardKey: card, reader: nil, occupancy: 0,
+                                                staySeconds: 20, detail: nil))
+                }
+                _ = try await store.ingest(station: s.id, events: events)
+            }
+        }
+    }
+
+    /// Every answer compared across stores: usage by hour and by day for a station, several
+    /// stations, a street, a district, the province; rankings by every measure.
+    @Test func bothStoresAnswerTheSame() async throws {
+        var answers: [StoreKind: [String]] = [:]
+        for kind in Self.kinds {
+            try await withStore(kind) { store, _ in
+                try await Self.load(store)
+                let visible = try await store.stations()
+                let office = UserRecord(name: "o", role: .office, stations: [])
+                let manager = UserRecord(name: "m", role: .manager, stations: ["q-3", "q-11", "q-12"])
+                let analytics = Analytics(store: store, offset: .china)
+                let now = Self.day0 + .seconds(Int64(Self.days) * 86_400)
+                var out: [String] = []
+                var estimated = false
+                for (user, station, region) in [(office, "q-12", nil), (office, nil, "浙江省/舟山市/普陀区/街道1"), (office, nil, "浙江省/舟山市/普陀区"),
+                                                (office, nil, "浙江省"), (manager, nil, nil)] as [(UserRecord, String?, String?)] {
+                    let mine = user.role == .office ? visible : visible.filter { user.stations.contains($0.id) }
+                    let scope = try Analytics.scope(user: user, visible: mine, station: station, region: region, district: nil)
+                    for bucket in [UsageBucket.hour, .day, .week] {
+                        let period = try UsagePeriod(from: Self.day0, to: now, bucket: bucket, offset: .china)
+                        let a = try await analytics.usage(scope, period: period, comparisons: true, now: now)
+                        estimated = estimated || a.report.uniqueWorkersEstimated
+                        out.append("\(scope.description) \(bucket): \(a.report) \(String(describing: a.previous?.totals)) \(String(describing: a.yearEarlier?.totals))")
+                    }
+                }
+                #expect(estimated, "some answers come from sketches beyond their exact range")
+                let week = try UsagePeriod(from: Self.day0 + .seconds(7 * 86_400), to: now, bucket: .day, offset: .china)
+                let all = try Analytics.scope(user: office, visible: visible, station: nil, region: "浙江省", district: nil)
+                for measure in RankingMeasure.allCases {
+                    for descending in [true, false] {
+                        let r = try await analytics.rankings(all, measure: measure, descending: descending, limit: 5, period: week, now: now)
+                        out.append("\(measure) \(descending): \(r)")
+                    }
+                }
+                answers[kind] = out
+            }
+        }
+        if let a = answers[.sqlite], let b = answers[.postgres] {
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) { #expect(x == y) }
+        }
+    }
+
+    /// Several periods in one statement equal one statement each: following each other,
+    /// apart, overlapping, empty, in any order.
+    @Test(arguments: kinds) func stationTotalsOfSeveralPeriodsAreEachPeriodsTotals(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await Self.load(store)
+            let ids = Self.stations.map(\.id) + ["nobody", "q-1"]
+            func day(_ d: Int, _ h: Int = 0) -> Timestamp { Self.day0 + .seconds(Int64(d * 86_400 + h * 3600)) }
+            let sets: [[(from: Timestamp, to: Timestamp)]] = [
+                [(day(4), day(6)), (day(2), day(4)), (day(0), day(2))],
+                [(day(1), day(3)), (day(5), day(8)), (day(-400), day(-399))],
+                [(day(1), day(5)), (day(3), day(7)), (day(2, 5), day(2, 5))],
+                [(day(0, 7), day(8, 13))],
+            ]
+            for periods in sets {
+                let together = try await store.stationTotals(ids, periods: periods)
+                #expect(together.count == periods.count)
+                for (i, p) in periods.enumerated() {
+                    let alone = try await store.stationTotals(ids, from: p.from, to: p.to)
+                    #expect(together[i] == alone, "\(kind) period \(i) of \(periods.count)")
+                }
+            }
+            #expect(try await store.stationTotals(ids, from: day(0), to: day(9)).count == Self.stations.count)
+            #expect(try await store.stationTotals([], periods: [(day(0), day(9))]) == [[:]])
+        }
+    }
+
+    /// Rankings read the comparisons for the ranked stations only: the same entries as
+    /// ranking with every station's comparisons.
+    @Test(arguments: kinds) func rankingsEqualRankingWithEveryStationsComparisons(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await Self.load(store)
+            let visible = try await store.stations()
+            let office = UserRecord(name: "o", role: .office, stations: [])
+            let analytics = Analytics(store: store, offset: .china)
+            let now = Self.day0 + .seconds(Int64(Self.days) * 86_400)
+            let scope = try Analytics.scope(user: office, visible: visible, station: nil, region: "浙江省", district: nil)
+            // The previous period overlaps the history's start, so previous values differ by station.
+            let period = try UsagePeriod(from: Self.day0 + .seconds(5 * 86_400), to: now, bucket: .day, offset: .china)
+            let totals = try await analytics.stationTotals(scope, period: period, now: now)
+            let capacities = Dictionary(uniqueKeysWithValues: scope.stations.map { ($0.id, $0.capacity) })
+            for measure in RankingMeasure.allCases {
+                for (descending, limit) in [(true, 3), (false, 4), (true, 100)] {
+                    let got = try await analytics.rankings(scope, measure: measure, descending: descending, limit: limit, period: period, now: now)
+                    let expected = Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: totals.current,
+                                                 previous: totals.previous, yearEarlier: totals.yearEarlier)
+                    #expect(got == expected, "\(kind) \(measure) \(descending) \(limit)")
+                    #expect(got.count == min(limit, Self.stations.count))
+                }
+            }
+            #expect(totals.previous.values.contains { $0.visits > 0 })
+        }
+    }
+}
