@@ -118,13 +118,15 @@ public final class FinderSnapshots: Sendable {
                 let index = FinderIndex(stations: read.stations.compactMap(Self.finderStation), generation: old.generation + 1, builtAt: now)
                 return (index, Set(read.stations.lazy.filter { index.station($0.id) == nil }.map(\.id)))
             }
-            state.withLock { s in
-                s.index = built.0
+            let retired = state.withLock { s in
+                defer { s.index = built.0 }
                 s.unplaced = built.1
                 s.needsReload = false
                 s.lastReload = now
                 s.reloads += 1
+                return s.index
             }
+            BackgroundWork.release(retired)
         }
         // Heartbeats noted meanwhile (during a reload too: the store may not have them yet).
         let (index, pending) = state.withLock { s in defer { s.pending = [:] }; return (s.index, s.pending) }
@@ -133,9 +135,12 @@ public final class FinderSnapshots: Sendable {
             let changes = pending.values.compactMap { h in index.station(h.station).map { Self.applying(h, to: $0) } }
             return index.updating(changes, generation: index.generation + 1, builtAt: now)
         }
-        state.withLock { s in
-            if let updated { s.index = updated } else { s.needsReload = true }
+        let retired: FinderIndex? = state.withLock { s in
+            guard let updated else { s.needsReload = true; return nil }
+            defer { s.index = updated }
+            return s.index
         }
+        if let retired { BackgroundWork.release(retired) }
     }
 
     /// The feed for the current index, encoded at most once per `OpenDataFeed.minimumInterval`
