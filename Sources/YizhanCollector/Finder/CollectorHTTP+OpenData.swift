@@ -13,7 +13,7 @@ extension CollectorHTTP {
     func stationsGeoJSON(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try publicLimiter.check(context.clientAddress)
         let feed = try await finder.feed(offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
-        return Self.conditional(request, etag: feed.etag, maxAge: OpenDataFeed.maximumAge.wholeSeconds, shared: true,
+        return Self.conditional(request, etag: feed.etag, maxAge: OpenDataFeed.maximumAge(stations: feed.count).wholeSeconds, shared: true,
                                 contentType: "application/geo+json", body: feed.body)
     }
 

@@ -3,21 +3,30 @@ import NIOCore
 import YizhanCore
 
 /// `/open/v1/stations.geojson` as bytes, encoded once per index (and at most once every
-/// `maximumAge`, however often the index changes) and served to every client as it is,
+/// `minimumInterval`, however often the index changes) and served to every client as it is,
 /// with a strong ETag from its content: a conditional GET costs a string compare.
 ///
 /// Written by hand rather than with `JSONEncoder`: 200,000 stations are tens of megabytes,
 /// and this is the hot path of a rebuild.
 struct OpenDataFeed: Sendable {
-    /// The feed a map provider gets may be this old; `Cache-Control: max-age` says so.
-    static let maximumAge: Duration = .seconds(10)
+    /// The networks up to this size get a feed that follows the stations every second.
+    static let smallNetwork = 10_000
 
-    /// How often the feed may be encoded again: a small network's feed (under 10,000
-    /// stations, a few megabytes) follows the index every second; a large one's costs a
-    /// noticeable share of a core per encoding, so it waits `maximumAge`.
-    static func minimumInterval(stations: Int) -> Duration { stations < 10_000 ? .seconds(1) : maximumAge }
+    /// How old the feed a map provider gets may be (`Cache-Control: max-age`): 10 s for a
+    /// small network; a minute for a large one, whose feed is tens of megabytes that every map
+    /// client fetches again whenever it changes (measured: at 200,000 stations, 67 MB to
+    /// each client every 10 s was the largest remaining cost of the public endpoints under
+    /// load). Live free seats a minute old are fine for a map; `/find` and `nearby` follow
+    /// heartbeats within a second.
+    static func maximumAge(stations: Int) -> Duration { stations <= smallNetwork ? .seconds(10) : .seconds(60) }
+
+    /// How often the feed may be encoded again: every second for a small network (a few
+    /// megabytes), once per `maximumAge` for a large one.
+    static func minimumInterval(stations: Int) -> Duration { stations <= smallNetwork ? .seconds(1) : maximumAge(stations: stations) }
 
     let generation: UInt64
+    /// How many stations it holds.
+    let count: Int
     let builtAt: Timestamp
     let body: ByteBuffer
     /// `"` + 32 hex digits of SHA-256 of the body + `"`.
@@ -25,6 +34,7 @@ struct OpenDataFeed: Sendable {
 
     init(_ index: FinderIndex, now: Timestamp, offlineAfter: Duration, offset: UTCOffset = .china) {
         generation = index.generation
+        count = index.stations.count
         builtAt = now
         var out: [UInt8] = []
         out.reserveCapacity(index.stations.count * 360 + 64)

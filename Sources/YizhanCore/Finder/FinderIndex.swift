@@ -101,16 +101,20 @@ public struct FinderIndex: Sendable {
         let row0 = Self.cell(latitude + 90, cellDegrees), column0 = Self.cell(longitude + 180, cellDegrees)
         var ring: Int64 = 0
         while true {
-            visitRing(ring, row0: row0, column0: column0) { index in
-                let s = stations[Int(index)]
-                guard s.open, s.isOnline(now: now, offlineAfter: offlineAfter), s.id != excluding else { return }
-                let d = GeoDistance.meters(latitude, longitude, s.latitude, s.longitude)
-                guard d <= maximumMeters else { return }
-                let c = Candidate(index: index, meters: Int(d.rounded()), exactMeters: d)
-                if s.capacity > s.occupancy && (amenity == nil || s.amenities[amenity!]?.isWorking == true) {
-                    usable.append(c)
-                } else {
-                    others.append(c)
+            stations.withUnsafeBufferPointer { all in
+                visitRing(ring, row0: row0, column0: column0) { index in
+                    // Fields read in place: a copy of the station would retain its six
+                    // strings and collections (measured: the largest cost of a question).
+                    let i = Int(index)
+                    guard all[i].open, all[i].isOnline(now: now, offlineAfter: offlineAfter), all[i].id != excluding else { return }
+                    let d = GeoDistance.meters(latitude, longitude, all[i].latitude, all[i].longitude)
+                    guard d <= maximumMeters else { return }
+                    let c = Candidate(index: index, meters: Int(d.rounded()), exactMeters: d)
+                    if all[i].capacity > all[i].occupancy && (amenity == nil || all[i].amenities[amenity!]?.isWorking == true) {
+                        usable.append(c)
+                    } else {
+                        others.append(c)
+                    }
                 }
             }
             // Nothing in ring + 1 or beyond is nearer than `ring` whole cells; a cell is
