@@ -33,6 +33,19 @@ public enum BackgroundWork {
         }
     }
 
+    /// Runs `body` on the calling thread at the background thread's lower priority, then
+    /// restores it: for work that must run on a thread of its own, such as a database read
+    /// on GRDB's reader thread that decodes 200,000 rows for an in-memory copy.
+    public static func niced<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Glibc)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let before = getpriority(which, 0)
+        _ = setpriority(which, 0, max(before, niceness))
+        defer { _ = setpriority(which, 0, before) }
+        #endif
+        return try body()
+    }
+
     /// Lets go of `value` on the background thread: the last reference to a large structure
     /// (200,000 stations) costs milliseconds to drop, which a request thread should not pay.
     public static func release<T>(_ value: consuming T) {

@@ -99,3 +99,30 @@ import YizhanCore
         }
     }
 }
+
+/// The alert evaluator asks for every ongoing outage at once; the answer is what asking
+/// for every station by name gives.
+@Suite struct OngoingOutagesTests {
+    @Test(arguments: StoreKind.available)
+    func everyOngoingOutageIsWhatAskingByNameGives(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000)
+            for id in ["a", "b", "c"] {
+                try await store.addStation(StationRecord(id: id, name: id, capacity: 6), tokenHash: Tokens.hash("t" + id))
+            }
+            func amenity(_ seq: Int64, _ what: String, _ status: String, at: Duration) -> IngestedEvent {
+                IngestedEvent(seq: seq, time: t0 + at, kind: "amenity", cardKey: nil, reader: nil, occupancy: 0, staySeconds: nil,
+                              detail: "amenity=\(what) status=\(status) by=li")
+            }
+            _ = try await store.ingest(station: "a", events: [amenity(1, "microwave", "out_of_order", at: .seconds(0)),
+                                                               amenity(2, "water", "out_of_order", at: .seconds(60))])
+            _ = try await store.ingest(station: "b", events: [amenity(1, "toilet", "out_of_order", at: .seconds(0)),
+                                                               amenity(2, "toilet", "ok", at: .seconds(120))])
+            let all = try await store.allOngoingOutages()
+            let named = try await store.ongoingOutages(["a", "b", "c"])
+            func key(_ o: OngoingOutage) -> String { "\(o.station)/\(o.amenity)@\(o.since)" }
+            #expect(all.map(key).sorted() == named.map(key).sorted())
+            #expect(all.map { "\($0.station)/\($0.amenity)" }.sorted() == ["a/microwave", "a/water"])
+        }
+    }
+}

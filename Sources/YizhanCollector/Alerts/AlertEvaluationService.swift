@@ -51,7 +51,7 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         // Read in part: only the stations heard since the last pass (StationMirror).
         let stations = try await mirror.refresh(store, now: at).stations
         var outages: [String: [String: Timestamp]] = [:]
-        for o in try await store.ongoingOutages(stations.map(\.id)) {
+        for o in try await store.allOngoingOutages() {
             outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since)
         }
         let openAlerts = try await store.alerts(.open, limit: 1_000_000)
@@ -60,15 +60,26 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         // Facts for every station and the rules over them: hundreds of milliseconds at
         // 200,000 stations, so on the background thread, not the request threads.
         let (decisions, byID, openByKey) = try await BackgroundWork.run { [offset, outages] in
+            // Most stations keep the same hours: each distinct list is parsed once a pass.
+            var parsedHours: [[String]: OpeningHours?] = [:]
+            func hours(_ text: [String]?) -> OpeningHours? {
+                guard let text else { return nil }
+                if let known = parsedHours[text] { return known }
+                let parsed = try? OpeningHours(parsing: text, offset: offset)
+                parsedHours[text] = parsed
+                return parsed
+            }
             let facts = stations.map { s in
                 StationAlertFacts(station: s.id, lastSeen: s.lastSeen,
-                                  hours: s.live?.openingHours.flatMap { try? OpeningHours(parsing: $0, offset: offset) },
+                                  hours: hours(s.live?.openingHours),
                                   occupancy: s.occupancy, capacity: s.live?.capacity ?? s.capacity, backlog: s.live?.backlog ?? 0,
                                   readers: s.live?.readers ?? [], clockSkewSeconds: s.live?.clockSkewSeconds ?? 0,
                                   storagePercent: s.live?.storagePercent, outages: outages[s.id] ?? [:], gaps: s.live?.sequenceGaps ?? [:])
             }
             let decisions = self.rules.withLock { $0.evaluate(facts, open: open, lastResolved: resolved, now: at) }
-            return (decisions, Dictionary(stations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
+            // Only the stations something was decided about (names and regions for the messages).
+            let decided = Set(decisions.map(\.key.station))
+            return (decisions, Dictionary(stations.lazy.filter { decided.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
                     Dictionary(openAlerts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
         }
         var taken: [AlertDecision] = []

@@ -58,7 +58,7 @@ final class StationMirror: Sendable {
             if let stations { return Read(stations: stations, changed: changed, full: false) }
             // A station the copy does not hold (added between the two reads): read them all.
         }
-        let all = try await store.stations()
+        let all = try await store.stations(heardSince: nil)
         let positions = try await BackgroundWork.run { Dictionary(all.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a }) }
         copy.withLock { $0 = Copy(stations: all, positions: positions, revision: revision, readAt: now, fullReadAt: now) }
         return Read(stations: all, changed: all, full: true)

@@ -148,6 +148,9 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]]
     /// Amenities of these stations out of order now, and since when.
     func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage]
+    /// Every amenity outage still going on, at every station (the alert evaluator's pass:
+    /// naming 200,000 stations in the query cost more than the table holds).
+    func allOngoingOutages() async throws -> [OngoingOutage]
 
     func addUser(_ user: UserRecord, passwordHash: String, tokenHash: String) async throws
     func user(forTokenHash tokenHash: String) async throws -> UserRecord?

@@ -84,4 +84,13 @@ extension PostgresCollectorStore {
         }
         return out
     }
+
+    public func allOngoingOutages() async throws -> [OngoingOutage] {
+        var out: [OngoingOutage] = []
+        for try await (s, a, since) in try await client.query("SELECT station_id, amenity, since_ms FROM amenity_outages", logger: logger)
+            .decode((String, String, Int64).self) {
+            out.append(OngoingOutage(station: s, amenity: a, since: since))
+        }
+        return out
+    }
 }

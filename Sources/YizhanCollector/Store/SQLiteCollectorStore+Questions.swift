@@ -85,4 +85,11 @@ extension SQLiteCollectorStore {
                 """, arguments: [Self.jsonArray(stations)]).map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
         }
     }
+
+    public func allOngoingOutages() async throws -> [OngoingOutage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT station_id, amenity, since_ms FROM amenity_outages")
+                .map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
+        }
+    }
 }

@@ -190,23 +190,30 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
-    public func stations() async throws -> [StationRecord] { try await stations(heardSince: nil) }
+    public func stations() async throws -> [StationRecord] { try await readStations(heardSince: nil, niced: false) }
 
-    public func stations(heardSince: Timestamp?) async throws -> [StationRecord] {
+    /// For in-memory copies kept in the background (`StationMirror`): the reader thread
+    /// decodes the rows at the background priority, so requests come first.
+    public func stations(heardSince: Timestamp?) async throws -> [StationRecord] { try await readStations(heardSince: heardSince, niced: true) }
+
+    private func readStations(heardSince: Timestamp?, niced: Bool) async throws -> [StationRecord] {
         try await pool.read { db in
-            let rows = if let heardSince {
-                try Row.fetchAll(db, sql: "SELECT * FROM stations WHERE last_seen_ms >= ? ORDER BY id", arguments: [heardSince.millisecondsSinceEpoch])
-            } else {
-                try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id")
+            func read() throws -> [StationRecord] {
+                let rows = if let heardSince {
+                    try Row.fetchAll(db, sql: "SELECT * FROM stations WHERE last_seen_ms >= ? ORDER BY id", arguments: [heardSince.millisecondsSinceEpoch])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM stations ORDER BY id")
+                }
+                return rows.map { row in
+                    let lastSeen: Int64? = row["last_seen_ms"]
+                    return StationRecord(id: row["id"], name: row["name"], district: row["district"],
+                                         region: RegionPath(parsing: row["region"]) ?? .nation, address: row["address"], capacity: row["capacity"],
+                                         latitude: row["latitude"], longitude: row["longitude"], occupancy: row["occupancy"],
+                                         lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"],
+                                         live: LiveState.decode(row["live"]))
+                }
             }
-            return rows.map { row in
-                let lastSeen: Int64? = row["last_seen_ms"]
-                return StationRecord(id: row["id"], name: row["name"], district: row["district"],
-                                     region: RegionPath(parsing: row["region"]) ?? .nation, address: row["address"], capacity: row["capacity"],
-                                     latitude: row["latitude"], longitude: row["longitude"], occupancy: row["occupancy"],
-                                     lastSeen: lastSeen.map(Timestamp.init(millisecondsSinceEpoch:)), lastAck: row["last_ack"],
-                                     live: LiveState.decode(row["live"]))
-            }
+            return niced ? try BackgroundWork.niced(read) : try read()
         }
     }
 
