@@ -2,6 +2,12 @@ import Testing
 import YizhanCore
 @testable import YizhanCollector
 
+/// A heartbeat as the collector stores it.
+private func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> HeartbeatRecord {
+    HeartbeatRecord(station: id, at: at, occupancy: occupancy, live: LiveState(
+        open: true, capacity: 6, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
+}
+
 /// The station list's revision on both stores, and the collector's in-memory copy of the
 /// list that questions read instead of loading every station each time.
 @Suite struct StationRosterTests {
@@ -9,11 +15,6 @@ import YizhanCore
 
     func record(_ id: String, region: String = "浙江省/舟山市/普陀区") -> StationRecord {
         StationRecord(id: id, name: id, region: RegionPath(parsing: region)!, capacity: 6, latitude: 29.95, longitude: 122.3)
-    }
-
-    func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> HeartbeatRecord {
-        HeartbeatRecord(station: id, at: at, occupancy: occupancy, live: LiveState(
-            open: true, capacity: 6, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
     }
 
     @Test(arguments: StoreKind.available)
@@ -58,11 +59,6 @@ import YizhanCore
 /// read again in part.
 @Suite struct StationMirrorTests {
     let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000)
-
-    func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> HeartbeatRecord {
-        HeartbeatRecord(station: id, at: at, occupancy: occupancy, live: LiveState(
-            open: true, capacity: 6, amenities: [:], readers: [], backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
-    }
 
     @Test(arguments: StoreKind.available)
     func onlyTheStationsHeardSinceAreReadUntilTheListChanges(_ kind: StoreKind) async throws {

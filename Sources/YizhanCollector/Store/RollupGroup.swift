@@ -52,15 +52,18 @@ struct RollupGroup {
     }
 
     private static func add(_ rows: [Row], key: String, into table: inout [Key: Row]) {
-        for row in rows {
-            let k = Key(key: key, start: row.start)
-            if var old = table[k] {
-                old.figures.add(row.figures, peak: .highest)
-                old.workers.merge(row.workers)
-                table[k] = old
-            } else {
-                table[k] = row
-            }
+        for row in rows { accumulate(row, at: Key(key: key, start: row.start), into: &table, peak: .highest) }
+    }
+
+    /// Adds `row` to the row at `k` (figures summed, peaks by `peak`, sketches merged), or
+    /// puts it there.
+    private static func accumulate(_ row: Row, at k: Key, into table: inout [Key: Row], peak: RollupFigures.PeakMerge) {
+        if var old = table[k] {
+            old.figures.add(row.figures, peak: peak)
+            old.workers.merge(row.workers)
+            table[k] = old
+        } else {
+            table[k] = row
         }
     }
 
@@ -76,16 +79,7 @@ struct RollupGroup {
             for (k, row) in stationRows {
                 var delta = row
                 delta.figures.peakOccupancy = max(0, row.figures.peakOccupancy - (oldPeaks[k] ?? 0))
-                for r in regions[k.key] ?? [""] {
-                    let rk = Key(key: r, start: k.start)
-                    if var old = out[rk] {
-                        old.figures.add(delta.figures, peak: .sum)
-                        old.workers.merge(delta.workers)
-                        out[rk] = old
-                    } else {
-                        out[rk] = delta
-                    }
-                }
+                for r in regions[k.key] ?? [""] { Self.accumulate(delta, at: Key(key: r, start: k.start), into: &out, peak: .sum) }
             }
             return out.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
