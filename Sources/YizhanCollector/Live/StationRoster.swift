@@ -5,8 +5,9 @@ import YizhanCore
 /// region's stations, their names and capacities. Read from the store again only when its
 /// `stationRosterRevision` moved (a station added, removed or edited anywhere), and at least
 /// every `maximumAge` for the live capacity rankings divide by. A question then costs one
-/// one-row read instead of loading every station (measured: at 1,000 stations that load was
-/// most of a question's time over HTTP; docs/benchmarks.md).
+/// one-row read instead of loading every station, a load that grows with the network (at
+/// 1,000 stations a question over HTTP cost about 7 ms more than in-process, part of it
+/// this; docs/benchmarks.md).
 ///
 /// The records' live state (occupancy, last seen) may be `maximumAge` old: questions read
 /// rollups, not live state; the live pages read the store (`CollectorHTTP.directory`).
