@@ -34,8 +34,7 @@ public enum Rankings {
         var entries = stations.map { id, capacity in
             let f = current[id] ?? RollupFigures()
             return RankingEntry(station: id, capacity: capacity, figures: f, value: value(measure, f, capacity: capacity),
-                                previous: value(measure, previous[id] ?? RollupFigures(), capacity: capacity),
-                                yearEarlier: value(measure, yearEarlier[id] ?? RollupFigures(), capacity: capacity))
+                                previous: nil, yearEarlier: nil)
         }
         entries.sort { a, b in
             switch (a.value, b.value) {
@@ -47,7 +46,8 @@ public enum Rankings {
         }
         entries = Array(entries.prefix(limit))
         for i in entries.indices { entries[i].rank = i + 1 }
-        return entries
+        // The comparisons for the stations ranked only.
+        return compared(entries, measure: measure, previous: previous, yearEarlier: yearEarlier)
     }
 
     /// `entries` (ranked) with the measure's values for the previous period and a year
