@@ -38,8 +38,8 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
     }
 
     /// The wait before the next pass: the configured interval, stretched so that passes
-    /// take at most a fifth of the time (a pass reads every station: seconds of a core at
-    /// 200,000 stations, which must not crowd out the requests).
+    /// take at most a fifth of the time (a pass evaluates every station: at 200,000 stations
+    /// a second or more of a core, which must not crowd out the requests).
     static func pause(after pass: Duration, every: Duration) -> Duration {
         max(every, pass * 4)
     }
