@@ -142,8 +142,6 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     /// Rollup rows of one level in [from, to): a region's own, or some stations' summed per start.
     /// Sketches come as stored, to be merged by `SketchAccumulator`.
     func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<SketchAccumulator>]
-    /// Per station, its days in [from, to) summed (the peak: its highest day).
-    func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures]
     /// `stationTotals` for several periods in one statement, one answer per period in order.
     func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]]
     /// Amenities of these stations out of order now, and since when.
@@ -179,5 +177,12 @@ public enum CollectorStoreError: Error, CustomStringConvertible {
         case .duplicateUser(let n): return "user \(n) exists already"
         case .unknownStation(let id): return "no station \(id)"
         }
+    }
+}
+
+extension CollectorStore {
+    /// Per station, its days in [from, to) summed (the peak: its highest day).
+    func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
+        try await stationTotals(stations, periods: [(from, to)])[0]
     }
 }

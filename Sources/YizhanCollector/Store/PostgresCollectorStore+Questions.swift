@@ -51,10 +51,6 @@ extension PostgresCollectorStore {
         return out
     }
 
-    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
-        try await stationTotals(stations, periods: [(from, to)])[0]
-    }
-
     /// Per station and period, the sums of its days: one statement whatever the periods.
     /// The stations are joined from `unnest` (each once), so each is looked up by the primary key
     /// (`= ANY(...)` made the planner scan the whole table and filter every row).

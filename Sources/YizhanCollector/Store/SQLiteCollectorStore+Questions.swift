@@ -52,11 +52,6 @@ extension SQLiteCollectorStore {
         }
     }
 
-    /// Per station, the sums of its days in [from, to) (the rankings).
-    public func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
-        try await stationTotals(stations, periods: [(from, to)])[0]
-    }
-
     /// Per station and period, the sums of its days: one statement whatever the periods.
     public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
         let count = periods.count
