@@ -48,8 +48,10 @@ final class ScriptedTransport: WebhookTransport {
 
             advance(.seconds(100))
             #expect(try await evaluator.runOnce().isEmpty)
+            #expect(evaluator.lastPass == .init(stations: 2, evaluated: 2), "the first pass evaluates every station")
             advance(.seconds(21))
             #expect(try await evaluator.runOnce().map(\.key) == [AlertKey(station: "s1", kind: .stationOffline)])
+            #expect(evaluator.lastPass == .init(stations: 2, evaluated: 1), "later ones what may have changed: s1 fell silent")
             advance(.seconds(30))
             #expect(try await evaluator.runOnce().isEmpty, "still the same alert")
 
@@ -111,6 +113,48 @@ final class ScriptedTransport: WebhookTransport {
             #expect(urls.filter { $0 == "http://127.0.0.1:9/wecom" }.count == 2)
             let wecom = try JSONSerialization.jsonObject(with: Data(transport.received.withLock { $0[0].body }.utf8)) as? [String: Any]
             #expect(wecom?["msgtype"] as? String == "markdown")
+        }
+    }
+
+    /// After the first pass, a pass evaluates the stations heard since and those in trouble,
+    /// not every station: at national scale the rest is a core's second for no decision.
+    @Test(arguments: StoreKind.available)
+    func laterPassesEvaluateOnlyTheStationsHeardSinceAndThoseInTrouble(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let t0 = Timestamp(secondsSinceEpoch: 1_764_000_000)
+            let clock = Mutex(t0)
+            let now: @Sendable () -> Timestamp = { clock.withLock { $0 } }
+            let ids = (0..<30).map { String(format: "s%02d", $0) }
+            for id in ids { try await store.addStation(StationRecord(id: id, name: id, capacity: 10), tokenHash: "h" + id) }
+            func beat(_ id: String, at: Timestamp) -> HeartbeatRecord {
+                HeartbeatRecord(station: id, at: at, occupancy: 1, live: LiveState(
+                    open: true, capacity: 10, amenities: [:], readers: [.init(name: "door", state: id == "s07" ? "down" : "up")],
+                    backlog: 0, lastSeq: 0, version: "t", clockSkewSeconds: 0))
+            }
+            try await store.recordHeartbeats(ids.map { beat($0, at: t0) })
+            var config = AlertsConfiguration()
+            config.thresholds.offlineAfter = .seconds(600)
+            config.thresholds.readerDownAfter = .seconds(60)
+            let evaluator = AlertEvaluationService(store: store, configuration: config, offset: .china, logger: quietLogger, now: now)
+
+            clock.withLock { $0 = t0 + .seconds(30) }
+            #expect(try await evaluator.runOnce().isEmpty)
+            #expect(evaluator.lastPass == .init(stations: 30, evaluated: 30))
+            // (Each read goes back 15 s before the one before: heartbeats reach the store late.)
+            try await store.recordHeartbeats([beat("s03", at: t0 + .seconds(40))])
+            clock.withLock { $0 = t0 + .seconds(50) }
+            #expect(try await evaluator.runOnce().isEmpty)
+            #expect(evaluator.lastPass.evaluated == 2, "s03 heard, s07's reader down")
+            clock.withLock { $0 = t0 + .seconds(100) }
+            #expect(try await evaluator.runOnce() == [.open(AlertKey(station: "s07", kind: .readerDown, subject: "door"),
+                                                              since: t0 + .seconds(30), detail: "reader door: down")])
+            clock.withLock { $0 = t0 + .seconds(200) }
+            #expect(try await evaluator.runOnce().isEmpty)
+            #expect(evaluator.lastPass.evaluated == 1, "only s07, its alert open")
+            // Silent past the grace: found without a heartbeat, every one of them.
+            clock.withLock { $0 = t0 + .seconds(700) }
+            let offline = try await evaluator.runOnce().filter { $0.key.kind == .stationOffline }
+            #expect(offline.count == 30 && evaluator.lastPass.evaluated == 30, "\(offline.count) offline")
         }
     }
 

@@ -74,6 +74,7 @@ private func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> Heartbeat
             let mirror = StationMirror(fullInterval: .seconds(300))
             let first = try await mirror.refresh(store, now: t0)
             #expect(first.full && first.stations.map(\.id) == ["a", "b", "c"])
+            #expect(first.changed.map(\.id) == ["a", "b", "c"] && first.positions == ["a": 0, "b": 1, "c": 2])
 
             // A minute later b beat again: read in part (from a little before the newest
             // heartbeat read), a (silent for two minutes) not at all.
@@ -89,9 +90,13 @@ private func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> Heartbeat
             try await store.addStation(StationRecord(id: "d", name: "d", capacity: 6), tokenHash: Tokens.hash("td"))
             let fourth = try await mirror.refresh(store, now: t0 + .seconds(63))
             #expect(fourth.full && fourth.stations.map(\.id) == ["a", "b", "c", "d"])
+            // A full read's changes are what differs from the copy before: the new station only.
+            #expect(fourth.changed.map(\.id) == ["d"] && fourth.positions["d"] == 3)
             // And after the full interval, whatever happened.
             #expect(try await mirror.refresh(store, now: t0 + .seconds(64)).full == false)
-            #expect(try await mirror.refresh(store, now: t0 + .seconds(63 + 300)).full)
+            try await store.recordHeartbeats([heartbeat("c", occupancy: 3, at: t0 + .seconds(65))])
+            let fifth = try await mirror.refresh(store, now: t0 + .seconds(63 + 300))
+            #expect(fifth.full && fifth.changed.map(\.id) == ["c"])
         }
     }
 }

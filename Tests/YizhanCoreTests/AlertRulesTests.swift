@@ -16,8 +16,8 @@ struct AlertHarness {
         now = RFC3339.parse(start, defaultOffset: .china)!
     }
 
-    mutating func step(_ facts: [StationAlertFacts]) -> [AlertDecision] {
-        let d = rules.evaluate(facts, open: open, lastResolved: resolved, now: now)
+    mutating func step(_ facts: [StationAlertFacts], registered: ((String) -> Bool)? = nil) -> [AlertDecision] {
+        let d = rules.evaluate(facts, open: open, lastResolved: resolved, now: now, registered: registered)
         for x in d {
             switch x {
             case .open(let k, _, _): open[k] = now; log.append("open \(k)")
@@ -240,5 +240,64 @@ struct AlertHarness {
         let answer = try JSONDecoder().decode(HeartbeatAnswer.self, from: Data(#"{"resend":{"from_seq":5,"to_seq":14}}"#.utf8))
         #expect(answer.resend == ResendRange(fromSeq: 5, toSeq: 14))
         #expect(try JSONDecoder().decode(HeartbeatAnswer.self, from: Data("{}".utf8)).resend == nil)
+    }
+}
+
+/// A pass evaluates only the stations `AlertRules.stationsToEvaluate` names; at national
+/// scale that is what keeps a pass from costing a core's second. It must decide exactly
+/// what evaluating every station would, whatever the history.
+@Suite struct IncrementalAlertPassTests {
+    /// Two collectors' worth of rules side by side over one random history: one evaluates
+    /// every station each pass, the other only the named ones.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func evaluatingTheNamedStationsDecidesWhatEvaluatingAllDoes(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var t = AlertThresholds()
+        t.offlineAfter = .seconds(600); t.offlineRearm = .seconds(900); t.readerDownAfter = .seconds(60)
+        t.amenityOutOfOrderAfter = .seconds(240); t.fullHeartbeats = 3; t.fullWindow = 5
+        t.backlogHeartbeats = 3; t.backlogMinimum = 100; t.clockSkew = .seconds(300); t.storageNearCapPercent = 90
+        var full = AlertHarness(t), some = AlertHarness(t)
+        let hourLists = [nil, try! OpeningHours(parsing: ["08:00-20:00"], offset: .china), try! OpeningHours(parsing: ["10:00-10:30"], offset: .china)]
+        // 150 stations: 10 never heard; the rest heard at the start.
+        var facts = (0..<150).map { i in
+            StationAlertFacts(station: String(format: "s%03d", i), lastSeen: i < 10 ? nil : full.now, hours: hourLists[i % 3], capacity: 10)
+        }
+        var evaluated = 0, total = 0, decided = 0
+        for pass in 0..<300 {
+            let step = Duration.seconds(Int64(5 + rng.next() % 11))
+            full.advance(step); some.advance(step)
+            // Stations beat about once a minute (some of them in trouble); one in ten seldom.
+            var changed: [String] = []
+            for i in 10..<facts.count where rng.unit() < (i % 10 == 0 ? 0.004 : 0.15) {
+                var f = facts[i]
+                f.lastSeen = full.now
+                f.occupancy = Int(rng.next() % 12)
+                f.backlog = rng.unit() < 0.1 ? f.backlog + Int64(rng.next() % 80) : max(0, f.backlog - 50)
+                f.readers = [Heartbeat.Reader(name: "door", state: rng.unit() < 0.1 ? "down" : "up")]
+                f.clockSkewSeconds = rng.unit() < 0.03 ? 400 : 0
+                f.storagePercent = rng.unit() < 0.05 ? Int(80 + rng.next() % 15) : 50
+                f.gaps = rng.unit() < 0.02 ? ["2026-11-24": "seq 1-2 missing"] : [:]
+                facts[i] = f
+                changed.append(f.station)
+            }
+            // Amenities break now and then and are mended within minutes, through events, not heartbeats.
+            for i in 10..<facts.count where rng.unit() < (facts[i].outages.isEmpty ? 0.002 : 0.04) {
+                facts[i].outages = facts[i].outages.isEmpty ? ["microwave": full.now - .seconds(Int64(rng.next() % 300))] : [:]
+            }
+            // Now and then a station leaves the register.
+            if pass % 97 == 96 { facts.remove(at: 10 + Int(rng.next() % UInt64(facts.count - 10))) }
+
+            let a = full.step(facts)
+            let registered = Set(facts.map(\.station))
+            let named = some.rules.stationsToEvaluate(changed: changed, lastSeen: facts.lazy.map { ($0.station, $0.lastSeen) },
+                                                     open: some.open.keys, outages: facts.filter { !$0.outages.isEmpty }.map(\.station),
+                                                     now: some.now)
+            let subset = pass == 0 ? facts : facts.filter { named.contains($0.station) }
+            let b = some.step(subset, registered: { registered.contains($0) })
+            #expect(a == b, "pass \(pass): every station decided \(a), the named ones \(b)")
+            evaluated += subset.count; total += facts.count; decided += a.count
+        }
+        #expect(decided > 50, "the history exercised the rules (\(decided) decisions)")
+        #expect(evaluated * 2 < total, "a pass evaluated \(evaluated) of \(total) station-passes: not a fraction")
     }
 }

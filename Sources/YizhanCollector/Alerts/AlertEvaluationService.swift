@@ -38,28 +38,47 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
     }
 
     /// The wait before the next pass: the configured interval, stretched so that passes
-    /// take at most a fifth of the time (a pass evaluates every station: at 200,000 stations
-    /// a second or more of a core, which must not crowd out the requests).
+    /// take at most a fifth of the time (a first pass evaluates every station: at 200,000
+    /// stations a second or more of a core, which must not crowd out the requests).
     static func pause(after pass: Duration, every: Duration) -> Duration {
         max(every, pass * 4)
     }
+
+    /// What the last pass did, for tests and the debug log.
+    public struct PassFigures: Sendable, Equatable {
+        public var stations = 0
+        public var evaluated = 0
+    }
+    private let figures = Mutex<(primed: Bool, last: PassFigures)>((false, PassFigures()))
+    public var lastPass: PassFigures { figures.withLock { $0.last } }
 
     /// One pass: the decisions the store took (a decision another collector took first is left out).
     @discardableResult
     public func runOnce() async throws -> [AlertDecision] {
         let at = now()
-        // Read in part: only the stations heard since the last pass (StationMirror).
-        let stations = try await mirror.refresh(store, now: at).stations
-        var outages: [String: [String: Timestamp]] = [:]
-        for o in try await store.allOngoingOutages() {
-            outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since)
-        }
+        let outageRows = try await store.allOngoingOutages()
         let openAlerts = try await store.alerts(.open, limit: 1_000_000)
         let open = Dictionary(openAlerts.map { ($0.key, $0.openedAt) }, uniquingKeysWith: { a, _ in a })
         let resolved = try await store.alertsResolved(since: at - configuration.thresholds.offlineRearm)
-        // Facts for every station and the rules over them: hundreds of milliseconds at
-        // 200,000 stations, so on the background thread, not the request threads.
-        let (decisions, byID, openByKey) = try await BackgroundWork.run { [offset, outages] in
+        // Read in part: only the stations heard since the last pass (StationMirror). Read
+        // last, so that nothing after it can fail before the rules have seen what it found.
+        let read = try await mirror.refresh(store, now: at)
+        let primed = figures.withLock { $0.primed }
+        let (decisions, byID, openByKey, pass) = try await BackgroundWork.run { [offset] in
+            var outages: [String: [String: Timestamp]] = [:]
+            for o in outageRows { outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since) }
+            // The first pass evaluates every station; later ones only those whose decisions
+            // may have changed (AlertRules.stationsToEvaluate), in the store's order.
+            let positions: [Int]
+            if primed {
+                let ids = self.rules.withLock {
+                    $0.stationsToEvaluate(changed: read.changed.lazy.map(\.id), lastSeen: read.stations.lazy.map { ($0.id, $0.lastSeen) },
+                                          open: open.keys, outages: outages.keys, now: at)
+                }
+                positions = ids.compactMap { read.positions[$0] }.sorted()
+            } else {
+                positions = Array(read.stations.indices)
+            }
             // Most stations keep the same hours: each distinct list is parsed once a pass.
             var parsedHours: [[String]: OpeningHours?] = [:]
             func hours(_ text: [String]?) -> OpeningHours? {
@@ -69,19 +88,25 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
                 parsedHours[text] = parsed
                 return parsed
             }
-            let facts = stations.map { s in
-                StationAlertFacts(station: s.id, lastSeen: s.lastSeen,
-                                  hours: hours(s.live?.openingHours),
-                                  occupancy: s.occupancy, capacity: s.live?.capacity ?? s.capacity, backlog: s.live?.backlog ?? 0,
-                                  readers: s.live?.readers ?? [], clockSkewSeconds: s.live?.clockSkewSeconds ?? 0,
-                                  storagePercent: s.live?.storagePercent, outages: outages[s.id] ?? [:], gaps: s.live?.sequenceGaps ?? [:])
+            let facts = positions.map { i in
+                let s = read.stations[i]
+                return StationAlertFacts(station: s.id, lastSeen: s.lastSeen,
+                                         hours: hours(s.live?.openingHours),
+                                         occupancy: s.occupancy, capacity: s.live?.capacity ?? s.capacity, backlog: s.live?.backlog ?? 0,
+                                         readers: s.live?.readers ?? [], clockSkewSeconds: s.live?.clockSkewSeconds ?? 0,
+                                         storagePercent: s.live?.storagePercent, outages: outages[s.id] ?? [:], gaps: s.live?.sequenceGaps ?? [:])
             }
-            let decisions = self.rules.withLock { $0.evaluate(facts, open: open, lastResolved: resolved, now: at) }
+            let decisions = self.rules.withLock {
+                $0.evaluate(facts, open: open, lastResolved: resolved, now: at, registered: { read.positions[$0] != nil })
+            }
             // Only the stations something was decided about (names and regions for the messages).
-            let decided = Set(decisions.map(\.key.station))
-            return (decisions, Dictionary(stations.lazy.filter { decided.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-                    Dictionary(openAlerts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
+            let byID = Dictionary(decisions.compactMap { d in read.positions[d.key.station].map { (d.key.station, read.stations[$0]) } },
+                                  uniquingKeysWith: { a, _ in a })
+            return (decisions, byID, Dictionary(openAlerts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }),
+                    PassFigures(stations: read.stations.count, evaluated: facts.count))
         }
+        figures.withLock { $0 = (true, pass) }
+        logger.debug("alert pass: \(pass.evaluated) of \(pass.stations) stations evaluated, \(decisions.count) decisions")
         var taken: [AlertDecision] = []
         for d in decisions {
             let station = byID[d.key.station]

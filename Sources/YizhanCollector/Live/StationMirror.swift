@@ -27,7 +27,10 @@ final class StationMirror: Sendable {
     /// What one refresh found.
     struct Read: Sendable {
         var stations: [StationRecord]
-        /// The stations read this time (every station on a full read).
+        /// Index into `stations` by id.
+        var positions: [String: Int]
+        /// The stations read this time; on a full read, those heard since the copy before
+        /// (all of them on the first read).
         var changed: [StationRecord]
         var full: Bool
     }
@@ -49,18 +52,24 @@ final class StationMirror: Sendable {
         let due = fullReadAt.map { now - $0 >= fullInterval || now < $0 } ?? true
         if !due, revision == revision0, let last = readAt {
             let changed = try await store.stations(heardSince: last - Self.overlap)
-            let stations: [StationRecord]? = copy.withLock { c in
+            let updated: ([StationRecord], [String: Int])? = copy.withLock { c in
                 guard changed.allSatisfy({ c.positions[$0.id] != nil }) else { return nil }
                 for s in changed { c.stations[c.positions[s.id]!] = s }
                 c.readAt = now
-                return c.stations
+                return (c.stations, c.positions)
             }
-            if let stations { return Read(stations: stations, changed: changed, full: false) }
+            if let updated { return Read(stations: updated.0, positions: updated.1, changed: changed, full: false) }
             // A station the copy does not hold (added between the two reads): read them all.
         }
         let all = try await store.stations(heardSince: nil)
-        let positions = try await BackgroundWork.run { Dictionary(all.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+        let before = copy.withLock { ($0.stations, $0.positions) }
+        let (positions, changed) = try await BackgroundWork.run {
+            let positions = Dictionary(all.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let changed = before.0.isEmpty ? all
+                : all.filter { s in before.1[s.id].map { before.0[$0].lastSeen != s.lastSeen } ?? true }
+            return (positions, changed)
+        }
         copy.withLock { $0 = Copy(stations: all, positions: positions, revision: revision, readAt: now, fullReadAt: now) }
-        return Read(stations: all, changed: all, full: true)
+        return Read(stations: all, positions: positions, changed: changed, full: true)
     }
 }

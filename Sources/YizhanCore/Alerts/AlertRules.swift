@@ -19,16 +19,43 @@ public struct AlertRules: Sendable {
     private(set) var samples: [String: [Sample]] = [:]
     /// Per reader key: since when it was seen not up.
     private(set) var readerDownSince: [AlertKey: Timestamp] = [:]
+    /// The stations whose decisions may change with no new heartbeat: something open or
+    /// wanted for them, a clock running (a reader down, an amenity out of order), or silent.
+    /// Every other station's decisions change only with its next heartbeat or when it falls
+    /// silent, so a pass need not evaluate it (`stationsToEvaluate`).
+    public private(set) var watched: Set<String> = []
 
     public init(thresholds: AlertThresholds = AlertThresholds()) { self.thresholds = thresholds }
 
+    /// Which stations a pass at `now` must evaluate to decide what evaluating all of them
+    /// would: those heard since the pass before (`changed`), those with an alert open or an
+    /// amenity out of order, the `watched`, and those silent past the grace (`lastSeen`: every
+    /// station's last heartbeat; a cheap scan). At national scale that is the heartbeats of
+    /// one interval plus the few in trouble, not the whole register.
+    public func stationsToEvaluate(changed: some Sequence<String>, lastSeen: some Sequence<(id: String, lastSeen: Timestamp?)>,
+                                   open: some Sequence<AlertKey>, outages: some Sequence<String>, now: Timestamp) -> Set<String> {
+        var out = watched
+        out.formUnion(changed)
+        out.formUnion(outages)
+        for key in open { out.insert(key.station) }
+        for s in lastSeen { if let seen = s.lastSeen, now - seen > thresholds.offlineAfter { out.insert(s.id) } }
+        return out
+    }
+
     /// `open`: the alerts open now and when each opened; `lastResolved`: when alerts were
-    /// resolved lately (for the offline re-arm hold).
+    /// resolved lately (for the offline re-arm hold). `registered`: whether a station is still
+    /// in the register (its open alerts are resolved when not); by default, whether it is
+    /// among `stations`, when those are all of them.
     public mutating func evaluate(_ stations: [StationAlertFacts], open: [AlertKey: Timestamp], lastResolved: [AlertKey: Timestamp],
-                                  now: Timestamp) -> [AlertDecision] {
+                                  now: Timestamp, registered: ((String) -> Bool)? = nil) -> [AlertDecision] {
         var out: [AlertDecision] = []
-        let known = Set(stations.map(\.station))
+        let all = registered == nil ? Set(stations.map(\.station)) : []
+        let isRegistered = registered ?? { all.contains($0) }
+        // By station, sorted: looked up once per station evaluated (a scan of every open
+        // alert per station was quadratic with thousands of stations offline).
+        let openByStation = Dictionary(grouping: open.keys, by: \.station).mapValues { $0.sorted() }
         for f in stations {
+            let stationOpen = openByStation[f.station] ?? []
             guard let lastSeen = f.lastSeen else { continue }  // never activated: nothing to say
             remember(f, lastSeen: lastSeen)
             var wanted: [AlertKey: (since: Timestamp, detail: String)] = [:]
@@ -73,7 +100,7 @@ public struct AlertRules: Sendable {
                 fullAndBacklog(f, into: &wanted, keep: &keepIfOpen)
             } else {
                 // A silent station's last figures are stale: whatever is open stays open until it speaks.
-                for key in open.keys where key.station == f.station && key.kind != .stationOffline && key.kind != .sequenceGap {
+                for key in stationOpen where key.kind != .stationOffline && key.kind != .sequenceGap {
                     keepIfOpen.insert(key)
                 }
             }
@@ -84,12 +111,23 @@ public struct AlertRules: Sendable {
             for (key, w) in wanted.sorted(by: { $0.key < $1.key }) where open[key] == nil {
                 out.append(.open(key, since: w.since, detail: w.detail))
             }
-            for key in open.keys.sorted() where key.station == f.station && wanted[key] == nil && !keepIfOpen.contains(key) {
+            for key in stationOpen where wanted[key] == nil && !keepIfOpen.contains(key) {
                 out.append(.resolve(key))
+            }
+            // What is open is evaluated anyway (stationsToEvaluate's `open`); keepIfOpen alone
+            // decides nothing while nothing is open. A wanted alert is watched until it opens
+            // (its writing may fail).
+            if !fresh || !wanted.isEmpty || !f.outages.isEmpty || f.readers.contains(where: { $0.state != "up" }) {
+                watched.insert(f.station)
+            } else {
+                watched.remove(f.station)
             }
         }
         // A station removed from the register resolves what it had open.
-        for key in open.keys.sorted() where !known.contains(key.station) { out.append(.resolve(key)) }
+        for key in open.keys.sorted() where !isRegistered(key.station) {
+            out.append(.resolve(key))
+        }
+        watched = watched.filter(isRegistered)
         return out
     }
 
