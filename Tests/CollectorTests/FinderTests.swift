@@ -1,3 +1,4 @@
+import CompressNIO
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -10,16 +11,20 @@ import YizhanCore
 /// questions, 429 after the burst, the page without JavaScript, and the onward list in the
 /// heartbeat answer.
 @Suite struct FinderTests {
-    struct Answer { var status: Int; var headers: [(String, String)]; var body: String
+    struct Answer { var status: Int; var headers: [(String, String)]; var body: String; var bytes: ByteBuffer = ByteBuffer()
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    func fetch(_ url: String, headers: [(String, String)] = []) async throws -> Answer {
+    /// A client that neither asks for nor undoes compression (`HTTPClient.shared` does both).
+    static let plainClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration())
+
+    func fetch(_ url: String, headers: [(String, String)] = [], plain: Bool = false) async throws -> Answer {
         var request = HTTPClientRequest(url: url)
         for (k, v) in headers { request.headers.add(name: k, value: v) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await (plain ? Self.plainClient : HTTPClient.shared).execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
         return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                      body: String(buffer: try await response.body.collect(upTo: 1 << 22)))
+                      body: String(buffer: bytes), bytes: bytes)
     }
 
     /// Polls until `condition` holds (the index follows heartbeats within a second).
@@ -125,14 +130,39 @@ import YizhanCore
             let closed = features.first { (($0["properties"] as! [String: Any])["id"] as! String) == "near-closed" }!["properties"] as! [String: Any]
             #expect(closed["open"] as? Bool == false)
 
-            let r = try await fetch(url + "/open/v1/stations.geojson")
+            let r = try await fetch(url + "/open/v1/stations.geojson", plain: true)
             #expect(r.header("Content-Type") == "application/geo+json" && r.header("Cache-Control") == "public, max-age=10")
             #expect(r.header("Set-Cookie") == nil && r.header("Access-Control-Allow-Origin") == "*")
             let etag = try #require(r.header("ETag"))
-            let conditional = try await fetch(url + "/open/v1/stations.geojson", headers: [("If-None-Match", "W/\"x\", \(etag)")])
+            let conditional = try await fetch(url + "/open/v1/stations.geojson", headers: [("If-None-Match", "W/\"x\", \(etag)")], plain: true)
             #expect(conditional.status == 304 && conditional.body.isEmpty)
             #expect(!r.body.contains("card") && !r.body.contains("visit"), "nothing about people")
+
+            // Gzip'd for the clients that accept it: the same bytes, its own ETag; either
+            // ETag is current for a conditional GET.
+            #expect(r.header("Vary") == "Accept-Encoding" && r.header("Content-Encoding") == nil)
+            let gz = try await fetch(url + "/open/v1/stations.geojson", headers: [("Accept-Encoding", "br;q=1, gzip;q=0.8")], plain: true)
+            #expect(gz.status == 200 && gz.header("Content-Encoding") == "gzip" && gz.header("Vary") == "Accept-Encoding")
+            #expect(gz.header("ETag") == String(etag.dropLast()) + "-gz\"" && gz.header("Cache-Control") == "public, max-age=10")
+            var compressed = gz.bytes
+            let inflated = try compressed.decompress(with: .gzip())
+            #expect(String(buffer: inflated) == r.body && gz.bytes.readableBytes < r.bytes.readableBytes / 2,
+                    "\(gz.bytes.readableBytes) bytes gzip'd, \(r.bytes.readableBytes) plain")
+            for tag in [etag, gz.header("ETag")!] {
+                let again = try await fetch(url + "/open/v1/stations.geojson", headers: [("Accept-Encoding", "gzip"), ("If-None-Match", tag)], plain: true)
+                #expect(again.status == 304 && again.bytes.readableBytes == 0 && again.header("Content-Encoding") == nil)
+            }
+            let refused = try await fetch(url + "/open/v1/stations.geojson", headers: [("Accept-Encoding", "gzip;q=0, identity")], plain: true)
+            #expect(refused.header("Content-Encoding") == nil && refused.body == r.body)
         }
+    }
+
+    @Test func acceptEncodingIsReadAsRFC9110Says() {
+        #expect(CollectorHTTP.acceptsGzip("gzip") && CollectorHTTP.acceptsGzip("deflate, GZIP;q=0.5") && CollectorHTTP.acceptsGzip("x-gzip"))
+        #expect(CollectorHTTP.acceptsGzip("*") && CollectorHTTP.acceptsGzip("br, *;q=0.1"))
+        #expect(!CollectorHTTP.acceptsGzip(nil) && !CollectorHTTP.acceptsGzip("") && !CollectorHTTP.acceptsGzip("br, deflate"))
+        #expect(!CollectorHTTP.acceptsGzip("gzip;q=0") && !CollectorHTTP.acceptsGzip("gzip; q=0.000, *") && !CollectorHTTP.acceptsGzip("*;q=0"))
+        #expect(!CollectorHTTP.acceptsGzip("*, gzip;q=0"), "gzip refused by name, whatever * says")
     }
 
     @Test func thePageWorksWithoutJavaScriptAndSetsNoCookie() async throws {

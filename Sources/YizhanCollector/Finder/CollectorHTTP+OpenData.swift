@@ -13,8 +13,39 @@ extension CollectorHTTP {
     func stationsGeoJSON(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         try publicLimiter.check(context.clientAddress)
         let feed = try await finder.feed(offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
-        return Self.conditional(request, etag: feed.etag, maxAge: OpenDataFeed.maximumAge(stations: feed.count).wholeSeconds, shared: true,
-                                contentType: "application/geo+json", body: feed.body)
+        let maxAge = OpenDataFeed.maximumAge(stations: feed.count).wholeSeconds
+        // Either representation's ETag names this version: a client holding the plain one
+        // asks again with gzip accepted, and is told its copy is current.
+        let tags = [feed.etag, feed.gzipETag]
+        if let gzipped = feed.gzipped, Self.acceptsGzip(request.headers[.acceptEncoding]) {
+            var response = Self.conditional(request, etag: feed.gzipETag, also: tags, maxAge: maxAge, shared: true,
+                                            contentType: "application/geo+json", body: gzipped)
+            response.headers[.vary] = "Accept-Encoding"
+            if response.status == .ok { response.headers[.contentEncoding] = "gzip" }
+            return response
+        }
+        var response = Self.conditional(request, etag: feed.etag, also: tags, maxAge: maxAge, shared: true,
+                                        contentType: "application/geo+json", body: feed.body)
+        response.headers[.vary] = "Accept-Encoding"
+        return response
+    }
+
+    /// Whether an Accept-Encoding header (RFC 9110 §12.5.3) accepts gzip: `gzip`, `x-gzip`
+    /// or `*`, without `q=0`.
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        var gzip: Bool?, any: Bool?
+        for item in header.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first else { continue }
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            switch coding {
+            case "gzip", "x-gzip": gzip = q > 0
+            case "*": any = q > 0
+            default: break
+            }
+        }
+        return gzip ?? any ?? false
     }
 
     /// The public `nearby` answer, `{"stations": [...]}` with each station's keys sorted —
@@ -69,13 +100,15 @@ extension CollectorHTTP {
 
     /// 304 when `If-None-Match` names this ETag (or `*`), else the body; both with the
     /// ETag and Cache-Control, and open to any origin (it is public data).
-    static func conditional(_ request: Request, etag: String, maxAge: Int64, shared: Bool, contentType: String, body: ByteBuffer) -> Response {
+    /// `also`: other ETags naming the same version (another encoding of it).
+    static func conditional(_ request: Request, etag: String, also: [String] = [], maxAge: Int64, shared: Bool, contentType: String,
+                            body: ByteBuffer) -> Response {
         var headers: HTTPFields = [
             .eTag: etag,
             .cacheControl: "\(shared ? "public" : "private"), max-age=\(maxAge)",
             .accessControlAllowOrigin: "*",
         ]
-        if let match = request.headers[.ifNoneMatch], ifNoneMatch(match, etag) {
+        if let match = request.headers[.ifNoneMatch], ([etag] + also).contains(where: { ifNoneMatch(match, $0) }) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = contentType

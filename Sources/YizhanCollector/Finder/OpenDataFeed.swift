@@ -1,3 +1,4 @@
+import CompressNIO
 import Crypto
 import NIOCore
 import YizhanCore
@@ -31,6 +32,13 @@ struct OpenDataFeed: Sendable {
     let body: ByteBuffer
     /// `"` + 32 hex digits of SHA-256 of the body + `"`.
     let etag: String
+    /// The same body gzip'd, for the clients that accept it (every map provider does). At
+    /// 200,000 stations the feed is 67 MB and sending it whole to a few map clients at once
+    /// was the public endpoints' whole p99 tail (docs/benchmarks.md); gzip'd it is a tenth.
+    /// nil when compression failed (the plain body is served).
+    let gzipped: ByteBuffer?
+    /// The gzip'd representation's own ETag (RFC 9110: each encoding has its own).
+    var gzipETag: String { String(etag.dropLast()) + "-gz\"" }
 
     init(_ index: FinderIndex, now: Timestamp, offlineAfter: Duration, offset: UTCOffset = .china) {
         generation = index.generation
@@ -47,6 +55,14 @@ struct OpenDataFeed: Sendable {
         out += Array("]}".utf8)
         body = ByteBuffer(bytes: out)
         etag = "\"" + Hex.encode(Array(SHA256.hash(data: out)).prefix(16)) + "\""
+        gzipped = Self.gzip(body)
+    }
+
+    /// zlib's fastest level: GeoJSON's repetitive keys compress about tenfold even so, and a
+    /// large network's feed is compressed every minute on the background thread.
+    static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
+        var input = body
+        return try? input.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: 1)))
     }
 
     static func feature(_ s: FinderStation, into out: inout [UInt8], now: Timestamp, offlineAfter: Duration, offset: UTCOffset) {
