@@ -139,6 +139,10 @@ extension PostgresCollectorStore {
             }
             if let last = events.last, last.seq > newest[station]?.seq ?? .min { newest[station] = last }
         }
+        // Each lookup below (the replay guard, the stored peaks) is a LATERAL subquery with
+        // LIMIT 1: an index probe per row of the group, whatever the statistics say. As plain
+        // joins the planner hashed whole partitions and rollup tables when its statistics lagged
+        // a fast-growing table (seen under load: a seq scan of every events partition per group).
         let live = newest.keys.sorted()
         let liveSeqs = live.map { newest[$0]!.seq }, liveOccupancies = live.map { Int64(newest[$0]!.occupancy) }
         let rows = try await db.query("""
@@ -147,7 +151,8 @@ extension PostgresCollectorStore {
                 SELECT i, s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
                 FROM unnest(\(ids)::text[], \(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
                             \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(i, s, t, k, c, r, o, y, d)
-                WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.station_id = b.i AND e.seq = b.s)
+                    LEFT JOIN LATERAL (SELECT true AS found FROM events e WHERE e.station_id = b.i AND e.seq = b.s LIMIT 1) AS stored ON true
+                WHERE stored.found IS NULL
                 ON CONFLICT (station_id, seq, time_ms) DO NOTHING
                 RETURNING station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
             ), live AS (
@@ -155,13 +160,13 @@ extension PostgresCollectorStore {
                 FROM unnest(\(live)::text[], \(liveSeqs)::bigint[], \(liveOccupancies)::bigint[]) AS l(i, s, o)
                 WHERE stations.id = l.i AND stations.last_ack < l.s
             ), peaks AS (
-                SELECT 'h' AS level, r.station_id, r.start_ms, r.peak_occupancy
+                SELECT 'h' AS level, k.s AS station_id, k.m AS start_ms, r.peak_occupancy
                 FROM unnest(\(peakKeys.hours.map(\.key))::text[], \(peakKeys.hours.map(\.start))::bigint[]) AS k(s, m)
-                JOIN rollup_station_hours r ON r.station_id = k.s AND r.start_ms = k.m
+                CROSS JOIN LATERAL (SELECT peak_occupancy FROM rollup_station_hours WHERE station_id = k.s AND start_ms = k.m LIMIT 1) AS r
                 UNION ALL
-                SELECT 'd', r.station_id, r.start_ms, r.peak_occupancy
+                SELECT 'd', k.s, k.m, r.peak_occupancy
                 FROM unnest(\(peakKeys.days.map(\.key))::text[], \(peakKeys.days.map(\.start))::bigint[]) AS k(s, m)
-                JOIN rollup_station_days r ON r.station_id = k.s AND r.start_ms = k.m
+                CROSS JOIN LATERAL (SELECT peak_occupancy FROM rollup_station_days WHERE station_id = k.s AND start_ms = k.m LIMIT 1) AS r
             )
             SELECT station_id, seq, time_ms, kind, card_key, occupancy::bigint, stay_seconds, detail FROM inserted
             UNION ALL SELECT station_id, start_ms, NULL, level, NULL, peak_occupancy, NULL, NULL FROM peaks
@@ -222,8 +227,8 @@ extension PostgresCollectorStore {
         binds.append(rows.map(\.0.key)); binds.append(rows.map(\.0.start))
         var out: [RollupGroup.Key: Int64] = [:]
         for try await (station, start, peak) in try await db.query(PostgresQuery(unsafeSQL: """
-            SELECT r.station_id, r.start_ms, r.peak_occupancy FROM unnest($1::text[], $2::bigint[]) AS k(s, m)
-            JOIN \(table.rawValue) r ON r.station_id = k.s AND r.start_ms = k.m
+            SELECT k.s, k.m, r.peak_occupancy FROM unnest($1::text[], $2::bigint[]) AS k(s, m)
+            CROSS JOIN LATERAL (SELECT peak_occupancy FROM \(table.rawValue) WHERE station_id = k.s AND start_ms = k.m LIMIT 1) AS r
             """, binds: binds), logger: logger).decode((String, Int64, Int64).self) { out[RollupGroup.Key(key: station, start: start)] = peak }
         return out
     }
