@@ -148,12 +148,17 @@ import YizhanCore
             let inflated = try compressed.decompress(with: .gzip())
             #expect(String(buffer: inflated) == r.body && gz.bytes.readableBytes < r.bytes.readableBytes / 2,
                     "\(gz.bytes.readableBytes) bytes gzip'd, \(r.bytes.readableBytes) plain")
+            // A gzip client holding either representation is told it is current, by its own ETag.
             for tag in [etag, gz.header("ETag")!] {
                 let again = try await fetch(url + "/open/v1/stations.geojson", headers: [("Accept-Encoding", "gzip"), ("If-None-Match", tag)], plain: true)
                 #expect(again.status == 304 && again.bytes.readableBytes == 0 && again.header("Content-Encoding") == nil)
+                #expect(again.header("ETag") == tag && again.header("Vary") == "Accept-Encoding")
             }
             let refused = try await fetch(url + "/open/v1/stations.geojson", headers: [("Accept-Encoding", "gzip;q=0, identity")], plain: true)
             #expect(refused.header("Content-Encoding") == nil && refused.body == r.body)
+            // Without gzip the gzip'd ETag is not current: the plain body comes.
+            let mismatch = try await fetch(url + "/open/v1/stations.geojson", headers: [("If-None-Match", gz.header("ETag")!)], plain: true)
+            #expect(mismatch.status == 200 && mismatch.header("ETag") == etag && mismatch.body == r.body)
         }
     }
 

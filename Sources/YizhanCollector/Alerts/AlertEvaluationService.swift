@@ -60,10 +60,11 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         let openAlerts = try await store.alerts(.open, limit: 1_000_000)
         let open = Dictionary(openAlerts.map { ($0.key, $0.openedAt) }, uniquingKeysWith: { a, _ in a })
         let resolved = try await store.alertsResolved(since: at - configuration.thresholds.offlineRearm)
-        // Read in part: only the stations heard since the last pass (StationMirror). Read
-        // last, so that nothing after it can fail before the rules have seen what it found.
+        // Read in part: only the stations heard since the last pass (StationMirror). What a
+        // refresh found is not found again: if anything fails before the rules have seen it,
+        // the next pass evaluates every station (unprimed until this one succeeds).
+        let primed = figures.withLock { f in defer { f.primed = false }; return f.primed }
         let read = try await mirror.refresh(store, now: at)
-        let primed = figures.withLock { $0.primed }
         let (decisions, byID, openByKey, pass) = try await BackgroundWork.run { [offset] in
             var outages: [String: [String: Timestamp]] = [:]
             for o in outageRows { outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since) }

@@ -14,18 +14,21 @@ extension CollectorHTTP {
         try publicLimiter.check(context.clientAddress)
         let feed = try await finder.feed(offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
         let maxAge = OpenDataFeed.maximumAge(stations: feed.count).wholeSeconds
-        // Either representation's ETag names this version: a client holding the plain one
-        // asks again with gzip accepted, and is told its copy is current.
-        let tags = [feed.etag, feed.gzipETag]
+        var response: Response
         if let gzipped = feed.gzipped, Self.acceptsGzip(request.headers[.acceptEncoding]) {
-            var response = Self.conditional(request, etag: feed.gzipETag, also: tags, maxAge: maxAge, shared: true,
-                                            contentType: "application/geo+json", body: gzipped)
-            response.headers[.vary] = "Accept-Encoding"
-            if response.status == .ok { response.headers[.contentEncoding] = "gzip" }
-            return response
+            // A client that accepts gzip may hold either representation (it may have asked
+            // without gzip before): a 304 names the one it holds, as RFC 9110 asks.
+            let held = request.headers[.ifNoneMatch].map { Self.ifNoneMatch($0, feed.etag) && !Self.ifNoneMatch($0, feed.gzipETag) } ?? false
+            if held {
+                response = Self.conditional(request, etag: feed.etag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: feed.body)
+            } else {
+                response = Self.conditional(request, etag: feed.gzipETag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: gzipped)
+                if response.status == .ok { response.headers[.contentEncoding] = "gzip" }
+            }
+        } else {
+            // Without gzip, only the plain representation's ETag is current.
+            response = Self.conditional(request, etag: feed.etag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: feed.body)
         }
-        var response = Self.conditional(request, etag: feed.etag, also: tags, maxAge: maxAge, shared: true,
-                                        contentType: "application/geo+json", body: feed.body)
         response.headers[.vary] = "Accept-Encoding"
         return response
     }
@@ -100,15 +103,13 @@ extension CollectorHTTP {
 
     /// 304 when `If-None-Match` names this ETag (or `*`), else the body; both with the
     /// ETag and Cache-Control, and open to any origin (it is public data).
-    /// `also`: other ETags naming the same version (another encoding of it).
-    static func conditional(_ request: Request, etag: String, also: [String] = [], maxAge: Int64, shared: Bool, contentType: String,
-                            body: ByteBuffer) -> Response {
+    static func conditional(_ request: Request, etag: String, maxAge: Int64, shared: Bool, contentType: String, body: ByteBuffer) -> Response {
         var headers: HTTPFields = [
             .eTag: etag,
             .cacheControl: "\(shared ? "public" : "private"), max-age=\(maxAge)",
             .accessControlAllowOrigin: "*",
         ]
-        if let match = request.headers[.ifNoneMatch], ([etag] + also).contains(where: { ifNoneMatch(match, $0) }) {
+        if let match = request.headers[.ifNoneMatch], ifNoneMatch(match, etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = contentType

@@ -37,7 +37,7 @@ struct OpenDataFeed: Sendable {
     /// was the public endpoints' whole p99 tail (docs/benchmarks.md); gzip'd it is a tenth.
     /// nil when compression failed (the plain body is served).
     let gzipped: ByteBuffer?
-    /// The gzip'd representation's own ETag (RFC 9110: each encoding has its own).
+    /// The gzip'd representation's own ETag (RFC 9110: each representation has its own).
     var gzipETag: String { String(etag.dropLast()) + "-gz\"" }
 
     init(_ index: FinderIndex, now: Timestamp, offlineAfter: Duration, offset: UTCOffset = .china) {
@@ -62,7 +62,10 @@ struct OpenDataFeed: Sendable {
     /// large network's feed is compressed every minute on the background thread.
     static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
         var input = body
-        return try? input.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: 1)))
+        guard let compressed = try? input.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: 1))) else { return nil }
+        // compress(with:) allocates deflate's bound (the input's size, 67 MB at 200,000
+        // stations) and the answer would keep all of it: copied to a buffer of its own size.
+        return ByteBuffer(bytes: compressed.readableBytesView)
     }
 
     static func feature(_ s: FinderStation, into out: inout [UInt8], now: Timestamp, offlineAfter: Duration, offset: UTCOffset) {

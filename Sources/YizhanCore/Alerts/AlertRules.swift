@@ -31,7 +31,8 @@ public struct AlertRules: Sendable {
     /// would: those heard since the pass before (`changed`), those with an alert open or an
     /// amenity out of order, the `watched`, and those silent past the grace (`lastSeen`: every
     /// station's last heartbeat; a cheap scan). At national scale that is the heartbeats of
-    /// one interval plus the few in trouble, not the whole register.
+    /// one interval plus those in trouble, not the whole register; but every silent station
+    /// is evaluated on every pass, so a network with many dead stations pays for each.
     public func stationsToEvaluate(changed: some Sequence<String>, lastSeen: some Sequence<(id: String, lastSeen: Timestamp?)>,
                                    open: some Sequence<AlertKey>, outages: some Sequence<String>, now: Timestamp) -> Set<String> {
         var out = watched
