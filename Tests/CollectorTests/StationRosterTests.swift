@@ -126,4 +126,28 @@ private func heartbeat(_ id: String, occupancy: Int, at: Timestamp) -> Heartbeat
             #expect(all.map { "\($0.station)/\($0.amenity)" }.sorted() == ["a/microwave", "a/water"])
         }
     }
+
+    /// A question asks for its stations' outages by name up to a few hundred stations, and
+    /// reads all and filters above: both ways give the stations' own outages only.
+    @Test(arguments: StoreKind.available)
+    func aQuestionGetsItsOwnStationsOutagesWhateverItsSize(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000)
+            let inside = (0..<(Analytics.outagesByName + 50)).map { "in-\($0)" }
+            for id in inside + ["out"] {
+                try await store.addStation(StationRecord(id: id, name: id, capacity: 6), tokenHash: Tokens.hash("t" + id))
+            }
+            for id in ["in-5", inside.last!, "out"] {
+                _ = try await store.ingest(station: id, events: [IngestedEvent(seq: 1, time: t0, kind: "amenity", cardKey: nil, reader: nil,
+                                                                               occupancy: 0, staySeconds: nil, detail: "amenity=water status=out_of_order by=li")])
+            }
+            let analytics = Analytics(store: store, offset: .china)
+            let many = try await analytics.ongoingOutages(of: inside)
+            #expect(many.map(\.station).sorted() == ["in-249", "in-5"].sorted() && inside.count > Analytics.outagesByName)
+            let few = try await analytics.ongoingOutages(of: ["in-5", "in-6"])
+            #expect(few.map(\.station) == ["in-5"])
+            #expect(try await analytics.ongoingOutages(of: []).isEmpty)
+        }
+    }
 }
+

@@ -66,7 +66,7 @@ struct Analytics: Sendable {
     /// earlier's totals beside it.
     func usage(_ scope: Scope, period: UsagePeriod, comparisons: Bool, now: Timestamp = .now()) async throws -> Answer {
         let ids = scope.stations.map(\.id)
-        let outages = ids.isEmpty ? [] : try await store.ongoingOutages(ids)
+        let outages = try await ongoingOutages(of: ids)
         let summed: Bool
         switch scope.rollups {
         case .region: summed = scope.stations.count != 1
@@ -95,7 +95,7 @@ struct Analytics: Sendable {
         guard !scope.stations.isEmpty else { return [] }
         let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
         let ids = scope.stations.map(\.id)
-        let outages = try await store.ongoingOutages(ids)
+        let outages = try await ongoingOutages(of: ids)
         let current = try await totals(ids, periods: [period], outages: outages, now: now)[0]
         let ranked = Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
         let earlier = try await totals(ranked.map(\.station), periods: [try period.previous(), try period.yearEarlier()], outages: outages, now: now)
