@@ -14,21 +14,14 @@ extension CollectorHTTP {
         try publicLimiter.check(context.clientAddress)
         let feed = try await finder.feed(offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
         let maxAge = OpenDataFeed.maximumAge(stations: feed.count).wholeSeconds
-        var response: Response
-        if let gzipped = feed.gzipped, Self.acceptsGzip(request.headers[.acceptEncoding]) {
-            // A client that accepts gzip may hold either representation (it may have asked
-            // without gzip before): a 304 names the one it holds, as RFC 9110 asks.
-            let held = request.headers[.ifNoneMatch].map { Self.ifNoneMatch($0, feed.etag) && !Self.ifNoneMatch($0, feed.gzipETag) } ?? false
-            if held {
-                response = Self.conditional(request, etag: feed.etag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: feed.body)
-            } else {
-                response = Self.conditional(request, etag: feed.gzipETag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: gzipped)
-                if response.status == .ok { response.headers[.contentEncoding] = "gzip" }
-            }
-        } else {
-            // Without gzip, only the plain representation's ETag is current.
-            response = Self.conditional(request, etag: feed.etag, maxAge: maxAge, shared: true, contentType: "application/geo+json", body: feed.body)
-        }
+        // The gzip'd representation for a client that accepts gzip, unless it holds the plain
+        // one (it asked without gzip before): a 304 names the one it holds, as RFC 9110 asks.
+        // Without gzip, only the plain representation's ETag is current.
+        let holdsPlain = request.headers[.ifNoneMatch].map { Self.ifNoneMatch($0, feed.etag) && !Self.ifNoneMatch($0, feed.gzipETag) } ?? false
+        let gzipped = Self.acceptsGzip(request.headers[.acceptEncoding]) && !holdsPlain ? feed.gzipped : nil
+        var response = Self.conditional(request, etag: gzipped == nil ? feed.etag : feed.gzipETag, maxAge: maxAge, shared: true,
+                                        contentType: "application/geo+json", body: gzipped ?? feed.body)
+        if gzipped != nil && response.status == .ok { response.headers[.contentEncoding] = "gzip" }
         response.headers[.vary] = "Accept-Encoding"
         return response
     }

@@ -29,8 +29,8 @@ final class StationMirror: Sendable {
         var stations: [StationRecord]
         /// Index into `stations` by id.
         var positions: [String: Int]
-        /// The stations read this time; on a full read, those heard since the copy before
-        /// (all of them on the first read).
+        /// The stations read this time; on a full read, those whose last heartbeat differs
+        /// from the copy's, or new to it (all of them on the first read).
         var changed: [StationRecord]
         var full: Bool
     }
