@@ -189,8 +189,8 @@ extension PostgresCollectorStore {
     }
 
     /// Adds a group's deltas to the rollup tables (inside the ingest transaction) in one
-    /// statement: stations' rows (their batches hold the stations' locks), regions' hours,
-    /// regions' days, each table's rows locked in key order. `peaks`: the stored peaks read
+    /// statement: stations' hours, days, weeks and months (their batches hold the stations'
+    /// locks), regions' hours, regions' days, each table's rows locked in key order. `peaks`: the stored peaks read
     /// for the keys in `read`.
     func writeRollups(_ db: PostgresConnection, _ group: RollupGroup, peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]),
                       read: (hours: Set<RollupGroup.Key>, days: Set<RollupGroup.Key>)) async throws {
@@ -207,8 +207,9 @@ extension PostgresCollectorStore {
         let regions = group.regionRows(oldHourPeaks: oldHours, oldDayPeaks: oldDays)
         var binds = PostgresBindings()
         var statements: [String] = []
-        for (table, rows) in [(RollupTable.stationHours, hours), (.stationDays, days), (.regionHours, regions.hours), (.regionDays, regions.days)]
-        where !rows.isEmpty {
+        let levels = [(RollupTable.stationHours, hours), (.stationDays, days), (.stationWeeks, group.sortedStationWeeks),
+                      (.stationMonths, group.sortedStationMonths), (.regionHours, regions.hours), (.regionDays, regions.days)]
+        for (table, rows) in levels where !rows.isEmpty {
             statements.append(Self.upsertStatement(table, firstBind: binds.count + 1))
             Self.appendUpsertBinds(&binds, rows)
         }

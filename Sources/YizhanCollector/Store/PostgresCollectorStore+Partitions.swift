@@ -13,7 +13,7 @@ import YizhanCore
 /// hold the partition column; ingest also skips a (station, seq) already stored at another
 /// time, under the station's advisory lock, so each event still counts once.
 ///
-/// Distributing it (Citus): `events`, `rollup_station_hours`, `rollup_station_days` and
+/// Distributing it (Citus): `events`, the station rollups (hours, days, weeks, months) and
 /// `amenity_outages` all lead with `station_id` and would be distributed by it, co-located;
 /// the region rollups and `stations` are small and would be reference tables (see
 /// docs/analytics.md).

@@ -56,7 +56,7 @@ extension PostgresCollectorStore {
     /// (`= ANY(...)` made the planner scan the whole table and filter every row).
     public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
         var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
-        guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods).sql(
+        guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).sql(
             stations: "JOIN (SELECT DISTINCT unnest($1::text[]) AS id) s ON d.station_id = s.id WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint")
         else { return out }
         var binds = PostgresBindings()

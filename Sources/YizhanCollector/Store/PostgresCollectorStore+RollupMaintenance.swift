@@ -36,7 +36,26 @@ extension PostgresCollectorStore {
             try await db.query("DELETE FROM rollup_station_days WHERE station_id = \(station) AND start_ms >= \(from) AND start_ms < \(to)", logger: logger)
             try await db.query(PostgresQuery(unsafeSQL: "INSERT INTO rollup_station_days " + fold(into: .stationDays),
                                              binds: foldBindings(.stationDays, station, from, to)), logger: logger)
+            try await refoldStationLevels(db, station: station, from: from, to: to)
             if let outages { try await replaceOutages(db, station: station, outages) }
+        }
+    }
+
+    public func refoldStationLevels(station: String, from: Int64, to: Int64) async throws {
+        try await transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock(hashtextextended(\(station), 0))", logger: logger)
+            try await refoldStationLevels(db, station: station, from: from, to: to)
+        }
+    }
+
+    /// Folds the station's weeks and months around [from, to) again from its days.
+    private func refoldStationLevels(_ db: PostgresConnection, station: String, from: Int64, to: Int64) async throws {
+        for level in [StationLevel.week, .month] {
+            let table = RollupTable.station(level), (f, t) = level.widened(from: from, to: to, offset: reportOffset)
+            try await db.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table.rawValue) WHERE station_id = $1 AND start_ms >= $2 AND start_ms < $3",
+                                             binds: foldBindings(table, station, f, t)), logger: logger)
+            try await db.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table.rawValue) " + fold(into: table), binds: foldBindings(table, station, f, t)),
+                               logger: logger)
         }
     }
 
@@ -85,6 +104,13 @@ extension PostgresCollectorStore {
             return """
                 SELECT $1, \(day) AS day, \(figures), hll_union_agg(workers) FROM rollup_station_hours
                 WHERE station_id = $1 AND start_ms >= $2 AND start_ms < $3 GROUP BY day ORDER BY day
+                """
+        case .stationWeeks, .stationMonths:
+            let start = table == .stationWeeks ? StationLevelSQL.week(offsetMilliseconds: off)
+                : "(extract(epoch FROM date_trunc('month', to_timestamp((start_ms + \(off)) / 1000) AT TIME ZONE 'UTC')) * 1000)::bigint - \(off)"
+            return """
+                SELECT $1, \(start) AS s, \(figures), hll_union_agg(workers) FROM rollup_station_days
+                WHERE station_id = $1 AND start_ms >= $2 AND start_ms < $3 GROUP BY s ORDER BY s
                 """
         case .regionHours, .regionDays:
             let source = table == .regionHours ? RollupTable.stationHours : .stationDays

@@ -5,12 +5,20 @@ import YizhanCore
 /// Rollups in PostgreSQL: sketches are postgresql-hll's `hll` type and unions run inside
 /// the database (`hll_union`, `hll_union_agg`); the statements match SQLite's.
 extension PostgresCollectorStore {
-    static let rollupMigration: [String] = {
+    static func createRollupTable(_ t: RollupTable) -> String {
         let figures = RollupFigures.columnNames.map { "\($0) BIGINT NOT NULL DEFAULT 0" }.joined(separator: ", ")
-        return ["CREATE EXTENSION IF NOT EXISTS hll"] + RollupTable.allCases.map { t in
-            "CREATE TABLE \(t.rawValue) (\(t.keyColumn) TEXT NOT NULL, start_ms BIGINT NOT NULL, \(figures), workers hll NOT NULL, "
-                + "PRIMARY KEY (\(t.keyColumn), start_ms))"
-        } + [
+        return "CREATE TABLE \(t.rawValue) (\(t.keyColumn) TEXT NOT NULL, start_ms BIGINT NOT NULL, \(figures), workers hll NOT NULL, "
+            + "PRIMARY KEY (\(t.keyColumn), start_ms))"
+    }
+
+    /// v9: station weeks and months (folded from the days by `prepare`), and the station
+    /// levels indexed by time too: totals over many stations read a period's rows, not
+    /// every station's whole history.
+    static let stationLevelsMigration: [String] = [createRollupTable(.stationWeeks), createRollupTable(.stationMonths)]
+        + [RollupTable.stationDays, .stationWeeks, .stationMonths].map { "CREATE INDEX \($0.rawValue)_start ON \($0.rawValue)(start_ms)" }
+
+    static let rollupMigration: [String] = {
+        return ["CREATE EXTENSION IF NOT EXISTS hll"] + RollupTable.firstTables.map(createRollupTable) + [
             "CREATE TABLE amenity_outages (station_id TEXT NOT NULL, amenity TEXT NOT NULL, since_ms BIGINT NOT NULL, PRIMARY KEY (station_id, amenity))",
             "CREATE TABLE rollup_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "ALTER TABLE stations ADD COLUMN region TEXT NOT NULL DEFAULT ''",

@@ -67,17 +67,29 @@ public final class PostgresCollectorStore: CollectorStore {
     public func prepare() async throws {
         try await migrate()
         try await makePartitionsAhead()
-        var built: String?
-        for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = 'offset'", logger: logger).decode(String.self) {
-            built = v
+        func setting(_ key: String) async throws -> String? {
+            var value: String?
+            for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = \(key)", logger: logger).decode(String.self) {
+                value = v
+            }
+            return value
         }
-        guard built != reportOffset.description else { return }
-        logger.notice("PostgreSQL: building rollups from the raw log (\(reportOffset))")
-        try await RollupMaintenance.rebuild(self)
-        try await client.query("""
-            INSERT INTO rollup_settings(key, value) VALUES ('offset', \(reportOffset.description))
-            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
-            """, logger: logger)
+        func set(_ key: String, _ value: String) async throws {
+            try await client.query("""
+                INSERT INTO rollup_settings(key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                """, logger: logger)
+        }
+        if try await setting("offset") != reportOffset.description {
+            logger.notice("PostgreSQL: building rollups from the raw log (\(reportOffset))")
+            try await RollupMaintenance.rebuild(self)
+            try await set("offset", reportOffset.description)
+            try await set("station_levels", "folded")
+        } else if try await setting("station_levels") == nil {
+            // The first start after the upgrade that added station weeks and months.
+            logger.notice("PostgreSQL: folding station weeks and months from their days")
+            try await RollupMaintenance.foldStationLevels(self)
+            try await set("station_levels", "folded")
+        }
     }
 
     /// A transaction whose own errors (a duplicate, an unknown station) come out as they were
@@ -130,6 +142,8 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v7-alerts", alertsMigration),
         // A revision of the station list, for the collector's in-memory copy (StationRosterStore.swift).
         ("v8-station-roster", StationRosterSchema.postgres),
+        // Station weeks and months (StationLevels.swift), folded from the days by `prepare`.
+        ("v9-station-levels", stationLevelsMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).

@@ -22,6 +22,8 @@ struct RollupGroup {
 
     private(set) var stationHours: [Key: Row] = [:]
     private(set) var stationDays: [Key: Row] = [:]
+    private(set) var stationWeeks: [Key: Row] = [:]
+    private(set) var stationMonths: [Key: Row] = [:]
     /// Each station's regions: the nation, its ancestors, its own path.
     private(set) var regions: [String: [String]] = [:]
     /// The open outages to store, for the stations whose outages the group changed.
@@ -49,6 +51,8 @@ struct RollupGroup {
         }
         Self.add(plan.stationHours, key: station, into: &stationHours)
         Self.add(plan.stationDays, key: station, into: &stationDays)
+        Self.add(plan.stationWeeks, key: station, into: &stationWeeks)
+        Self.add(plan.stationMonths, key: station, into: &stationMonths)
     }
 
     private static func add(_ rows: [Row], key: String, into table: inout [Key: Row]) {
@@ -70,6 +74,8 @@ struct RollupGroup {
     /// The stations' rows, ordered by station and start.
     var sortedStationHours: [(Key, Row)] { stationHours.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     var sortedStationDays: [(Key, Row)] { stationDays.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    var sortedStationWeeks: [(Key, Row)] { stationWeeks.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    var sortedStationMonths: [(Key, Row)] { stationMonths.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
 
     /// What the group adds to its regions' hours and days, ordered by region and start.
     /// `oldHourPeaks`/`oldDayPeaks`: the stations' stored peaks of the group's rows, before it.

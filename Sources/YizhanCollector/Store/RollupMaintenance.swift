@@ -16,8 +16,12 @@ public protocol RollupStore: Sendable {
     /// amenity events from `to` on (an outage that ends later still counts in the range).
     func rebuildInput(station: String, from: Int64, to: Int64) async throws -> (before: [UsageEvent], inRange: [UsageEvent], after: [UsageEvent])
     /// Replaces the station's hours in [from, to) with `hours`, folds its days in the range
-    /// again from them, and (when given) replaces its open outages.
+    /// again from them and its weeks and months from those, and (when given) replaces its
+    /// open outages.
     func replaceStationRollups(station: String, from: Int64, to: Int64, hours: [RollupRow<HyperLogLog>], outages: OpenOutages?) async throws
+    /// Folds the station's weeks and months around [from, to) (widened to whole ones) again
+    /// from its days.
+    func refoldStationLevels(station: String, from: Int64, to: Int64) async throws
     /// Folds the regions' hours in [from, to) again from their stations' hours, then their days.
     func refoldRegions(_ regions: [String], from: Int64, to: Int64) async throws
     func storedRollups(_ table: RollupTable, key: String, from: Int64, to: Int64) async throws -> [RollupRow<HyperLogLog>]
@@ -106,6 +110,11 @@ public enum RollupMaintenance {
             mismatches += compare(.stationHours, key: s.id, stored: stored, expected: expected)
             mismatches += compare(.stationDays, key: s.id, stored: try await store.storedRollups(.stationDays, key: s.id, from: f, to: t),
                                   expected: try await store.foldedRollups(.stationDays, key: s.id, from: f, to: t))
+            for level in [StationLevel.week, .month] {
+                let table = RollupTable.station(level), (lf, lt) = level.widened(from: f, to: t, offset: store.reportOffset)
+                mismatches += compare(table, key: s.id, stored: try await store.storedRollups(table, key: s.id, from: lf, to: lt),
+                                      expected: try await store.foldedRollups(table, key: s.id, from: lf, to: lt))
+            }
             for r in (RegionPath(parsing: s.region) ?? .nation).selfAndAncestors { regions.insert(r.description) }
         }
         for r in regions.sorted() {
@@ -115,6 +124,14 @@ public enum RollupMaintenance {
             }
         }
         return mismatches
+    }
+
+    /// Folds every station's weeks and months from its days (the first start after the
+    /// upgrade that added them: the days are there, the raw log may no longer be).
+    public static func foldStationLevels(_ store: some RollupStore) async throws {
+        for s in try await store.rollupStations() {
+            try await store.refoldStationLevels(station: s.id, from: Int64.min / 4, to: Int64.max / 4)
+        }
     }
 
     static func compare(_ table: RollupTable, key: String, stored: [RollupRow<HyperLogLog>], expected: [RollupRow<HyperLogLog>]) -> [RollupMismatch] {

@@ -11,9 +11,11 @@ struct RollupPlan {
         var workerBytes: [UInt8] { workers.bytes }
     }
 
-    /// The station's hours and days, ascending.
+    /// The station's hours, days, weeks and months, ascending.
     var stationHours: [Row]
     var stationDays: [Row]
+    var stationWeeks: [Row]
+    var stationMonths: [Row]
     /// Every region the station counts in: the nation (""), its ancestors, its own path.
     var regions: [String]
     /// The outages open after the batch, and whether they changed.
@@ -34,18 +36,55 @@ struct RollupPlan {
             days[d] = day
         }
         stationDays = days.keys.sorted().map { days[$0]! }
+        stationWeeks = Self.fold(stationDays, into: .week, offset: offset)
+        stationMonths = Self.fold(stationDays, into: .month, offset: offset)
         regions = region.selfAndAncestors.map(\.description)
         self.outages = outages
         outagesChanged = outages != openOutages
     }
 
     var isEmpty: Bool { stationHours.isEmpty && !outagesChanged }
+
+    /// A station's day rows summed into weeks or months (peak = the highest day).
+    static func fold(_ days: [Row], into level: StationLevel, offset: UTCOffset) -> [Row] {
+        var out: [Int64: Row] = [:]
+        for day in days {
+            let s = level.start(ofDay: day.start, offset: offset)
+            var row = out[s] ?? Row(start: s, figures: RollupFigures(), workers: HyperLogLog())
+            row.figures.add(day.figures, peak: .highest)
+            row.workers.merge(day.workers)
+            out[s] = row
+        }
+        return out.keys.sorted().map { out[$0]! }
+    }
 }
 
-/// Where rows live: the four rollup tables.
+/// Where rows live: the rollup tables.
 public enum RollupTable: String, CaseIterable, Sendable {
     case stationHours = "rollup_station_hours", stationDays = "rollup_station_days"
     case regionHours = "rollup_region_hours", regionDays = "rollup_region_days"
+    /// Station weeks and months (migration v9, `StationLevel`).
+    case stationWeeks = "rollup_station_weeks", stationMonths = "rollup_station_months"
     /// The key column beside `start_ms`.
-    public var keyColumn: String { self == .stationHours || self == .stationDays ? "station_id" : "region" }
+    public var keyColumn: String { self == .regionHours || self == .regionDays ? "region" : "station_id" }
+    /// The tables of the first rollup migration (v4), made as they were then.
+    static let firstTables: [RollupTable] = [.stationHours, .stationDays, .regionHours, .regionDays]
+
+    /// The table of a station level.
+    static func station(_ level: StationLevel) -> RollupTable {
+        switch level {
+        case .day: .stationDays
+        case .week: .stationWeeks
+        case .month: .stationMonths
+        }
+    }
+}
+
+/// The SQL both stores fold station weeks with (months need each store's date functions).
+enum StationLevelSQL {
+    /// The Monday a day row (`start_ms`, a local midnight) falls in: the epoch's day 0 was a
+    /// Thursday, so local day d is (d + 3) % 7 days after a Monday.
+    static func week(offsetMilliseconds off: Int64) -> String {
+        "start_ms - ((((start_ms + \(off)) / 86400000) + 3) % 7) * 86400000"
+    }
 }

@@ -52,6 +52,8 @@ extension SQLiteCollectorStore {
                                        oldDayPeaks: try storedPeaks(db, .stationDays, days))
         try upsert(db, .stationHours, rows: hours)
         try upsert(db, .stationDays, rows: days)
+        try upsert(db, .stationWeeks, rows: group.sortedStationWeeks)
+        try upsert(db, .stationMonths, rows: group.sortedStationMonths)
         try upsert(db, .regionHours, rows: regions.hours)
         try upsert(db, .regionDays, rows: regions.days)
         for (station, outages) in group.outages.sorted(by: { $0.key < $1.key }) { try replaceOutages(db, station: station, outages) }

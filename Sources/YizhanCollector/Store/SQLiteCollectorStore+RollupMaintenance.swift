@@ -31,7 +31,22 @@ extension SQLiteCollectorStore {
                                 rows: hours.map { RollupPlan.Row(start: $0.start, figures: $0.figures, workers: $0.workers) })
             try db.execute(sql: "DELETE FROM rollup_station_days WHERE station_id = ? AND start_ms >= ? AND start_ms < ?", arguments: [station, from, to])
             try db.execute(sql: "INSERT INTO rollup_station_days " + Self.fold(into: .stationDays, offset: offset), arguments: [station, station, from, to])
+            try Self.refoldStationLevels(db, station: station, from: from, to: to, offset: offset)
             if let outages { try Self.replaceOutages(db, station: station, outages) }
+        }
+    }
+
+    public func refoldStationLevels(station: String, from: Int64, to: Int64) async throws {
+        let offset = reportOffset
+        try await pool.write { db in try Self.refoldStationLevels(db, station: station, from: from, to: to, offset: offset) }
+    }
+
+    /// Folds the station's weeks and months around [from, to) again from its days.
+    static func refoldStationLevels(_ db: Database, station: String, from: Int64, to: Int64, offset: UTCOffset) throws {
+        for level in [StationLevel.week, .month] {
+            let table = RollupTable.station(level), (f, t) = level.widened(from: from, to: to, offset: offset)
+            try db.execute(sql: "DELETE FROM \(table.rawValue) WHERE station_id = ? AND start_ms >= ? AND start_ms < ?", arguments: [station, f, t])
+            try db.execute(sql: "INSERT INTO \(table.rawValue) " + fold(into: table, offset: offset), arguments: foldArguments(table, station, f, t))
         }
     }
 
@@ -87,6 +102,13 @@ extension SQLiteCollectorStore {
             return """
                 SELECT ? AS key, \(day) AS day, \(figures), hll_union_agg(workers) FROM rollup_station_hours
                 WHERE station_id = ? AND start_ms >= ? AND start_ms < ? GROUP BY day ORDER BY day
+                """
+        case .stationWeeks, .stationMonths:
+            let start = table == .stationWeeks ? StationLevelSQL.week(offsetMilliseconds: off)
+                : "CAST(strftime('%s', (start_ms + \(off)) / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 - \(off)"
+            return """
+                SELECT ? AS key, \(start) AS s, \(figures), hll_union_agg(workers) FROM rollup_station_days
+                WHERE station_id = ? AND start_ms >= ? AND start_ms < ? GROUP BY s ORDER BY s
                 """
         case .regionHours, .regionDays:
             let source = table == .regionHours ? RollupTable.stationHours : .stationDays

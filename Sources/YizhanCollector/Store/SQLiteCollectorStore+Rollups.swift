@@ -6,12 +6,19 @@ import YizhanCore
 /// unions (`hll_union`, `hll_union_agg`) registered as SQL functions made in Swift on
 /// postgresql-hll's storage format.
 extension SQLiteCollectorStore {
-    static let rollupSchema: String = {
+    static func createRollupTable(_ t: RollupTable) -> String {
         let figures = RollupFigures.columnNames.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")
-        return RollupTable.allCases.map { t in
-            "CREATE TABLE \(t.rawValue) (\(t.keyColumn) TEXT NOT NULL, start_ms INTEGER NOT NULL, \(figures), workers BLOB NOT NULL, "
-                + "PRIMARY KEY (\(t.keyColumn), start_ms)) WITHOUT ROWID;"
-        }.joined(separator: "\n") + """
+        return "CREATE TABLE \(t.rawValue) (\(t.keyColumn) TEXT NOT NULL, start_ms INTEGER NOT NULL, \(figures), workers BLOB NOT NULL, "
+            + "PRIMARY KEY (\(t.keyColumn), start_ms)) WITHOUT ROWID;"
+    }
+
+    /// v9: station weeks and months (folded from the days by `prepare`), and the station
+    /// levels indexed by time too (as on PostgreSQL).
+    static let stationLevelsSchema: String = [createRollupTable(.stationWeeks), createRollupTable(.stationMonths)].joined(separator: "\n")
+        + [RollupTable.stationDays, .stationWeeks, .stationMonths].map { "CREATE INDEX \($0.rawValue)_start ON \($0.rawValue)(start_ms);" }.joined()
+
+    static let rollupSchema: String = {
+        return RollupTable.firstTables.map(createRollupTable).joined(separator: "\n") + """
 
             CREATE TABLE amenity_outages (
                 station_id TEXT NOT NULL, amenity TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (station_id, amenity)

@@ -96,6 +96,10 @@ public final class SQLiteCollectorStore: CollectorStore {
         m.registerMigration("v8-station-roster") { db in
             try db.execute(sql: StationRosterSchema.sqlite)
         }
+        // Station weeks and months (StationLevels.swift).
+        m.registerMigration("v9-station-levels") { db in
+            try db.execute(sql: stationLevelsSchema)
+        }
         return m
     }
 
@@ -275,12 +279,22 @@ public final class SQLiteCollectorStore: CollectorStore {
 
     /// Fills the rollups from the raw log when they were never built or were built in
     /// another offset (the first start after an upgrade; a changed `[reports] utc_offset`).
+    /// Then folds the station weeks and months from the days once (the first start after
+    /// the upgrade that added them).
     public func prepare() async throws {
-        let built = try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = 'offset'") }
-        guard built != reportOffset.description else { return }
-        try await RollupMaintenance.rebuild(self)
-        try await pool.write { [reportOffset] db in
-            try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES ('offset', ?)", arguments: [reportOffset.description])
+        func setting(_ key: String) async throws -> String? {
+            try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = ?", arguments: [key]) }
+        }
+        func set(_ key: String, _ value: String) async throws {
+            try await pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES (?, ?)", arguments: [key, value]) }
+        }
+        if try await setting("offset") != reportOffset.description {
+            try await RollupMaintenance.rebuild(self)
+            try await set("offset", reportOffset.description)
+            try await set("station_levels", "folded")
+        } else if try await setting("station_levels") == nil {
+            try await RollupMaintenance.foldStationLevels(self)
+            try await set("station_levels", "folded")
         }
     }
 
