@@ -38,8 +38,11 @@ public struct ServerLimits: Sendable, Hashable {
         let idle = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000
                                           + idleTimeout.components.attoseconds / 1_000_000_000)
         let parserLimit = max(4 * (maximumURIBytes + maximumHeaderBytes), 64 * 1024)
+        // The handlers' own body timeout answers 408 first; the deadline is the backstop.
+        let deadline = TimeAmount.seconds(5)
+            + .nanoseconds(Int64(bodyTimeout.components.seconds) * 1_000_000_000 + bodyTimeout.components.attoseconds / 1_000_000_000)
         return .http1(configuration: .init(
-            additionalChannelHandlers: [ParserErrorResponder()],
+            additionalChannelHandlers: [ParserErrorResponder(), RequestDeadline(deadline)],
             idleTimeout: idle,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: parserLimit, maxHeaderListSize: parserLimit, maxHeaderFieldCount: 200)))
     }
@@ -93,5 +96,44 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Closes a connection whose request has not arrived whole within the deadline (the body
+/// timeout and five seconds). The body timeout lives in the handlers that read bodies; a
+/// request answered without reading its body (an unknown route, a health check) had its
+/// body drained by the server with no limit, and the idle timer does not run while a
+/// request is in flight: a client dripping one chunk every few seconds held the
+/// connection for ever, and with as many of them as the connection limit, the server.
+final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let deadline: TimeAmount
+    private var timer: Scheduled<Void>?
+
+    init(_ deadline: TimeAmount) { self.deadline = deadline }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            timer?.cancel()
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(in: deadline) { channel.close(promise: nil) }
+        case .end:
+            timer?.cancel()
+            timer = nil
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
     }
 }

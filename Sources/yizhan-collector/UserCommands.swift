@@ -14,7 +14,7 @@ struct AddUser: AsyncParsableCommand {
         commandName: "add",
         abstract: "Add a user; reads the password from standard input, prints an API token alone on the last line.")
     @OptionGroup var options: ConfigOption
-    @Option var name: String
+    @Option(help: "The login name (letters, digits, '_', '-', '.', '@').") var name: String
     @Option var role: String
     @Option(name: .customLong("station"), help: "A station a manager may see (repeatable).") var stations: [String] = []
     @Option(help: ArgumentHelp("An office user's region (they see its stations only); none: every station.", valueName: "path"))
@@ -22,6 +22,11 @@ struct AddUser: AsyncParsableCommand {
 
     func run() async throws {
         let c = try options.load()
+        // A login name as the station's managers have: it is typed at the login form and
+        // written into the audit log, so nothing that could forge a line or hide in one.
+        guard AmenityEventDetail.isValidActor(Substring(name)) else {
+            throw ValidationError("--name: 1 to 32 of letters, digits, '_', '-', '.', '@'")
+        }
         guard let role = UserRole(rawValue: role) else { throw ValidationError("--role must be office or manager") }
         if role == .manager && stations.isEmpty { throw ValidationError("a manager needs at least one --station") }
         if role == .manager && region != nil { throw ValidationError("--region is for office users; a manager has --station") }

@@ -78,6 +78,12 @@ import YizhanTestSupport
                 #expect(r.status == 400 && r.body.contains("\"error\":\"bad_query\""), "\(q) → \(r.status) \(r.body)")
             }
             #expect(try await get(url + "/api/v1/usage?from=2026-11-01&to=2026-11-23", token: office).status == 200)
+            // Long periods in weeks or months are questions, not nonsense: their comparisons
+            // too (more days than a period may have buckets), as JSON and on the dashboard.
+            for q in ["from=2016-01-01&to=2026-12-31&bucket=month", "from=2000-01-01&to=2049-12-31&bucket=week"] {
+                let r = try await get(url + "/api/v1/usage?" + q, token: office)
+                #expect(r.status == 200 && r.body.contains("\"previous\""), "\(q) → \(r.status) \(r.body.prefix(300))")
+            }
         }
     }
 
@@ -275,6 +281,27 @@ import YizhanTestSupport
             }
             #expect(status(of: answer) == 408 && answer.contains("body_timeout"), "\(answer)")
             #expect(try await store.eventCount(station: "st-1") == 0)
+            #expect(try await get(url + "/healthz", token: nil).status == 200)
+        }
+    }
+
+    /// A request answered without reading its body (an unknown route, a health check):
+    /// dripping a chunk before every idle timeout used to hold the connection for ever.
+    @Test func aDrippedBodyNobodyReadsIsCutOffToo() async throws {
+        try await withCollector(configuration: "[http]\nidle_timeout_seconds = 1\nbody_timeout_seconds = 1\n") { url, _ in
+            let port = Int(url.split(separator: ":").last!)!
+            for target in ["/no-such-route", "/healthz"] {
+                let drip = try RawConnection(port: port)
+                try drip.send("POST \(target) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+                let started = ContinuousClock.now
+                var closed = false
+                // Within the body timeout and the five seconds' grace; a chunk every half second.
+                while !closed, ContinuousClock.now - started < .seconds(30) {
+                    try? drip.send("1\r\na\r\n")
+                    if case .closed = await drip.read(within: .milliseconds(500)) { closed = true }
+                }
+                #expect(closed, "\(target): still open after 30 s of dripping")
+            }
             #expect(try await get(url + "/healthz", token: nil).status == 200)
         }
     }

@@ -208,6 +208,13 @@ final class CollectorProcess: Sendable {
         #expect(db.contains("li"), "the user row is there")
         #expect(!db.contains("correct horse battery"), "passwords are hashed")
         #expect(!db.contains(String(out.split(separator: "\n").last!)), "tokens are hashed")
+        // What could never log in, or could forge a line of the audit log, is refused.
+        for (name, password, says) in [("wu", "right one\u{0}junk", "NUL"), ("wu", String(repeating: "长", count: 25), "at most 72 bytes"),
+                                       ("wu", "short", "at least 8"), ("w\u{1}u", "correct horse battery", "--name"),
+                                       ("wu\nadmin", "correct horse battery", "--name")] {
+            let r = try runWithInput("yizhan-collector", ["user", "add", "--config", config, "--name", name, "--role", "office"], input: password + "\n")
+            #expect(r.status != 0 && r.stderr.contains(says), "\(name.debugDescription) \(password.debugDescription): \(r.status) \(r.stderr)")
+        }
     }
 
     /// A province's list at once: new stations get tokens in a private file, existing ones are

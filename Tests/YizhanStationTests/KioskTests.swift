@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import Testing
 import YizhanCore
+import YizhanTestSupport
 @testable import YizhanStation
 
 /// The kiosk over real HTTP: the page, its live feed and its two posts.
@@ -63,6 +64,35 @@ import YizhanCore
             #expect(!received.contains("张三丰") && !received.contains("11010519491231002X"))
             try await swipe(station, "11010519491231002X", name: "张三丰")
             try await readUntil("\"rating_seconds\":60")
+        }
+    }
+
+    /// Live streams are never idle, so they are capped: past the cap a stream is refused
+    /// with 503 and the station still answers everything else.
+    @Test func kioskStreamsAreCappedAndTheStationStillAnswers() async throws {
+        let config = writeConfig(in: dir, readers: amenities)
+        try await withStation(configPath: config) { station in
+            let port = station.boundTCPPort!
+            let cap = station.kiosk.maximumSubscribers
+            var streams: [RawConnection] = []
+            for _ in 0..<cap {
+                let c = try RawConnection(port: port)
+                try c.send("GET /kiosk/events HTTP/1.1\r\nHost: x\r\n\r\n")
+                streams.append(c)
+            }
+            try await eventually("\(cap) streams open") { station.kiosk.count == cap }
+            let refused = try RawConnection(port: port)
+            try refused.send("GET /kiosk/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = await refused.readResponse(within: .seconds(10)) ?? ""
+            #expect(status(of: answer) == 503 && answer.contains("too_many_streams") && answer.lowercased().contains("retry-after: 10"), "\(answer)")
+            #expect(try await get(station, "/healthz").status == 200)
+            #expect(try await get(station, "/kiosk").status == 200)
+            // A screen that goes away frees its place.
+            streams.removeFirst()
+            try await eventually("a stream closed") { station.kiosk.count == cap - 1 }
+            let next = try RawConnection(port: port)
+            try next.send("GET /kiosk/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            if case .data(let head) = await next.read(within: .seconds(10)) { #expect(head.hasPrefix("HTTP/1.1 200")) } else { Issue.record("no answer") }
         }
     }
 

@@ -78,9 +78,11 @@ struct Analytics: Sendable {
         }
         var answer = Answer(period: period, report: try await report(period))
         if comparisons {
-            // The comparison periods' totals come from day rows whatever the bucket.
-            let prev = try UsagePeriod(from: period.from, to: period.to, bucket: .day, offset: offset).previous()
-            let year = try UsagePeriod(from: period.from, to: period.to, bucket: .day, offset: offset).yearEarlier()
+            // The comparison periods' totals come from day rows whatever the bucket. A period
+            // of weeks or months may hold more days than a period may have buckets; it keeps
+            // its own buckets then (their rows are days too).
+            let days = (try? UsagePeriod(from: period.from, to: period.to, bucket: .day, offset: offset)) ?? period
+            let prev = try days.previous(), year = try days.yearEarlier()
             answer.previous = (prev, try await report(prev).totals)
             answer.yearEarlier = (year, try await report(year).totals)
         }

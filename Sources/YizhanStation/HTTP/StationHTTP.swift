@@ -48,7 +48,7 @@ struct StationHTTP: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: KioskPage.html(stationName: self.runtime.configuration.station.name))))
         }
         router.get("/kiosk/state") { _, _ in try jsonResponse(self.runtime.kioskState()) }
-        router.get("/kiosk/events") { _, _ in self.kioskEvents() }
+        router.get("/kiosk/events") { _, _ in try self.kioskEvents() }
         router.post("/kiosk/report") { request, _ in try await self.kioskReport(request) }
         router.post("/kiosk/rating") { request, _ in try await self.kioskRating(request) }
         pages.register(on: router)
@@ -220,9 +220,12 @@ struct StationHTTP: Sendable {
     /// off the machine even if a station name carried markup.
     static let kioskCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-    private func kioskEvents() -> Response {
+    private func kioskEvents() throws -> Response {
         let first = KioskFeed.frame(event: "state", runtime.kioskState())
-        let stream = runtime.kiosk.subscribe(first: "retry: 2000\n\n" + first)
+        guard let stream = runtime.kiosk.subscribe(first: "retry: 2000\n\n" + first) else {
+            throw StationHTTPError(.serviceUnavailable, "too_many_streams",
+                                   "\(runtime.kiosk.maximumSubscribers) kiosk streams are open already", headers: [.retryAfter: "10"])
+        }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                         body: .init { writer in
                             for await frame in stream { try await writer.write(ByteBuffer(string: frame)) }

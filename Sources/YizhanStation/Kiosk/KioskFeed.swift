@@ -73,17 +73,28 @@ public final class KioskFeed: Sendable {
     private let subscribers = Mutex<[UInt64: AsyncStream<String>.Continuation]>([:])
     private let nextID = Atomic<UInt64>(0)
 
-    public init() {}
+    /// Streams open at once. A station has one kiosk screen and a manager's tab or two;
+    /// streams are never idle, so without a cap any local client could hold every
+    /// connection the server allows (the kiosk, `/manage` and `/healthz` with them).
+    public let maximumSubscribers: Int
+
+    public init(maximumSubscribers: Int = 16) { self.maximumSubscribers = maximumSubscribers }
 
     public var count: Int { subscribers.withLock { $0.count } }
 
-    /// A stream of SSE frames, starting with `first`; ends when the client goes away.
-    public func subscribe(first: String) -> AsyncStream<String> {
+    /// A stream of SSE frames, starting with `first`; ends when the client goes away. Nil
+    /// when `maximumSubscribers` streams are open.
+    public func subscribe(first: String) -> AsyncStream<String>? {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(32))
+        let admitted = subscribers.withLock { s in
+            guard s.count < maximumSubscribers else { return false }
+            s[id] = continuation
+            return true
+        }
+        guard admitted else { return nil }
         continuation.yield(first)
         continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
-        subscribers.withLock { $0[id] = continuation }
         return stream
     }
 
