@@ -134,6 +134,18 @@ import Testing
         #expect(Rankings.change(5, from: 0) == nil)
     }
 
+    /// A ranking sums only its measure's columns for every station: those must be all the
+    /// measure reads.
+    @Test func aMeasuresColumnsAreAllItsValueReads() {
+        let full = RollupFigures(columns: RollupFigures.columnNames.indices.map { Int64(7 + 3 * $0) })
+        for measure in RankingMeasure.allCases {
+            let wanted = Rankings.columns(measure)
+            #expect(wanted.isSubset(of: Set(RollupFigures.columnNames)))
+            let only = RollupFigures(columns: zip(RollupFigures.columnNames, full.columns).map { wanted.contains($0.0) ? $0.1 : 0 })
+            #expect(Rankings.value(measure, only, capacity: 6) == Rankings.value(measure, full, capacity: 6), "\(measure)")
+        }
+    }
+
     @Test func csvReaderReadsQuotesAndNamesBadLines() throws {
         let rows = try CSVReader.rows("\u{FEFF}id,name\r\na,\"甲, \"\"一\"\"\"\n\nb,\"two\nlines\"\nc,x")
         #expect(rows.map(\.fields) == [["id", "name"], ["a", "甲, \"一\""], ["b", "two\nlines"], ["c", "x"]])

@@ -20,7 +20,8 @@ extension Analytics {
 
     /// These stations' totals in each period (one statement), outages still going on counted up to `now`.
     /// `outages`, when given, are the stations' (or more).
-    func totals(_ ids: [String], periods: [UsagePeriod], outages known: [OngoingOutage]? = nil, now: Timestamp) async throws -> [[String: RollupFigures]] {
+    func totals(_ ids: [String], periods: [UsagePeriod], outages known: [OngoingOutage]? = nil, only: Set<String>? = nil,
+                now: Timestamp) async throws -> [[String: RollupFigures]] {
         guard !ids.isEmpty else { return periods.map { _ in [:] } }
         let outages: [OngoingOutage]
         if let known {
@@ -29,7 +30,7 @@ extension Analytics {
         } else {
             outages = try await ongoingOutages(of: ids)
         }
-        var out = try await store.stationTotals(ids, periods: periods.map { ($0.from, $0.to) })
+        var out = try await store.stationTotals(ids, periods: periods.map { ($0.from, $0.to) }, only: only)
         for (i, p) in periods.enumerated() {
             let end = min(p.to.millisecondsSinceEpoch, now.millisecondsSinceEpoch)
             for o in outages {

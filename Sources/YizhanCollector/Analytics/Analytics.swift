@@ -90,17 +90,19 @@ struct Analytics: Sendable {
     }
 
     /// The ranking of the scope's stations by `measure` over [from, to), with the previous
-    /// period's and a year earlier's values. Every station's totals are read for the period;
-    /// the comparisons only for the stations ranked (a ranking's order is the period's).
+    /// period's and a year earlier's values. Every station's measure is read for the period;
+    /// all figures and the comparisons only for the stations ranked (a ranking's order is
+    /// the period's).
     func rankings(_ scope: Scope, measure: RankingMeasure, descending: Bool, limit: Int, period: UsagePeriod,
                   now: Timestamp = .now()) async throws -> [RankingEntry] {
         guard !scope.stations.isEmpty else { return [] }
         let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
         let ids = scope.stations.map(\.id)
         let outages = try await ongoingOutages(of: ids)
-        let current = try await totals(ids, periods: [period], outages: outages, now: now)[0]
-        let ranked = Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
-        let earlier = try await totals(ranked.map(\.station), periods: [try period.previous(), try period.yearEarlier()], outages: outages, now: now)
-        return Rankings.compared(ranked, measure: measure, previous: earlier[0], yearEarlier: earlier[1])
+        let current = try await totals(ids, periods: [period], outages: outages, only: Rankings.columns(measure), now: now)[0]
+        var ranked = Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
+        let full = try await totals(ranked.map(\.station), periods: [period, try period.previous(), try period.yearEarlier()], outages: outages, now: now)
+        for i in ranked.indices { ranked[i].figures = full[0][ranked[i].station] ?? RollupFigures() }
+        return Rankings.compared(ranked, measure: measure, previous: full[1], yearEarlier: full[2])
     }
 }

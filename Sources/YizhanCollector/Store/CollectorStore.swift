@@ -143,7 +143,8 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     /// Sketches come as stored, to be merged by `SketchAccumulator`.
     func rollupRows(_ scope: RollupScope, level: RollupLevel, from: Timestamp, to: Timestamp) async throws -> [RollupRow<SketchAccumulator>]
     /// `stationTotals` for several periods in one statement, one answer per period in order.
-    func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]]
+    /// `only`: the figures (column names) to sum, the others left 0; nil: all of them.
+    func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]]
     /// Amenities of these stations out of order now, and since when.
     func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage]
     /// Every amenity outage still going on, at every station (the alert evaluator's pass:
@@ -184,5 +185,9 @@ extension CollectorStore {
     /// Per station, its days in [from, to) summed (the peak: its highest day).
     func stationTotals(_ stations: [String], from: Timestamp, to: Timestamp) async throws -> [String: RollupFigures] {
         try await stationTotals(stations, periods: [(from, to)])[0]
+    }
+
+    func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+        try await stationTotals(stations, periods: periods, only: nil)
     }
 }

@@ -54,10 +54,10 @@ extension PostgresCollectorStore {
     /// Per station and period, the sums of its days: one statement whatever the periods.
     /// The stations are joined from `unnest` (each once), so each is looked up by the primary key
     /// (`= ANY(...)` made the planner scan the whole table and filter every row).
-    public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+    public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]] {
         var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
         guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).sql(
-            stations: "JOIN (SELECT DISTINCT unnest($1::text[]) AS id) s ON d.station_id = s.id WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint")
+            stations: "JOIN (SELECT DISTINCT unnest($1::text[]) AS id) s ON d.station_id = s.id WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint", only: only)
         else { return out }
         var binds = PostgresBindings()
         binds.append(stations)

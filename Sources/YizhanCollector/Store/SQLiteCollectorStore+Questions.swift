@@ -53,10 +53,10 @@ extension SQLiteCollectorStore {
     }
 
     /// Per station and period, the sums of its days: one statement whatever the periods.
-    public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+    public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]] {
         let count = periods.count
         guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).sql(
-            stations: "WHERE d.station_id IN (SELECT value FROM json_each(?1))", placeholder: { "?\($0 + 1)" }, bigint: "")
+            stations: "WHERE d.station_id IN (SELECT value FROM json_each(?1))", placeholder: { "?\($0 + 1)" }, bigint: "", only: only)
         else { return Array(repeating: [:], count: count) }
         var values: [(any DatabaseValueConvertible)?] = [Self.jsonArray(stations)]
         values += bounds.map { $0 }

@@ -25,6 +25,16 @@ public enum Rankings {
         }
     }
 
+    /// The rollup columns `value` reads for `measure`.
+    public static func columns(_ measure: RankingMeasure) -> Set<String> {
+        switch measure {
+        case .visits, .visitsPerSeat: ["visits"]
+        case .rejectedFull: ["rejected_full"]
+        case .downtime: ["downtime_seconds"]
+        case .rating: ["ratings", "rating_sum"]
+        }
+    }
+
     /// Ranks `stations` (id → capacity) by `measure` over the period, with the same
     /// measure for the previous period and a year earlier. Stations without a value
     /// come last whatever the order; ties by station id. Ranks start at 1.
