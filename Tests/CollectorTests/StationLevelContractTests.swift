@@ -201,3 +201,17 @@ import YizhanCore
         #expect(StationLevel.pieces(from: october, to: monday - 86_400_000, offset: .china).map(\.level) == [.month])
     }
 }
+
+/// `keeping` is `filter` that shares the array's storage when nothing is left out.
+@Suite struct KeepingTests {
+    @Test func keepingIsFilter() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<300 {
+            let a = (0..<Int(rng.next() % 40)).map { _ in Int(rng.next() % 10) }
+            let limit = Int(rng.next() % 11)
+            #expect(a.keeping { $0 < limit } == a.filter { $0 < limit })
+        }
+        let all = Array(0..<100)
+        #expect(all.keeping { _ in true }.withUnsafeBufferPointer { $0.baseAddress } == all.withUnsafeBufferPointer { $0.baseAddress })
+    }
+}

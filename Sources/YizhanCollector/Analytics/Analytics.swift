@@ -34,7 +34,7 @@ struct Analytics: Sendable {
         }
         if let text = region {
             guard let path = RegionPath(parsing: text) else { throw ScopeError.unknownRegion(text) }
-            let inside = visible.filter { path.contains($0.region) }
+            let inside = visible.keeping { path.contains($0.region) }
             if user.role == .office {
                 if let own = user.region, !own.contains(path) { throw ScopeError.outsideYourRegion(path.description) }
                 guard !inside.isEmpty || path.isNation else { throw ScopeError.unknownRegion(path.description) }

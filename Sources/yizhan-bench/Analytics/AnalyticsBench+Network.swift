@@ -34,7 +34,7 @@ extension AnalyticsBench {
         let historyStart: Timestamp
         var historyEnd: Timestamp { historyStart + .seconds(Int64(days) * 86_400) }
 
-        init(stations: Int, days: Int, eventsPerDay: Double) {
+        init(stations: Int, days: Int, eventsPerDay: Double, start: Timestamp? = nil) {
             self.stations = stations; self.days = days; self.eventsPerDay = eventsPerDay
             let cityCount = min(10, max(1, stations / 50))
             var regions: [RegionPath] = []
@@ -52,7 +52,7 @@ extension AnalyticsBench {
             let now = Timestamp.now()
             let today = CivilTime(now, offset: AnalyticsBench.offset)
             let midnight = CivilTime(year: today.year, month: today.month, day: today.day).timestamp(offset: AnalyticsBench.offset)
-            historyStart = midnight - .seconds(Int64(days + 8) * 86_400)
+            historyStart = start ?? midnight - .seconds(Int64(days + 8) * 86_400)
         }
 
         func id(_ s: Int) -> String { "st-\(s)" }

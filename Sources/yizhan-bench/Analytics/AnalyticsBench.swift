@@ -29,7 +29,10 @@ struct AnalyticsOptions: ParsableArguments {
     @Flag(help: "Analytics: skip the bare bulk insert.") var skipBare = false
     @Option(help: "Analytics: an already loaded database (a storage URL from an earlier --keep run with the same sizes): no load, no bare insert, no catch-up.")
     var database: String?
-    @Flag(help: "Analytics: keep the database afterwards (its URL is printed).") var keep = false
+    @Flag(help: "Analytics: keep the database afterwards (its URL and --history-start are printed).") var keep = false
+    @Option(help: ArgumentHelp("Analytics: the history's first day (UTC+8), to ask a kept --database on a later day; default: days + 8 before today.",
+                               valueName: "yyyy-mm-dd"))
+    var historyStart: String?
 }
 
 /// `yizhan-bench --suite analytics`: the office's questions against rollups (docs/benchmarks.md,
@@ -48,7 +51,11 @@ struct AnalyticsBench {
 
     func run() async throws {
         let o = options
-        let network = Network(stations: o.networkStations, days: o.historyDays, eventsPerDay: o.eventsPerDay)
+        let start = try o.historyStart.map { text in
+            guard let t = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .utc) else { throw BenchError("--history-start: expected yyyy-mm-dd") }
+            return t
+        }
+        let network = Network(stations: o.networkStations, days: o.historyDays, eventsPerDay: o.eventsPerDay, start: start)
         let dir = try bench.scratchDirectory()
         let collectorBench = CollectorBench(binDir: bench.binDir, scratch: { dir }, postgresURL: ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"])
         var createdDatabase: String?
@@ -63,7 +70,7 @@ struct AnalyticsBench {
             storage = "sqlite://\(dir)/collector.db"
         }
         defer {
-            if o.keep || o.database != nil { say("kept: \(storage)") } else { try? FileManager.default.removeItem(atPath: dir) }
+            if o.keep || o.database != nil { say("kept: \(storage) (--history-start \(dateText(network.historyStart)))") } else { try? FileManager.default.removeItem(atPath: dir) }
         }
         let load = loadAverage()
         say("## The office's questions (rollups): \(storage.hasPrefix("sqlite") ? "SQLite" : "PostgreSQL")")
