@@ -142,6 +142,36 @@ import YizhanCore
         }
     }
 
+    /// Most of all stations are summed without joining their list (PostgreSQL): the same
+    /// totals as asking in lists too small for that, and never another station's.
+    @Test func mostOfAllStationsGetTheSameTotalsAsAFewAtATime() async throws {
+        try await withStore(.postgres) { store, _ in
+            let pg = try #require(store as? PostgresCollectorStore)
+            let ids = (0..<1_300).map { "m-\($0)" }
+            for id in ids { try await store.addStation(StationRecord(id: id, name: id, capacity: 6), tokenHash: Tokens.hash("t" + id)) }
+            for (i, id) in ids.enumerated() where i % 3 != 0 {
+                let events = (0..<(1 + i % 4)).map { k in
+                    IngestedEvent(seq: Int64(k + 1), time: Self.day(k * 9, 8), kind: "check_in", cardKey: String(repeating: "a", count: 64),
+                                  reader: "door", occupancy: 1, staySeconds: nil, detail: nil)
+                }
+                _ = try await store.ingest(station: id, events: events)
+            }
+            try await Self.execute(store, "ANALYZE stations")
+            #expect(try await pg.estimatedStationCount() == ids.count)
+            // 1,100 of 1,300 (with a duplicate and an unknown id): read whole, filtered here.
+            let asked = Array(ids.prefix(1_100)) + ["m-7", "nobody"]
+            let periods = [(from: Self.day(0), to: Self.day(40)), (from: Self.day(5), to: Self.day(30))]
+            let whole = try await store.stationTotals(asked, periods: periods)
+            var pieces = [[String: RollupFigures]](repeating: [:], count: periods.count)
+            for chunk in stride(from: 0, to: asked.count, by: 400).map({ Array(asked[$0..<min(asked.count, $0 + 400)]) }) {
+                for (i, t) in try await store.stationTotals(chunk, periods: periods).enumerated() { pieces[i].merge(t) { a, _ in a } }
+            }
+            #expect(whole == pieces)
+            #expect(Set(whole[0].keys).isSubset(of: Set(asked)) && whole[0].count > 600)
+            #expect(whole[0]["m-1"]?.visits == 2 && whole[1]["m-1"]?.visits == 1)
+        }
+    }
+
     static func levels(_ store: any CollectorStore) async throws -> [String] {
         var out: [String] = []
         for table in [RollupTable.stationWeeks, .stationMonths] {
