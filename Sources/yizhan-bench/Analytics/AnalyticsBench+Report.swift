@@ -79,10 +79,17 @@ extension AnalyticsBench {
             for s in rss { byLabel[s.label] = max(byLabel[s.label] ?? 0, s.mb) }
             let third = rss.count / 3
             let middle = rss[third..<(2 * third)].map(\.mb).max()!, last = rss[(2 * third)...].map(\.mb).max()!
-            let flat = last <= middle * 1.05 + 2
+            // Flat: after every question was asked (its working set taken), asking them all
+            // again adds nothing (within 5% + 2 MB). Comparing the run's thirds took the one
+            // step a bigger question takes (the ranking of 10,000 stations, asked last: about
+            // 13 MB, then level) for growth.
+            let first = rss.filter { $0.label != Self.askedAgain }.map(\.mb).max()!
+            let again = rss.filter { $0.label == Self.askedAgain }.map(\.mb).max() ?? first
+            let flat = again <= first * 1.05 + 2
             say("collector RSS while asking over HTTP (\(rss.count) samples): first \(String(format: "%.1f", rss.first!.mb)) MB, highest \(String(format: "%.1f", rss.map(\.mb).max()!)) MB, last \(String(format: "%.1f", rss.last!.mb)) MB; middle third's highest \(String(format: "%.1f", middle)) MB, last third's \(String(format: "%.1f", last)) MB")
             say("highest RSS per question: " + (questions.map(\.label) + ["rankings"]).compactMap { l in byLabel[l].map { "\(l) \(String(format: "%.1f", $0))" } }.joined(separator: "; "))
-            goals.append(("collector memory flat whatever the question (last third ≤ middle third + 5% + 2 MB)", flat))
+            say("asked again: highest \(String(format: "%.1f", again)) MB against \(String(format: "%.1f", first)) MB the first time")
+            goals.append(("collector memory flat whatever the question (all asked again ≤ the first time's highest + 5% + 2 MB)", flat))
         }
         say("")
         say("load average: at start \(loadAtStart), at the end \(loadAverage())")
