@@ -41,8 +41,11 @@ import Testing
         let running = Task { await pinger.run() }
         defer { running.cancel() }
 
+        // Generous waits: at the start of make test every suite starts at once on two cores,
+        // and a condition met sooner ends the wait sooner.
+        let wait = Duration.seconds(60)
         var pings = 0
-        try await eventually("pings while every loop makes progress") {
+        try await eventually("pings while every loop makes progress", timeout: wait) {
             pings += drain().filter { $0 == "WATCHDOG=1" }.count
             return pings >= 3
         }
@@ -50,16 +53,16 @@ import Testing
         // The reader loop hangs: four seconds pass and only the recorder beats.
         elapsed.withLock { $0 += .seconds(4) }
         liveness.beat("recorder")
-        try await eventually("the stall is noticed") { actions.withLock { $0.contains(.warn(stalled: ["reader door"])) } }
+        try await eventually("the stall is noticed", timeout: wait) { actions.withLock { $0.contains(.warn(stalled: ["reader door"])) } }
         _ = drain()  // pings sent before the stall was seen
         let seen = actions.withLock { $0.count }
-        try await eventually("three more checks") { actions.withLock { $0.count } >= seen + 3 }
+        try await eventually("three more checks", timeout: wait) { actions.withLock { $0.count } >= seen + 3 }
         #expect(drain().isEmpty, "no pings while a loop is stuck: systemd will restart us")
         #expect(actions.withLock { $0[seen...].allSatisfy { $0 == .stayQuiet } })
         #expect(logs.all.filter { $0.contains("watchdog: no progress from reader door") }.count == 1, "said once per stall")
 
         liveness.beat("reader door")
-        try await eventually("pings again once it recovers") { drain().contains("WATCHDOG=1") }
+        try await eventually("pings again once it recovers", timeout: wait) { drain().contains("WATCHDOG=1") }
     }
 
     @Test func theDecisionPingsWarnsOnceAndRecovers() {
