@@ -27,17 +27,9 @@ struct RollupPlan {
         stationHours = hours.keys.sorted().map { h in
             Row(start: h, figures: hours[h]!.figures, workers: HyperLogLog.of(cardKeys: hours[h]!.cardKeys))
         }
-        var days: [Int64: Row] = [:]
-        for row in stationHours {
-            let d = RollupBuilder.day(ofHour: row.start, offset: offset)
-            var day = days[d] ?? Row(start: d, figures: RollupFigures(), workers: HyperLogLog())
-            day.figures.add(row.figures, peak: .highest)
-            day.workers.merge(row.workers)
-            days[d] = day
-        }
-        stationDays = days.keys.sorted().map { days[$0]! }
-        stationWeeks = Self.fold(stationDays, into: .week, offset: offset)
-        stationMonths = Self.fold(stationDays, into: .month, offset: offset)
+        stationDays = Self.fold(stationHours) { RollupBuilder.day(ofHour: $0, offset: offset) }
+        stationWeeks = Self.fold(stationDays) { StationLevel.week.start(ofDay: $0, offset: offset) }
+        stationMonths = Self.fold(stationDays) { StationLevel.month.start(ofDay: $0, offset: offset) }
         regions = region.selfAndAncestors.map(\.description)
         self.outages = outages
         outagesChanged = outages != openOutages
@@ -45,15 +37,16 @@ struct RollupPlan {
 
     var isEmpty: Bool { stationHours.isEmpty && !outagesChanged }
 
-    /// A station's day rows summed into weeks or months (peak = the highest day).
-    static func fold(_ days: [Row], into level: StationLevel, offset: UTCOffset) -> [Row] {
+    /// A station's rows summed into the longer rows their starts fall in (`start`: a row's
+    /// start to the longer row's), ascending; the peak is the highest row's.
+    static func fold(_ rows: [Row], start: (Int64) -> Int64) -> [Row] {
         var out: [Int64: Row] = [:]
-        for day in days {
-            let s = level.start(ofDay: day.start, offset: offset)
-            var row = out[s] ?? Row(start: s, figures: RollupFigures(), workers: HyperLogLog())
-            row.figures.add(day.figures, peak: .highest)
-            row.workers.merge(day.workers)
-            out[s] = row
+        for row in rows {
+            let s = start(row.start)
+            var longer = out[s] ?? Row(start: s, figures: RollupFigures(), workers: HyperLogLog())
+            longer.figures.add(row.figures, peak: .highest)
+            longer.workers.merge(row.workers)
+            out[s] = longer
         }
         return out.keys.sorted().map { out[$0]! }
     }
