@@ -62,34 +62,26 @@ public final class PostgresCollectorStore: CollectorStore {
     /// Runs the connection pool until cancelled.
     public func run() async { await client.run() }
 
-    /// Migrates the schema, then fills the rollups from the raw log when they were never
-    /// built or were built in another offset.
+    /// Migrates the schema, makes the coming months' partitions, then builds or completes
+    /// the rollups where an upgrade or a changed offset asks for it (`RollupMaintenance.prepare`).
     public func prepare() async throws {
         try await migrate()
         try await makePartitionsAhead()
-        func setting(_ key: String) async throws -> String? {
-            var value: String?
-            for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = \(key)", logger: logger).decode(String.self) {
-                value = v
-            }
-            return value
+        try await RollupMaintenance.prepare(self) { logger.notice("PostgreSQL: \($0)") }
+    }
+
+    public func rollupSetting(_ key: String) async throws -> String? {
+        var value: String?
+        for try await v in try await client.query("SELECT value FROM rollup_settings WHERE key = \(key)", logger: logger).decode(String.self) {
+            value = v
         }
-        func set(_ key: String, _ value: String) async throws {
-            try await client.query("""
-                INSERT INTO rollup_settings(key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
-                """, logger: logger)
-        }
-        if try await setting("offset") != reportOffset.description {
-            logger.notice("PostgreSQL: building rollups from the raw log (\(reportOffset))")
-            try await RollupMaintenance.rebuild(self)
-            try await set("offset", reportOffset.description)
-            try await set("station_levels", "folded")
-        } else if try await setting("station_levels") == nil {
-            // The first start after the upgrade that added station weeks and months.
-            logger.notice("PostgreSQL: folding station weeks and months from their days")
-            try await RollupMaintenance.foldStationLevels(self)
-            try await set("station_levels", "folded")
-        }
+        return value
+    }
+
+    public func setRollupSetting(_ key: String, _ value: String) async throws {
+        try await client.query("""
+            INSERT INTO rollup_settings(key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+            """, logger: logger)
     }
 
     /// A transaction whose own errors (a duplicate, an unknown station) come out as they were

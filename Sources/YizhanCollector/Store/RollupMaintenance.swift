@@ -11,6 +11,9 @@ public enum RollupScope: Hashable, Sendable {
 public protocol RollupStore: Sendable {
     /// The offset local days are kept in.
     var reportOffset: UTCOffset { get }
+    /// What the rollups were built with (`offset`, `station_levels`); nil if never set.
+    func rollupSetting(_ key: String) async throws -> String?
+    func setRollupSetting(_ key: String, _ value: String) async throws
     func rollupStations() async throws -> [(id: String, region: String)]
     /// A station's amenity events before `from`, all its events in [from, to), and its
     /// amenity events from `to` on (an outage that ends later still counts in the range).
@@ -124,6 +127,24 @@ public enum RollupMaintenance {
             }
         }
         return mismatches
+    }
+
+    /// At start: builds the rollups from the raw log when they were never built or were built
+    /// in another offset (the first start after the upgrade that brought them; a changed
+    /// `[reports] utc_offset`), else folds the station weeks and months from the days once
+    /// (the first start after the upgrade that added them). `notice`: what it is doing, for
+    /// the log.
+    public static func prepare(_ store: some RollupStore, notice: (String) -> Void = { _ in }) async throws {
+        if try await store.rollupSetting("offset") != store.reportOffset.description {
+            notice("building rollups from the raw log (\(store.reportOffset))")
+            try await rebuild(store)
+            try await store.setRollupSetting("offset", store.reportOffset.description)
+            try await store.setRollupSetting("station_levels", "folded")
+        } else if try await store.rollupSetting("station_levels") == nil {
+            notice("folding station weeks and months from their days")
+            try await foldStationLevels(store)
+            try await store.setRollupSetting("station_levels", "folded")
+        }
     }
 
     /// Folds every station's weeks and months from its days (the first start after the

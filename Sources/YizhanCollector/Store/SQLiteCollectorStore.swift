@@ -277,25 +277,18 @@ public final class SQLiteCollectorStore: CollectorStore {
     /// SQLite runs inside the process: nothing to run, migrated when opened.
     public func run() async {}
 
-    /// Fills the rollups from the raw log when they were never built or were built in
-    /// another offset (the first start after an upgrade; a changed `[reports] utc_offset`).
-    /// Then folds the station weeks and months from the days once (the first start after
-    /// the upgrade that added them).
+    /// Builds or completes the rollups where an upgrade or a changed offset asks for it
+    /// (`RollupMaintenance.prepare`); the schema was migrated when the store opened.
     public func prepare() async throws {
-        func setting(_ key: String) async throws -> String? {
-            try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = ?", arguments: [key]) }
-        }
-        func set(_ key: String, _ value: String) async throws {
-            try await pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES (?, ?)", arguments: [key, value]) }
-        }
-        if try await setting("offset") != reportOffset.description {
-            try await RollupMaintenance.rebuild(self)
-            try await set("offset", reportOffset.description)
-            try await set("station_levels", "folded")
-        } else if try await setting("station_levels") == nil {
-            try await RollupMaintenance.foldStationLevels(self)
-            try await set("station_levels", "folded")
-        }
+        try await RollupMaintenance.prepare(self)
+    }
+
+    public func rollupSetting(_ key: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM rollup_settings WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setRollupSetting(_ key: String, _ value: String) async throws {
+        try await pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO rollup_settings(key, value) VALUES (?, ?)", arguments: [key, value]) }
     }
 
     public func close() async throws { try pool.close() }
