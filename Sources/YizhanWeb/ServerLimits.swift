@@ -105,11 +105,9 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
 /// body drained by the server with no limit, and the idle timer does not run while a
 /// request is in flight: a client dripping one chunk every few seconds held the
 /// connection for ever, and with as many of them as the connection limit, the server.
-final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
 
     let deadline: TimeAmount
     private var timer: Scheduled<Void>?
