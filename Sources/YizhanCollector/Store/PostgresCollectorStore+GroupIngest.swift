@@ -190,8 +190,8 @@ extension PostgresCollectorStore {
 
     /// Adds a group's deltas to the rollup tables (inside the ingest transaction) in one
     /// statement: stations' hours, days, weeks and months (their batches hold the stations'
-    /// locks), regions' hours, regions' days, each table's rows locked in key order. `peaks`: the stored peaks read
-    /// for the keys in `read`.
+    /// locks), regions' hours, regions' days, each table's rows locked in key order.
+    /// `peaks`: the stored peaks read for the keys in `read`.
     func writeRollups(_ db: PostgresConnection, _ group: RollupGroup, peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]),
                       read: (hours: Set<RollupGroup.Key>, days: Set<RollupGroup.Key>)) async throws {
         guard !group.isEmpty else { return }

@@ -4,8 +4,8 @@ import YizhanCore
 /// one before it and a year earlier). Each period is read in pieces (`StationLevel.pieces`):
 /// its whole months from month rows, whole weeks of the rest from week rows, the remaining
 /// days from day rows, each row labelled with its period; then grouped by station and
-/// period. A province's 30 days are then about 8 rows a station instead of 30. Both stores
-/// build it here; only their placeholders differ.
+/// period. The benchmark's 30 days (Saturday to Saturday) are then 11 rows a station instead
+/// of 29. Both stores build it here; only their placeholders differ.
 struct StationTotalsQuery {
     /// Half-open ranges of `start_ms`, in the caller's order.
     let periods: [Range<Int64>]
@@ -42,8 +42,9 @@ struct StationTotalsQuery {
             }
         }
         guard !selects.isEmpty else { return nil }
-        let sums = cols.map { c in
-            only.map { !$0.contains(c) } == true ? "0\(bigint)" : c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)"
+        let sums = cols.map { c -> String in
+            if let only, !only.contains(c) { return "0\(bigint)" }
+            return c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)"
         }.joined(separator: ", ")
         let sql = "SELECT station_id, p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY station_id, p"
         return (sql, bounds)
