@@ -76,6 +76,35 @@ import YizhanCore
         }
     }
 
+    /// A station's sequence number names one event whatever time it comes with (SPEC: idempotent
+    /// by station id + sequence number), even in another month's partition on PostgreSQL, and
+    /// even after a batch that came out of order (its highest number is what the store keeps
+    /// as `last_ack`, and what the PostgreSQL replay guard trusts).
+    @Test(arguments: kinds) func aSequenceNumberIsOneEventWhateverItsTime(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")
+            func event(_ seq: Int64, _ day: String, occupancy: Int = 1) -> IngestedEvent {
+                IngestedEvent(seq: seq, time: RFC3339.parse("2026-\(day)T12:00:00+08:00", defaultOffset: .utc)!, kind: "check_in",
+                              cardKey: String(repeating: "a", count: 64), reader: "door", occupancy: occupancy, staySeconds: nil, detail: nil)
+            }
+            // Out of order: 10 then 5. The live state is the highest number's.
+            #expect(try await store.ingest(station: "s", events: [event(10, "08-10", occupancy: 3), event(5, "08-09", occupancy: 2)]) == 2)
+            var s = try #require(try await store.stations().first)
+            #expect(s.lastAck == 10 && s.occupancy == 3)
+            // The same numbers at other times, months later: nothing new.
+            #expect(try await store.ingest(station: "s", events: [event(10, "11-10")]) == 0)
+            #expect(try await store.ingest(station: "s", events: [event(5, "10-01"), event(10, "09-01")]) == 0)
+            // A new number in the same group of a batch as an old one: only the new one counts.
+            #expect(try await store.ingest(station: "s", events: [event(5, "11-11"), event(11, "11-11", occupancy: 4)]) == 1)
+            #expect(try await store.eventCount(station: "s") == 3)
+            s = try #require(try await store.stations().first)
+            #expect(s.lastAck == 11 && s.occupancy == 4)
+            let all = (Timestamp(secondsSinceEpoch: 0), Timestamp(secondsSinceEpoch: 4_000_000_000))
+            let days = try await store.rollupRows(.stations(["s"]), level: .day, from: all.0, to: all.1)
+            #expect(days.map(\.figures.visits).reduce(0, +) == 3, "the rollups count each number once")
+        }
+    }
+
     @Test(arguments: kinds) func heartbeatsSetLiveStateAndNeverGoBack(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")

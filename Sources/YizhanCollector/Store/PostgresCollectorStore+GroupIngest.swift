@@ -91,18 +91,20 @@ extension PostgresCollectorStore {
             // order (of their keys), then the stations' rows in one order (each batch sets its
             // station's live state), so two writers' groups never deadlock.
             var regions: [String: RegionPath] = [:]
+            var highestStored: [String: Int64] = [:]
             var stored: [String: OpenOutages] = [:]
-            for try await (id, region, amenity, since) in try await db.query("""
-                SELECT s.id, s.region, o.amenity, o.since_ms
+            for try await (id, region, lastAck, amenity, since) in try await db.query("""
+                SELECT s.id, s.region, s.last_ack, o.amenity, o.since_ms
                 FROM (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h
                       FROM unnest(\(stations)::text[]) AS x ORDER BY h) AS l) AS z) AS locks,
                      stations s LEFT JOIN amenity_outages o ON o.station_id = s.id AND o.station_id = ANY(\(withAmenities)::text[])
                 WHERE s.id = ANY(\(stations)::text[]) ORDER BY s.id FOR NO KEY UPDATE OF s
-                """, logger: logger).decode((String, String, String?, Int64?).self) {
+                """, logger: logger).decode((String, String, Int64, String?, Int64?).self) {
                 regions[id] = RegionPath(parsing: region) ?? .nation
+                highestStored[id] = lastAck
                 if let amenity, let since { stored[id, default: [:]][amenity] = since }
             }
-            let (new, peaks) = try await insertNew(db, batches, peaksOf: (Array(hourKeys), Array(dayKeys)))
+            let (new, peaks) = try await insertNew(db, batches, highestStored: highestStored, peaksOf: (Array(hourKeys), Array(dayKeys)))
             var group = RollupGroup()
             for ((station, _), events) in zip(batches, new) where !events.isEmpty {
                 let open = group.startingOutages(station: station, newEvents: events) ?? stored[station] ?? [:]
@@ -116,8 +118,10 @@ extension PostgresCollectorStore {
     /// Inserts the group's events not stored yet, in one statement, and returns each batch's
     /// (in its order); sets each station's live occupancy from its newest event (never rolled
     /// back by an older batch) and reads the stored peaks of the given station hours and
-    /// days in the same statement.
+    /// days in the same statement. `highestStored`: each station's `last_ack` as read under
+    /// its lock, the highest sequence number it has stored.
     private func insertNew(_ db: PostgresConnection, _ batches: [(station: String, events: [IngestedEvent])],
+                           highestStored: [String: Int64],
                            peaksOf peakKeys: (hours: [RollupGroup.Key], days: [RollupGroup.Key]))
         async throws -> (new: [[UsageEvent]], peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64])) {
         struct Key: Hashable { var station: String, seq: Int64 }
@@ -129,20 +133,27 @@ extension PostgresCollectorStore {
         // NULL (the collector never accepts an empty string or a negative stay, see
         // CollectorHTTP.validate).
         var keys: [String] = [], readers: [String] = [], occupancies: [Int64] = [], stays: [Int64] = [], details: [String] = []
+        // Whether the replay guard must look for the event: only when its number is not above
+        // every number its station has stored. A station sends in order, so a fresh batch's
+        // events skip it; a replay, or a batch that overlaps one, has its events looked up.
+        var probe: [Bool] = []
         var newest: [String: IngestedEvent] = [:]
         for (i, (station, events)) in batches.enumerated() {
+            let highest = highestStored[station] ?? .max
             for (j, e) in events.enumerated() where owner[Key(station: station, seq: e.seq)] == nil {
                 owner[Key(station: station, seq: e.seq)] = (i, j)
                 ids.append(station); seqs.append(e.seq); times.append(e.time.millisecondsSinceEpoch); kinds.append(e.kind)
                 keys.append(e.cardKey ?? ""); readers.append(e.reader ?? ""); occupancies.append(Int64(e.occupancy))
-                stays.append(e.staySeconds ?? -1); details.append(e.detail ?? "")
+                stays.append(e.staySeconds ?? -1); details.append(e.detail ?? ""); probe.append(e.seq <= highest)
             }
-            if let last = events.last, last.seq > newest[station]?.seq ?? .min { newest[station] = last }
+            if let last = events.max(by: { $0.seq < $1.seq }), last.seq > newest[station]?.seq ?? .min { newest[station] = last }
         }
         // Each lookup below (the replay guard, the stored peaks) is a LATERAL subquery with
         // LIMIT 1: an index probe per row of the group, whatever the statistics say. As plain
         // joins the planner hashed whole partitions and rollup tables when its statistics lagged
         // a fast-growing table (seen under load: a seq scan of every events partition per group).
+        // The guard looks in every month's partition (a number is one event whatever its time);
+        // the primary key's conflict clause still catches the same event in its own month.
         let live = newest.keys.sorted()
         let liveSeqs = live.map { newest[$0]!.seq }, liveOccupancies = live.map { Int64(newest[$0]!.occupancy) }
         let rows = try await db.query("""
@@ -150,8 +161,8 @@ extension PostgresCollectorStore {
                 INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
                 SELECT i, s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
                 FROM unnest(\(ids)::text[], \(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
-                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[]) AS b(i, s, t, k, c, r, o, y, d)
-                    LEFT JOIN LATERAL (SELECT true AS found FROM events e WHERE e.station_id = b.i AND e.seq = b.s LIMIT 1) AS stored ON true
+                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[], \(probe)::boolean[]) AS b(i, s, t, k, c, r, o, y, d, p)
+                    LEFT JOIN LATERAL (SELECT true AS found FROM events e WHERE b.p AND e.station_id = b.i AND e.seq = b.s LIMIT 1) AS stored ON true
                 WHERE stored.found IS NULL
                 ON CONFLICT (station_id, seq, time_ms) DO NOTHING
                 RETURNING station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail

@@ -32,9 +32,10 @@ extension SQLiteCollectorStore {
                 let open = try group.startingOutages(station: station, newEvents: new) ?? openOutages(db, station: station)
                 group.add(station: station, newEvents: new, openOutages: open, region: region, offset: offset)
             }
-            if let last = events.last {
-                // Each event carries the occupancy after it: the newest one is the live state
-                // (between heartbeats). An older batch (a backlog drained late) changes nothing.
+            if let last = events.max(by: { $0.seq < $1.seq }) {
+                // Each event carries the occupancy after it: the newest one (the highest sequence
+                // number) is the live state between heartbeats, and `last_ack` the highest number
+                // stored. An older batch (a backlog drained late) changes nothing.
                 try live.execute(arguments: [last.occupancy, last.seq, station, last.seq])
             }
             counts.append(new.count)
