@@ -136,7 +136,9 @@ extension PostgresCollectorStore {
         // Whether the replay guard must look for the event: only when its number is not above
         // every number its station has stored. A station sends in order, so a fresh batch's
         // events skip it; a replay, or a batch that overlaps one, has its events looked up.
-        var probe: [Bool] = []
+        // (Its station's highest number goes with each event, an array of bigint: an array of
+        // booleans cost PostgresNIO more to encode than all the other columns together.)
+        var highestOfStation: [Int64] = []
         var newest: [String: IngestedEvent] = [:]
         for (i, (station, events)) in batches.enumerated() {
             let highest = highestStored[station] ?? .max
@@ -144,7 +146,7 @@ extension PostgresCollectorStore {
                 owner[Key(station: station, seq: e.seq)] = (i, j)
                 ids.append(station); seqs.append(e.seq); times.append(e.time.millisecondsSinceEpoch); kinds.append(e.kind)
                 keys.append(e.cardKey ?? ""); readers.append(e.reader ?? ""); occupancies.append(Int64(e.occupancy))
-                stays.append(e.staySeconds ?? -1); details.append(e.detail ?? ""); probe.append(e.seq <= highest)
+                stays.append(e.staySeconds ?? -1); details.append(e.detail ?? ""); highestOfStation.append(highest)
             }
             if let last = events.max(by: { $0.seq < $1.seq }), last.seq > newest[station]?.seq ?? .min { newest[station] = last }
         }
@@ -161,11 +163,11 @@ extension PostgresCollectorStore {
                 INSERT INTO events(station_id, seq, time_ms, kind, card_key, reader, occupancy, stay_seconds, detail)
                 SELECT i, s, t, k, NULLIF(c, ''), NULLIF(r, ''), o, NULLIF(y, -1), NULLIF(d, '')
                 FROM unnest(\(ids)::text[], \(seqs)::bigint[], \(times)::bigint[], \(kinds)::text[], \(keys)::text[], \(readers)::text[],
-                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[], \(probe)::boolean[]) AS b(i, s, t, k, c, r, o, y, d, p)
-                    LEFT JOIN LATERAL (SELECT true AS found FROM events e WHERE b.p AND e.station_id = b.i AND e.seq = b.s LIMIT 1) AS stored ON true
+                            \(occupancies)::bigint[], \(stays)::bigint[], \(details)::text[], \(highestOfStation)::bigint[]) AS b(i, s, t, k, c, r, o, y, d, h)
+                    LEFT JOIN LATERAL (SELECT true AS found FROM events e WHERE b.s <= b.h AND e.station_id = b.i AND e.seq = b.s LIMIT 1) AS stored ON true
                 WHERE stored.found IS NULL
                 ON CONFLICT (station_id, seq, time_ms) DO NOTHING
-                RETURNING station_id, seq, time_ms, kind, card_key, occupancy, stay_seconds, detail
+                RETURNING station_id, seq
             ), live AS (
                 UPDATE stations SET occupancy = l.o, last_ack = l.s
                 FROM unnest(\(live)::text[], \(liveSeqs)::bigint[], \(liveOccupancies)::bigint[]) AS l(i, s, o)
@@ -179,21 +181,20 @@ extension PostgresCollectorStore {
                 FROM unnest(\(peakKeys.days.map(\.key))::text[], \(peakKeys.days.map(\.start))::bigint[]) AS k(s, m)
                 CROSS JOIN LATERAL (SELECT peak_occupancy FROM rollup_station_days WHERE station_id = k.s AND start_ms = k.m LIMIT 1) AS r
             )
-            SELECT station_id, seq, time_ms, kind, card_key, occupancy::bigint, stay_seconds, detail FROM inserted
-            UNION ALL SELECT station_id, start_ms, NULL, level, NULL, peak_occupancy, NULL, NULL FROM peaks
+            SELECT 'e', station_id, seq, 0::bigint FROM inserted
+            UNION ALL SELECT level, station_id, start_ms, peak_occupancy FROM peaks
             """, logger: logger)
+        // The inserted events come back as their keys only: the rest is what the batch sent.
         var new: [[(at: Int, event: UsageEvent)]] = Array(repeating: [], count: batches.count)
         var peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]) = ([:], [:])
-        for try await (station, seq, time, kind, key, occ, stay, detail)
-            in rows.decode((String, Int64, Int64?, String, String?, Int64, Int64?, String?).self) {
-            guard let time else {
-                // A peak: `seq` holds the row's start, `kind` its level.
-                if kind == "h" { peaks.hours[RollupGroup.Key(key: station, start: seq)] = occ } else { peaks.days[RollupGroup.Key(key: station, start: seq)] = occ }
-                continue
+        for try await (level, station, number, peak) in rows.decode((String, String, Int64, Int64).self) {
+            switch level {
+            case "h": peaks.hours[RollupGroup.Key(key: station, start: number)] = peak
+            case "d": peaks.days[RollupGroup.Key(key: station, start: number)] = peak
+            default:
+                guard let o = owner[Key(station: station, seq: number)] else { continue }
+                new[o.batch].append((o.at, UsageEvent(station: station, ingested: batches[o.batch].events[o.at])))
             }
-            guard let o = owner[Key(station: station, seq: seq)] else { continue }
-            new[o.batch].append((o.at, UsageEvent(station: station, seq: seq, time: Timestamp(millisecondsSinceEpoch: time), kind: kind,
-                                                   cardKey: key, occupancy: Int(occ), staySeconds: stay, detail: detail)))
         }
         // In each batch's own order.
         return (new.map { $0.sorted { $0.at < $1.at }.map(\.event) }, peaks)
