@@ -16,7 +16,7 @@ extension PostgresCollectorStore {
             let table = level == .hour ? RollupTable.regionHours : .regionDays
             binds.append(region.description)
             sql = """
-                SELECT start_ms, \(cols.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
+                SELECT start_ms, \(cols.joined(separator: ", ")), workers FROM \(table.rawValue)
                 WHERE region = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
                 """
         case .stations(let ids) where ids.count == 1:
@@ -25,14 +25,14 @@ extension PostgresCollectorStore {
             let table = level == .hour ? RollupTable.stationHours : .stationDays
             binds.append(ids[0])
             sql = """
-                SELECT start_ms, \(cols.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
+                SELECT start_ms, \(cols.joined(separator: ", ")), workers FROM \(table.rawValue)
                 WHERE station_id = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
                 """
         case .stations(let ids):
             let table = level == .hour ? RollupTable.stationHours : .stationDays
             binds.append(ids)
             sql = """
-                SELECT d.start_ms, \(cols.map { "sum(d.\($0))::bigint" }.joined(separator: ", ")), \(Self.bytes("hll_union_agg(d.workers)"))
+                SELECT d.start_ms, \(cols.map { "sum(d.\($0))::bigint" }.joined(separator: ", ")), hll_union_agg(d.workers)
                 FROM (SELECT DISTINCT unnest($1::text[]) AS id) s JOIN \(table.rawValue) d ON d.station_id = s.id
                 WHERE d.start_ms >= $2 AND d.start_ms < $3 GROUP BY d.start_ms ORDER BY d.start_ms
                 """

@@ -74,14 +74,13 @@ extension PostgresCollectorStore {
 
     public func storedRollups(_ table: RollupTable, key: String, from: Int64, to: Int64) async throws -> [RollupRow<HyperLogLog>] {
         try await rows(PostgresQuery(unsafeSQL: """
-            SELECT \(table.keyColumn), start_ms, \(RollupFigures.columnNames.joined(separator: ", ")), \(Self.bytes("workers")) FROM \(table.rawValue)
+            SELECT \(table.keyColumn), start_ms, \(RollupFigures.columnNames.joined(separator: ", ")), workers FROM \(table.rawValue)
             WHERE \(table.keyColumn) = $1 AND start_ms >= $2 AND start_ms < $3 ORDER BY start_ms
             """, binds: foldBindings(.stationDays, key, from, to)), leadingKey: true)
     }
 
     public func foldedRollups(_ table: RollupTable, key: String, from: Int64, to: Int64) async throws -> [RollupRow<HyperLogLog>] {
-        try await rows(PostgresQuery(unsafeSQL: fold(into: table).replacingOccurrences(of: "hll_union_agg(workers)", with: PostgresCollectorStore.bytes("hll_union_agg(workers)"))
-            .replacingOccurrences(of: "hll_union_agg(h.workers)", with: PostgresCollectorStore.bytes("hll_union_agg(h.workers)")),
+        try await rows(PostgresQuery(unsafeSQL: fold(into: table),
                                      binds: foldBindings(table, key, from, to)), leadingKey: true)
     }
 
