@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Testing
 import YizhanCore
 @testable import YizhanCollector
@@ -145,4 +146,60 @@ import YizhanCore
 
 private func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
+}
+
+/// Two collectors writing one station's batches on PostgreSQL: the second waits for the
+/// first's lock, and must then see what the first committed, the open outages included
+/// (its first statement's snapshot is older than its wait; only the locked station row is
+/// read fresh there).
+@Suite struct PostgresIngestOrderingTests {
+    @Test func aBatchWaitingForAnotherCollectorSeesTheOutageItOpened() async throws {
+        try await withStore(.postgres) { store, url in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 6), tokenHash: "h")
+            let t0 = Timestamp(secondsSinceEpoch: 1_795_000_000 - 1_795_000_000 % 86_400)
+            func water(_ seq: Int64, _ status: String, at: Duration) -> IngestedEvent {
+                IngestedEvent(seq: seq, time: t0 + at, kind: "amenity", cardKey: nil, reader: nil, occupancy: 0, staySeconds: nil,
+                              detail: "amenity=water status=\(status) by=li")
+            }
+            let gate = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+            try await withThrowingTaskGroup(of: Void.self) { running in
+                running.addTask { await gate.run() }
+                defer { running.cancelAll() }
+                /// Sessions waiting for an advisory lock in this database.
+                func waiters() async throws -> Int {
+                    var n = 0
+                    for try await c in try await gate.query("""
+                        SELECT count(*)::bigint FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'
+                        """, logger: quietLogger).decode(Int64.self) { n = Int(c) }
+                    return n
+                }
+                func awaitWaiters(_ n: Int) async throws {
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while try await waiters() < n {
+                        guard ContinuousClock.now < deadline else { Issue.record("\(n) waiting ingests never showed"); return }
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+                try await withSecondStore(url) { second in
+                    try await gate.withConnection { held in
+                        // The station's lock, held here: both collectors' batches queue behind it
+                        // in order, the one that opens the outage first.
+                        try await held.query("BEGIN", logger: quietLogger)
+                        try await held.query("SELECT pg_advisory_xact_lock(hashtextextended('s', 0))", logger: quietLogger)
+                        async let opened = store.ingest(station: "s", events: [water(1, "out_of_order", at: .seconds(0))])
+                        try await awaitWaiters(1)
+                        async let closed = second.ingest(station: "s", events: [water(2, "ok", at: .seconds(3600))])
+                        try await awaitWaiters(2)
+                        try await held.query("COMMIT", logger: quietLogger)
+                        #expect(try await opened == 1)
+                        #expect(try await closed == 1)
+                    }
+                }
+            }
+            let days = try await store.rollupRows(.stations(["s"]), level: .day, from: t0 - .seconds(86_400), to: t0 + .seconds(86_400))
+            #expect(days.map(\.figures.downtimeSeconds).reduce(0, +) == 3600, "the second batch closed the outage the first opened")
+            #expect(try await store.ongoingOutages(["s"]).isEmpty)
+            #expect(try await RollupMaintenance.check(store) == [])
+        }
+    }
 }

@@ -90,21 +90,26 @@ extension PostgresCollectorStore {
             // A station's batches take turns across collectors: advisory locks, taken in one
             // order (of their keys), then the stations' rows in one order (each batch sets its
             // station's live state), so two writers' groups never deadlock.
+            //
+            // This statement's snapshot is taken before it waits for the advisory locks. The
+            // row lock is what makes its reading fresh: PostgreSQL re-reads a locked row at its
+            // newest version, so `last_ack` includes what another collector committed for the
+            // station meanwhile. Nothing else may be read here (a joined table would come from
+            // the old snapshot); the open outages are read by the next statement.
             var regions: [String: RegionPath] = [:]
             var highestStored: [String: Int64] = [:]
-            var stored: [String: OpenOutages] = [:]
-            for try await (id, region, lastAck, amenity, since) in try await db.query("""
-                SELECT s.id, s.region, s.last_ack, o.amenity, o.since_ms
+            for try await (id, region, lastAck) in try await db.query("""
+                SELECT s.id, s.region, s.last_ack
                 FROM (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h
                       FROM unnest(\(stations)::text[]) AS x ORDER BY h) AS l) AS z) AS locks,
-                     stations s LEFT JOIN amenity_outages o ON o.station_id = s.id AND o.station_id = ANY(\(withAmenities)::text[])
+                     stations s
                 WHERE s.id = ANY(\(stations)::text[]) ORDER BY s.id FOR NO KEY UPDATE OF s
-                """, logger: logger).decode((String, String, Int64, String?, Int64?).self) {
+                """, logger: logger).decode((String, String, Int64).self) {
                 regions[id] = RegionPath(parsing: region) ?? .nation
                 highestStored[id] = lastAck
-                if let amenity, let since { stored[id, default: [:]][amenity] = since }
             }
-            let (new, peaks) = try await insertNew(db, batches, highestStored: highestStored, peaksOf: (Array(hourKeys), Array(dayKeys)))
+            let (new, peaks, stored) = try await insertNew(db, batches, highestStored: highestStored, outagesOf: withAmenities,
+                                                           peaksOf: (Array(hourKeys), Array(dayKeys)))
             var group = RollupGroup()
             for ((station, _), events) in zip(batches, new) where !events.isEmpty {
                 let open = group.startingOutages(station: station, newEvents: events) ?? stored[station] ?? [:]
@@ -118,12 +123,13 @@ extension PostgresCollectorStore {
     /// Inserts the group's events not stored yet, in one statement, and returns each batch's
     /// (in its order); sets each station's live occupancy from its newest event (never rolled
     /// back by an older batch) and reads the stored peaks of the given station hours and
-    /// days in the same statement. `highestStored`: each station's `last_ack` as read under
-    /// its lock, the highest sequence number it has stored.
+    /// days, and the open outages of the stations in `outagesOf`, in the same statement.
+    /// `highestStored`: each station's `last_ack` as read under its lock, the highest sequence
+    /// number it has stored.
     private func insertNew(_ db: PostgresConnection, _ batches: [(station: String, events: [IngestedEvent])],
-                           highestStored: [String: Int64],
+                           highestStored: [String: Int64], outagesOf outageStations: [String],
                            peaksOf peakKeys: (hours: [RollupGroup.Key], days: [RollupGroup.Key]))
-        async throws -> (new: [[UsageEvent]], peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64])) {
+        async throws -> (new: [[UsageEvent]], peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]), outages: [String: OpenOutages]) {
         struct Key: Hashable { var station: String, seq: Int64 }
         // An event belongs to the first batch of the group that carries it: a later copy is a
         // duplicate, as it would be written one by one.
@@ -181,23 +187,26 @@ extension PostgresCollectorStore {
                 FROM unnest(\(peakKeys.days.map(\.key))::text[], \(peakKeys.days.map(\.start))::bigint[]) AS k(s, m)
                 CROSS JOIN LATERAL (SELECT peak_occupancy FROM rollup_station_days WHERE station_id = k.s AND start_ms = k.m LIMIT 1) AS r
             )
-            SELECT 'e', station_id, seq, 0::bigint FROM inserted
-            UNION ALL SELECT level, station_id, start_ms, peak_occupancy FROM peaks
+            SELECT 'e', station_id, seq, 0::bigint, NULL::text FROM inserted
+            UNION ALL SELECT level, station_id, start_ms, peak_occupancy, NULL FROM peaks
+            UNION ALL SELECT 'o', station_id, since_ms, 0, amenity FROM amenity_outages WHERE station_id = ANY(\(outageStations)::text[])
             """, logger: logger)
         // The inserted events come back as their keys only: the rest is what the batch sent.
         var new: [[(at: Int, event: UsageEvent)]] = Array(repeating: [], count: batches.count)
         var peaks: (hours: [RollupGroup.Key: Int64], days: [RollupGroup.Key: Int64]) = ([:], [:])
-        for try await (level, station, number, peak) in rows.decode((String, String, Int64, Int64).self) {
+        var outages: [String: OpenOutages] = [:]
+        for try await (level, station, number, peak, amenity) in rows.decode((String, String, Int64, Int64, String?).self) {
             switch level {
             case "h": peaks.hours[RollupGroup.Key(key: station, start: number)] = peak
             case "d": peaks.days[RollupGroup.Key(key: station, start: number)] = peak
+            case "o": if let amenity { outages[station, default: [:]][amenity] = number }
             default:
                 guard let o = owner[Key(station: station, seq: number)] else { continue }
                 new[o.batch].append((o.at, UsageEvent(station: station, ingested: batches[o.batch].events[o.at])))
             }
         }
         // In each batch's own order.
-        return (new.map { $0.sorted { $0.at < $1.at }.map(\.event) }, peaks)
+        return (new.map { $0.sorted { $0.at < $1.at }.map(\.event) }, peaks, outages)
     }
 
     /// Adds a group's deltas to the rollup tables (inside the ingest transaction) in one
