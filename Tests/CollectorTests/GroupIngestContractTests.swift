@@ -202,4 +202,31 @@ private func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<
             #expect(try await RollupMaintenance.check(store) == [])
         }
     }
+
+    /// The replay guard trusts `last_ack` to be the highest number stored: a database from
+    /// before that rule (here: `last_ack` set back to 0) gets it from its events at start.
+    @Test func anUpgradedDatabaseGetsEachStationsHighestNumber() async throws {
+        try await withStore(.postgres) { store, url in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 6), tokenHash: "h")
+            let months = ["2026-08-10", "2026-09-10", "2026-10-10"].map { RFC3339.parse($0 + "T12:00:00+08:00", defaultOffset: .utc)! }
+            func visit(_ seq: Int64, _ t: Timestamp) -> IngestedEvent {
+                IngestedEvent(seq: seq, time: t, kind: "check_in", cardKey: String(repeating: "a", count: 64), reader: "door", occupancy: 1,
+                              staySeconds: nil, detail: nil)
+            }
+            #expect(try await store.ingest(station: "s", events: months.enumerated().map { visit(Int64($0.offset + 1), $0.element) }) == 3)
+            let raw = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+            try await withThrowingTaskGroup(of: Void.self) { running in
+                running.addTask { await raw.run() }
+                try await raw.query("UPDATE stations SET last_ack = 0", logger: quietLogger)
+                try await raw.query("DELETE FROM yizhan_migrations WHERE name = 'v9b-last-ack-highest'", logger: quietLogger)
+                running.cancelAll()
+            }
+            let (ack, replayed, count) = try await withSecondStore(url) { upgraded -> (Int64?, Int, Int) in
+                let ack = try await upgraded.stations().first?.lastAck
+                return (ack, try await upgraded.ingest(station: "s", events: [visit(2, months[2])]), try await upgraded.eventCount(station: "s"))
+            }
+            #expect(ack == 3)
+            #expect(replayed == 0 && count == 3, "number 2, in October, is a replay")
+        }
+    }
 }

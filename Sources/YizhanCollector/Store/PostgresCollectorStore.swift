@@ -136,6 +136,17 @@ public final class PostgresCollectorStore: CollectorStore {
         ("v8-station-roster", StationRosterSchema.postgres),
         // Station weeks and months (StationLevels.swift), folded from the days by `prepare`.
         ("v9-station-levels", stationLevelsMigration),
+        // `last_ack` is the highest sequence number a station has stored: the replay guard
+        // skips events above it (PostgresCollectorStore+GroupIngest.swift). It was the last
+        // event's of the newest batch; over HTTP a batch's numbers increase, so this changes
+        // nothing there, but a database written otherwise gets the invariant here. (PostgreSQL
+        // only: SQLite's primary key is the station and number. Named to sort after v9, as the
+        // migrations run in the order of their names.)
+        ("v9b-last-ack-highest", ["""
+            UPDATE stations s SET last_ack = m.seq
+            FROM (SELECT id, (SELECT max(e.seq) FROM events e WHERE e.station_id = st.id) AS seq FROM stations st) AS m
+            WHERE m.id = s.id AND m.seq > s.last_ack
+            """]),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
