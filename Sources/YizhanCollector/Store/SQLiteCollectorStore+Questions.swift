@@ -39,7 +39,9 @@ extension SQLiteCollectorStore {
         }
         return try await pool.read { db in
             var out: [RollupRow<SketchAccumulator>] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            // A cached statement: preparing one each time (GRDB's authorizer runs for every
+            // column then) was 6% of the question mix's time.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try rows.next() {
                 var figures = RollupFigures()
                 figures.visits = row[1]; figures.checkOuts = row[2]; figures.staySeconds = row[3]; figures.rejectedFull = row[4]
@@ -64,7 +66,7 @@ extension SQLiteCollectorStore {
         let n = RollupFigures.columnNames.count
         return try await pool.read { db in
             var out = [[String: RollupFigures]](repeating: [:], count: count)
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)  // cached, as in rollupRows
             while let row = try rows.next() {
                 let p: Int = row[1]
                 out[p][row[0]] = RollupFigures(columns: (2..<(2 + n)).map { row[$0] })
@@ -75,9 +77,9 @@ extension SQLiteCollectorStore {
 
     public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT station_id, amenity, since_ms FROM amenity_outages WHERE station_id IN (SELECT value FROM json_each(?))
-                """, arguments: [Self.jsonArray(stations)]).map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
+                """), arguments: [Self.jsonArray(stations)]).map { OngoingOutage(station: $0[0], amenity: $0[1], since: $0[2]) }
         }
     }
 
