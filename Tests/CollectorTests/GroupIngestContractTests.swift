@@ -100,6 +100,39 @@ import YizhanCore
         }
     }
 
+    /// Batches of one station that reach the store together, carrying the same numbers at
+    /// different times (a month apart): each number is stored and counted once, by the first
+    /// batch of the group that carries it, and the rollups match the raw log.
+    @Test(arguments: StoreKind.available) func aGroupCarryingOneNumberAtTwoTimesStoresItOnce(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(StationRecord(id: "s", name: "s", capacity: 6), tokenHash: "h")
+            let t0 = RFC3339.parse("2026-09-10T12:00:00+08:00", defaultOffset: .utc)!
+            func visits(_ numbers: ClosedRange<Int64>, daysLater: Int) -> [IngestedEvent] {
+                numbers.map { IngestedEvent(seq: $0, time: t0 + .seconds(Int64(daysLater) * 86_400 + $0 * 60), kind: "check_in",
+                                            cardKey: String(repeating: "a", count: 63) + "\($0 % 10)", reader: "door", occupancy: 1,
+                                            staySeconds: nil, detail: nil) }
+            }
+            var round: Int64 = 0, stored = 0
+            // Until the burst shared a group (its first batch may be written alone while the
+            // others queue behind it).
+            while Self.stats(store).largest < 2 && round < 20 {
+                let base = round * 100
+                let burst = [visits(base + 1...base + 5, daysLater: 0), visits(base + 3...base + 8, daysLater: 40),
+                             visits(base + 5...base + 10, daysLater: 0), visits(base + 1...base + 10, daysLater: 20)]
+                let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for b in burst { group.addTask { try await store.ingest(station: "s", events: b) } }
+                    return try await group.reduce(0, +)
+                }
+                #expect(counts == 10, "round \(round): each of the ten numbers counted once")
+                stored += 10
+                round += 1
+            }
+            #expect(Self.stats(store).largest >= 2, "the batches shared a group in \(round) rounds")
+            #expect(try await store.eventCount(station: "s") == stored)
+            #expect(try await RollupMaintenance.check(store) == [])
+        }
+    }
+
     /// A batch that cannot be stored fails alone: the batches written in the same group are
     /// stored and counted once.
     @Test(arguments: StoreKind.available) func aFailingBatchFailsAloneInItsGroup(_ kind: StoreKind) async throws {
