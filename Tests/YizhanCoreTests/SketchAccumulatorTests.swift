@@ -121,6 +121,37 @@ import YizhanTestSupport
         }
     }
 
+    /// `merge(counting:)` (one pass over the other's bytes: counted and merged) is `merge`
+    /// followed by the other's `distinctCount`, whatever either side holds, entries out of
+    /// order included.
+    @Test func mergeCountingIsMergeThenCount() throws {
+        let entries: [UInt16] = [7 << 5 | 9, 7 << 5 | 3, 5 << 5 | 2, 100 << 5 | 0]
+        let outOfOrder: [UInt8] = [0x13, 0x8B, 0x7F] + entries.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+        var fused = 0
+        for seed in 300..<340 as Range<UInt64> {
+            var rows = Rows(seed: seed)
+            // Self as stored bytes, as a register array (two rows merged), or small.
+            var selves = [SketchAccumulator(bytes: rows.next()), SketchAccumulator(bytes: rows.sketch(2500).bytes)]
+            var merged = SketchAccumulator(bytes: rows.sketch(900).bytes)
+            merged.merge(bytes: rows.sketch(1200).bytes)
+            selves.append(merged)
+            for other in [rows.next(), rows.next(), rows.sketch(400).bytes, rows.sketch(3500).bytes, outOfOrder] {
+                for start in selves {
+                    let b = SketchAccumulator(bytes: other)
+                    var viaCounting = start, viaMerge = start
+                    let count = viaCounting.merge(counting: b)
+                    viaMerge.merge(b)
+                    if b.cardinality?.isFinite ?? true {
+                        #expect(count == b.distinctCount, "seed \(seed): \(other.prefix(3)) into \(start.bytes.prefix(3))")
+                    }
+                    expectSame(viaCounting, viaMerge.sketch, "seed \(seed): \(other.prefix(3)) into \(start.bytes.prefix(3))")
+                    if case .stored = b.state, case .small = start.state {} else if case .stored = b.state { fused += 1 }
+                }
+            }
+        }
+        #expect(fused > 100, "the one-pass path was taken \(fused) times")
+    }
+
     @Test func explicitPromotionThresholdIsTheSame() {
         // Two EXPLICIT sketches whose union holds exactly 160, then 161 hashes.
         var rows = Rows(seed: 9)

@@ -70,9 +70,18 @@ public enum RollupLevel: String, Hashable, Sendable { case hour, day }
 public protocol WorkerSketch: Sendable {
     static var empty: Self { get }
     mutating func merge(_ other: Self)
+    /// `merge(other)`, returning `other.distinctCount` (one pass where a sketch can).
+    mutating func merge(counting other: Self) -> Int
     var distinctCount: Int { get }
     /// False once the sketch estimates (beyond its exact small-set mode).
     var isExact: Bool { get }
+}
+
+extension WorkerSketch {
+    public mutating func merge(counting other: Self) -> Int {
+        merge(other)
+        return other.distinctCount
+    }
 }
 
 /// One rollup row as a question reads it: a station's or a region's hour or day.
@@ -206,21 +215,21 @@ public enum UsageReportBuilder {
         var exact = true
         let buckets = (0..<n).map { i -> UsageFigures in
             total.add(figures[i], peak: .highest)
-            all.merge(sketches[i])
+            let unique = all.merge(counting: sketches[i])
             exact = exact && sketches[i].isExact
-            return usageFigures(figures[i], workers: sketches[i], start: period.bounds[i])
+            return usageFigures(figures[i], uniqueWorkers: unique, start: period.bounds[i])
         }
         exact = exact && all.isExact
-        var report = UsageReport(buckets: buckets, totals: usageFigures(total, workers: all, start: period.bounds[0]))
+        var report = UsageReport(buckets: buckets, totals: usageFigures(total, uniqueWorkers: all.distinctCount, start: period.bounds[0]))
         report.uniqueWorkersEstimated = !exact
         report.peakIsUpperBound = peakIsSummed
         return report
     }
 
-    static func usageFigures<S: WorkerSketch>(_ f: RollupFigures, workers: S, start: Int64) -> UsageFigures {
+    static func usageFigures(_ f: RollupFigures, uniqueWorkers: Int, start: Int64) -> UsageFigures {
         var u = UsageFigures(start: Timestamp(millisecondsSinceEpoch: start))
         u.visits = clampInt(f.visits)
-        u.uniqueWorkers = workers.distinctCount
+        u.uniqueWorkers = uniqueWorkers
         u.peakOccupancy = clampInt(f.peakOccupancy)
         if f.checkOuts > 0 { u.meanStaySeconds = f.staySeconds.saturatingAdd(f.checkOuts / 2) / f.checkOuts }
         u.rejectedFull = clampInt(f.rejectedFull)

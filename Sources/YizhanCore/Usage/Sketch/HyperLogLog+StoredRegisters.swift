@@ -10,6 +10,10 @@ extension HyperLogLog {
         let isSparse: Bool
         /// SPARSE entries (0 for FULL).
         let entries: Int
+        /// FULL, or SPARSE with register indices ascending (as the extension and the collector
+        /// write them): raising and counting then need no decoding. Checked once here, since
+        /// a question counts a row and merges it (two passes that would each check it).
+        private(set) var ascending = true
 
         /// Nil unless `bytes` is a SPARSE or FULL sketch `HyperLogLog(bytes:)` would read.
         init?(_ bytes: [UInt8]) {
@@ -32,6 +36,7 @@ extension HyperLogLog {
             self.bytes = bytes
             self.parameters = p
             self.isSparse = type == 3
+            if isSparse { ascending = sparseAscends() }
         }
 
         /// Raises `registers` (one byte each, `parameters.registerCount` of them) to these
@@ -40,8 +45,8 @@ extension HyperLogLog {
         /// way: there a repeated register keeps the last value written, not the highest).
         @discardableResult
         func raise(_ registers: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+            guard ascending else { return false }
             if isSparse {
-                guard sparseAscends() else { return false }
                 forEachSparse { i, v in if registers[i] < v { registers[i] = v } }
             } else {
                 forEachFull { i, v in if registers[i] < v { registers[i] = v } }
@@ -52,19 +57,40 @@ extension HyperLogLog {
         /// How many registers hold each value (index = value), or nil where that is not
         /// exact (a SPARSE sketch whose indices do not ascend).
         func histogram() -> [Int]? {
-            var counts = [Int](repeating: 0, count: parameters.maxRegisterValue + 1)
-            if isSparse {
-                guard sparseAscends() else { return nil }
-                var set = 0
-                counts.withUnsafeMutableBufferPointer { c in
-                    forEachSparse { _, v in
-                        // A SPARSE entry of value 0 leaves its register at 0.
-                        if v != 0 { c[Int(v)] += 1; set += 1 }
-                    }
+            guard ascending else { return nil }
+            return count(raising: nil)
+        }
+
+        /// `raise` and `histogram` in one pass over the bytes (a question's bucket is most
+        /// often one region row, counted and then merged into the period's sketch). Nil,
+        /// changing nothing, where `raise` would return false.
+        func raiseCounting(_ registers: UnsafeMutableBufferPointer<UInt8>) -> [Int]? {
+            guard ascending else { return nil }
+            return count(raising: registers)
+        }
+
+        /// The histogram, raising `registers` on the way if given. Values are counted into
+        /// four interleaved tables: most are the same few small numbers, and with one table
+        /// every count would wait for the one before (a load and a store on one address).
+        /// Measured: counting was a fifth of the province's month by hour.
+        @inline(__always)
+        private func count(raising registers: UnsafeMutableBufferPointer<UInt8>?) -> [Int] {
+            let stride = parameters.maxRegisterValue + 1
+            var tables = [Int](repeating: 0, count: 4 * stride)
+            tables.withUnsafeMutableBufferPointer { t in
+                var lane = 0
+                func visit(_ i: Int, _ v: UInt8) {
+                    t[lane &+ Int(v) &* 4] &+= 1
+                    lane = (lane &+ 1) & 3
+                    if let r = registers { r[i] = max(r[i], v) }  // no branch on the data
                 }
-                counts[0] = parameters.registerCount - set
-            } else {
-                counts.withUnsafeMutableBufferPointer { c in forEachFull { _, v in c[Int(v)] += 1 } }
+                if isSparse { forEachSparse(visit) } else { forEachFull(visit) }
+            }
+            var counts = [Int](repeating: 0, count: stride)
+            for v in 0..<stride { counts[v] = tables[4 * v] + tables[4 * v + 1] + tables[4 * v + 2] + tables[4 * v + 3] }
+            if isSparse {
+                // The registers no entry names, and the entries of value 0, stay at 0.
+                counts[0] = parameters.registerCount - (entries - counts[0])
             }
             return counts
         }
@@ -106,7 +132,7 @@ extension HyperLogLog {
                     while i < m {
                         var word: UInt64 = 0
                         for k in 0..<5 { word = word << 8 | UInt64(data[at + k]) }
-                        for k in 0..<8 { body(i + k, UInt8(truncatingIfNeeded: word >> UInt64(35 - 5 * k)) & 0x1f) }
+                        for k in 0..<8 { body(i + k, UInt8(truncatingIfNeeded: word &>> UInt64(35 - 5 * k)) & 0x1f) }
                         at += 5
                         i += 8
                     }
@@ -134,8 +160,8 @@ extension HyperLogLog {
                 if width == 16 {
                     // The defaults (11 + 5 bits): every entry is two bytes.
                     for e in 0..<entries {
-                        let word = UInt64(data[2 * e]) << 8 | UInt64(data[2 * e + 1])
-                        body(Int(word >> UInt64(w)), UInt8(truncatingIfNeeded: word & valueMask))
+                        let word = UInt64(data[2 &* e]) &<< 8 | UInt64(data[2 &* e &+ 1])
+                        body(Int(word &>> UInt64(w)), UInt8(truncatingIfNeeded: word & valueMask))
                     }
                     return
                 }

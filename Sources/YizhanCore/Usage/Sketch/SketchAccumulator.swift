@@ -92,6 +92,26 @@ public struct SketchAccumulator: WorkerSketch, Sendable {
         }
     }
 
+    /// `merge(other)`, returning `other.distinctCount`: in one pass over other's bytes where
+    /// other is one stored row and self already a register array (a question's buckets are
+    /// counted one by one and merged into the period's sketch; for a region's hours each
+    /// bucket is one row). Merging twice is merging once, so the fallback may redo it.
+    public mutating func merge(counting other: SketchAccumulator) -> Int {
+        if parameters == other.parameters, case .stored(let s) = other.state {
+            switch state {
+            case .stored, .registers:
+                var values = takeRegisterValues()
+                let counts = values.withUnsafeMutableBufferPointer { s.raiseCounting($0) }
+                state = .registers(values)
+                if let counts, let e = HyperLogLog.estimate(histogram: counts, parameters) { return Int(e.rounded()) }
+            case .small:
+                break
+            }
+        }
+        merge(other)
+        return other.distinctCount
+    }
+
     /// `merge` while self is EMPTY, EXPLICIT or UNDEFINED.
     private mutating func merge(small a: HyperLogLog, _ other: SketchAccumulator) {
         switch (a.storage, other.state) {
