@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import YizhanTestSupport
 import YizhanCore
@@ -37,6 +38,24 @@ import YizhanCore
                 }
                 _ = try await store.ingest(station: s.id, events: events)
             }
+        }
+    }
+
+    /// SQLite keeps a region's sketch in its row: with 4 KiB pages each SPARSE or FULL region
+    /// row (over the 1,001 bytes such a page keeps in place) took an overflow page of its
+    /// own, and the province's month by hour read 720 of them; new databases use 8 KiB.
+    @Test func sqliteKeepsRegionSketchesInTheirRows() async throws {
+        try await withStore(.sqlite) { store, _ in
+            try await Self.load(store)
+            let sqlite = try #require(store as? SQLiteCollectorStore)
+            let (pageSize, largest, overflow) = try await sqlite.pool.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT max(length(workers)) FROM rollup_region_hours") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM dbstat WHERE name = 'rollup_region_hours' AND pagetype = 'overflow'") ?? -1)
+            }
+            #expect(pageSize == SQLiteCollectorStore.pageSize)
+            #expect(largest > 1001, "some region hour holds a sketch beyond what a 4 KiB page keeps in the row (\(largest) bytes)")
+            #expect(overflow == 0)
         }
     }
 
