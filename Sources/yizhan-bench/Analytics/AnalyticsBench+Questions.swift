@@ -58,7 +58,7 @@ extension AnalyticsBench {
         let questions = OfficeQuestions(store: store, offset: Self.offset)
         var timings = Timings()
         say("asking in-process (OfficeQuestions → Analytics, comparisons included as the JSON answer has them), \(options.repeats)× each")
-        for q in self.questions {
+        for q in self.questions where options.only.map({ q.label.contains($0) }) ?? true {
             var samples: [Double] = []
             for i in 0..<options.repeats {
                 let t = target(q, i, network)
@@ -74,7 +74,7 @@ extension AnalyticsBench {
             timings.samples[q.label] = samples.sorted()
         }
         let month = try UsagePeriod(from: network.dayStart(network.days - 30), to: network.dayStart(network.days), bucket: .day, offset: Self.offset)
-        for _ in 0..<options.repeats {
+        for _ in 0..<(options.only == nil ? options.repeats : 0) {
             let t0 = ContinuousClock.now
             let entries = try await questions.rankings(user: office, visible: visible, region: network.province, measure: .visits, limit: 20, period: month)
             timings.rankings.append(seconds(ContinuousClock.now - t0))

@@ -30,6 +30,9 @@ struct AnalyticsOptions: ParsableArguments {
     @Option(help: "Analytics: an already loaded database (a storage URL from an earlier --keep run with the same sizes): no load, no bare insert, no catch-up.")
     var database: String?
     @Flag(help: "Analytics: keep the database afterwards (its URL and --history-start are printed).") var keep = false
+    @Option(help: ArgumentHelp("Analytics, with --database: ask only the questions whose label contains this text (\"province × month by hour\"), in-process, print their times and stop: for profiling one question.",
+                               valueName: "text"))
+    var only: String?
     @Option(help: ArgumentHelp("Analytics: the history's first day (UTC+8), to ask a kept --database on a later day; default: days + 8 before today.",
                                valueName: "yyyy-mm-dd"))
     var historyStart: String?
@@ -51,6 +54,7 @@ struct AnalyticsBench {
 
     func run() async throws {
         let o = options
+        if o.only != nil && o.database == nil { throw BenchError("--only asks a loaded database: give --database (from an earlier --keep run)") }
         let start = try o.historyStart.map { text in
             guard let t = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .utc) else { throw BenchError("--history-start: expected yyyy-mm-dd") }
             return t
@@ -89,6 +93,12 @@ struct AnalyticsBench {
         // In-process questions on a store of its own (what the collector's handlers call).
         figures.inProcess = try await CollectorStores.with(storage, logger: quiet, reportOffset: Self.offset) { store in
             try await self.askInProcess(store, network)
+        }
+        if o.only != nil {
+            for (label, samples) in figures.inProcess.samples.sorted(by: { $0.key < $1.key }) {
+                say("| \(label) | in-process p50 \(ms(p(samples, 0.5))) | p99 \(ms(p(samples, 0.99))) | \(samples.count) times |")
+            }
+            return
         }
         let collector = try await CollectorBench.Collector(binDir: bench.binDir, dir: dir, storage: storage)
         do {
