@@ -54,7 +54,12 @@ struct AnalyticsBench {
 
     func run() async throws {
         let o = options
-        if o.only != nil && o.database == nil { throw BenchError("--only asks a loaded database: give --database (from an earlier --keep run)") }
+        if let only = o.only {
+            guard o.database != nil else { throw BenchError("--only asks a loaded database: give --database (from an earlier --keep run)") }
+            guard questions.contains(where: { $0.label.contains(only) }) else {
+                throw BenchError("--only \(only): no question's label contains it; the labels: " + questions.map(\.label).joined(separator: ", "))
+            }
+        }
         let start = try o.historyStart.map { text in
             guard let t = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .utc) else { throw BenchError("--history-start: expected yyyy-mm-dd") }
             return t
