@@ -76,7 +76,6 @@ extension PostgresCollectorStore {
             """, logger: logger)
     }
 
-
     // MARK: rows (the questions are in PostgresCollectorStore+Questions.swift)
 
     /// Rows of `start_ms, figures..., workers` (after a key column when `leadingKey`).

@@ -24,6 +24,10 @@ public final class SQLiteCollectorStore: CollectorStore {
     }
     private let ingestQueue = Mutex(IngestQueue())
 
+    /// The page size of a new database (an existing one keeps its own: docs/analytics.md,
+    /// "SQLite's page size"). A region's SPARSE or FULL sketch (1.0–1.4 KB) is more than a
+    /// 4 KiB page's b-tree keeps in the row, so each region hour took an overflow page of its
+    /// own and the province's month by hour read 720 of them; with 8 KiB the rows stay in place.
     static let pageSize = 8192
 
     public init(path: String, reportOffset: UTCOffset = .china) throws {
@@ -34,11 +38,7 @@ public final class SQLiteCollectorStore: CollectorStore {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             Self.addSketchFunctions(db)
-            // 8 KiB pages for a new database (an existing one keeps its own: docs/analytics.md, "SQLite's page size").
-            // A region's sparse or full sketch (1.0–1.4 KB) is more than a 4 KiB page's b-tree
-            // keeps in the row, so each of its hours took an overflow page of its own: the
-            // province's month by hour read 720 of them. With 8 KiB the rows stay in place.
-            try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
+            try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")  // takes effect only while the file is empty
         }
         pool = try DatabasePool(path: path, configuration: config)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
