@@ -73,8 +73,10 @@ extension AnalyticsBench {
             }
             timings.samples[q.label] = samples.sorted()
         }
+        // Rankings are not a labelled question: `--only` leaves them out.
+        guard options.only == nil else { return timings }
         let month = try UsagePeriod(from: network.dayStart(network.days - 30), to: network.dayStart(network.days), bucket: .day, offset: Self.offset)
-        for _ in 0..<(options.only == nil ? options.repeats : 0) {
+        for _ in 0..<options.repeats {
             let t0 = ContinuousClock.now
             let entries = try await questions.rankings(user: office, visible: visible, region: network.province, measure: .visits, limit: 20, period: month)
             timings.rankings.append(seconds(ContinuousClock.now - t0))
