@@ -145,7 +145,11 @@ import YizhanTestSupport
                         #expect(count == b.distinctCount, "seed \(seed): \(other.prefix(3)) into \(start.bytes.prefix(3))")
                     }
                     expectSame(viaCounting, viaMerge.sketch, "seed \(seed): \(other.prefix(3)) into \(start.bytes.prefix(3))")
-                    if case .stored = b.state, case .small = start.state {} else if case .stored = b.state { fused += 1 }
+                    // The one-pass path: other is one stored row, self a register array or stored.
+                    switch (start.state, b.state) {
+                    case (.stored, .stored), (.registers, .stored): if start.parameters == b.parameters { fused += 1 }
+                    default: break
+                    }
                 }
             }
         }
