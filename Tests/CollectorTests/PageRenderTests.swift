@@ -79,13 +79,30 @@ import YizhanWeb
                            totals: figures(hours.from, visits: hours.count))
     }
 
-    static func totals(_ visits: [String: (Int64, Int64)]) -> Analytics.StationTotals {
-        var t = Analytics.StationTotals()
-        for (id, v) in visits {
-            var c = RollupFigures(); c.visits = v.0; t.current[id] = c
-            var p = RollupFigures(); p.visits = v.1; t.previous[id] = p
+    /// What the handler reads for a region page, made from per-station visits (this period,
+    /// the previous one): the children's visits summed from their stations, the stations
+    /// placed at the region itself by id, and both rankings.
+    static func visitsAndRankings(_ region: RegionPath, stations: [StationRecord], visits: [String: (Int64, Int64)],
+                                  by: RankingMeasure) -> (Analytics.ChildVisits, top: [RankingEntry], bottom: [RankingEntry]) {
+        var out = Analytics.ChildVisits()
+        var current: [String: RollupFigures] = [:], previous: [String: RollupFigures] = [:]
+        for s in stations {
+            let v = visits[s.id] ?? (0, 0)
+            var c = RollupFigures(); c.visits = v.0; current[s.id] = c
+            var p = RollupFigures(); p.visits = v.1; previous[s.id] = p
+            if s.region.depth > region.depth, region.contains(s.region) {
+                out.children[s.region.segments[region.depth], default: Analytics.VisitsPair()].current += v.0
+                out.children[s.region.segments[region.depth], default: Analytics.VisitsPair()].previous += v.1
+            } else {
+                out.stations[s.id] = Analytics.VisitsPair(current: v.0, previous: v.1)
+            }
         }
-        return t
+        let capacities = Dictionary(uniqueKeysWithValues: stations.map { ($0.id, $0.capacity) })
+        func rank(_ descending: Bool) -> [RankingEntry] {
+            Rankings.rank(by, descending: descending, limit: OfficeRegionPage.rankingSize, stations: capacities, current: current,
+                          previous: previous, yearEarlier: [:])
+        }
+        return (out, rank(true), rank(false))
     }
 
     /// Four stations: two in Zhejiang, one in a province with a hostile name, one placed
@@ -108,9 +125,10 @@ import YizhanWeb
         let inside = stations.filter { region.contains($0.0.region) }
         var views: [String: CollectorHTTP.StationView] = [:]
         for (s, online) in inside { views[s.id] = CollectorHTTP.StationView(s, online: online, offset: .china) }
+        let (childVisits, top, bottom) = Self.visitsAndRankings(region, stations: inside.map(\.0), visits: visits, by: by)
         let input = OfficeRegionPage.Input(region: region, user: user ?? session.user, stations: inside.map(\.0), views: views,
                                            answer: Self.answer(p, stations: inside.count), hourOfWeek: Self.hourOfWeek(p),
-                                           totals: Self.totals(visits), measure: by, period: p, now: Self.now)
+                                           visits: childVisits, top: top, bottom: bottom, measure: by, period: p, now: Self.now)
         return OfficeRegionPage.make(input, session: session, offset: .china)
     }
 
@@ -202,7 +220,7 @@ import YizhanWeb
         let input = OfficeRegionPage.Input(region: .nation, user: session.user, stations: [], views: [:],
                                            answer: Analytics.Answer(period: p.period, report: empty, previous: (try p.period.previous(), UsageFigures(start: p.period.from)), yearEarlier: nil),
                                            hourOfWeek: UsageReport(buckets: [], totals: UsageFigures(start: p.period.from)),
-                                           totals: Analytics.StationTotals(), measure: .visits, period: p, now: Self.now)
+                                           visits: Analytics.ChildVisits(), top: [], bottom: [], measure: .visits, period: p, now: Self.now)
         let html = renderer.render(OfficeRegionPage.make(input, session: session, offset: .china))
         #expect(html.contains("此地区没有站点 No stations in this region.") && html.contains("没有可画的坐标 No coordinates to draw."))
         #expect(html.contains(#"<tr><td colspan="6">没有站点 No stations</td></tr>"#))
@@ -218,6 +236,37 @@ import YizhanWeb
         #expect(page.bottom.map(\.name) == (1...10).map { "站\($0)" })
         #expect(page.bottom.first?.vsPrevious.text == "↓ 90.0 %" && page.top.first?.vsPrevious.text == "↑ 150.0 %")
         #expect(renderer.render(page).contains("后 10 Bottom 10 · 到访 Visits"))
+    }
+
+    /// Above `StationMap.mostMarkers` stations the map draws squares, not stations: its size
+    /// stops growing with them, every station is counted in one square, and each square
+    /// shows its most urgent status.
+    @Test func aMapOfManyStationsDrawsSquares() throws {
+        let n = 6_000
+        let many: [(StationRecord, Bool)] = (0..<n).map { i in
+            let latitude = 27 + Double(i % 97) * 0.04, longitude = 118 + Double(i / 97) * 0.07
+            let station = StationRecord(id: "m-\(i)", name: "站\(i)", region: RegionPath(segments: ["浙江省", "市\(i % 7)"]), capacity: 4,
+                                        latitude: latitude, longitude: longitude)
+            return (station, i % 50 != 0)
+        }
+        let page = try regionPage(.nation, stations: many, visits: [:])
+        let html = renderer.render(page)
+        #expect(page.mapByCells && html.contains("Too many stations to draw one by one"))
+        let svg = try #require(page.map?.markup)
+        #expect(!svg.contains("/stations/"), "no station drawn one by one")
+        #expect(svg.utf8.count < 600_000, "\(svg.utf8.count) bytes")
+        let online = n - n / 50, offline = n / 50
+        #expect(html.contains("在线 online: \(online)</li>") && html.contains("离线 offline: \(offline)</li>"), "the legend still counts every station")
+
+        let statuses: [StationMap.Status] = [.ok, .ok, .faults, .ok, .offline, .full, .ok]
+        let xy: [(x: Double, y: Double)] = [(1, 1), (11.9, 2), (5, 5), (13, 1), (13, 2), (700, 470), (30, 30)]
+        let cells = StationMap.cells(statuses, at: xy)
+        #expect(cells.map(\.total).reduce(0, +) == statuses.count)
+        #expect(cells.map(\.status) == [.ok, .faults, .full, .offline], "the most urgent drawn last, on top")
+        #expect(cells[1].counts == [.ok: 2, .faults: 1] && cells[1].x == 6 && cells[1].y == 6)
+        #expect(cells[3].counts == [.ok: 1, .offline: 1] && cells[3].x == 18)
+        #expect(StationMap.draw(title: "t", points: (0..<10).map { StationMap.Point(id: "p\($0)", name: "p", latitude: Double($0), longitude: 1, status: .ok) })
+            .markup.contains(#"<a href="/stations/p3">"#), "a few stations are drawn one by one")
     }
 
     @Test func changesReadWithoutColour() {

@@ -128,6 +128,68 @@ import YizhanCore
         }
     }
 
+    /// A region page's child regions, read from the children's own day rows (an office
+    /// user's scope), equal their stations' totals summed (a manager's scope), at every level
+    /// and for periods the history covers, overlaps and misses; stations placed at the region
+    /// itself come by id. Each child's day rows hold its stations' days summed, figure by figure.
+    @Test(arguments: kinds) func childVisitsFromRegionRowsEqualTheirStationsSummed(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await Self.load(store)
+            func day(_ d: Int, _ h: Int = 0) -> Timestamp { Self.day0 + .seconds(Int64(d * 86_400 + h * 3600)) }
+            // One station placed at the district itself, one in another city.
+            for (id, region) in [("q-here", "浙江省/舟山市/普陀区"), ("q-hz", "浙江省/杭州市/西湖区")] {
+                try await store.addStation(StationRecord(id: id, name: id, region: RegionPath(parsing: region)!, capacity: 4), tokenHash: "h-" + id)
+                let events = (0..<6).flatMap { v -> [IngestedEvent] in
+                    let t = day(3 + v % 2, 9) + .seconds(Int64(v * 60)), card = String(repeating: String(v), count: 64)
+                    return [IngestedEvent(seq: Int64(2 * v + 1), time: t, kind: "check_in", cardKey: card, reader: "door", occupancy: 1, staySeconds: nil, detail: nil),
+                            IngestedEvent(seq: Int64(2 * v + 2), time: t + .seconds(30), kind: "check_out", cardKey: card, reader: nil, occupancy: 0,
+                                          staySeconds: 30, detail: nil)]
+                }
+                _ = try await store.ingest(station: id, events: events)
+            }
+            let visible = try await store.stations()
+            let office = UserRecord(name: "o", role: .office, stations: [])
+            let manager = UserRecord(name: "m", role: .manager, stations: visible.map(\.id))
+            let analytics = Analytics(store: store, offset: .china)
+            var seen: [String: Analytics.ChildVisits] = [:]
+            for text in [nil, "浙江省", "浙江省/舟山市", "浙江省/舟山市/普陀区"] {
+                let path = text.flatMap { RegionPath(parsing: $0) } ?? .nation
+                for (from, to) in [(0, Self.days), (2, 5), (-3, 1), (20, 25)] {
+                    let period = try UsagePeriod(from: day(from), to: day(to), bucket: .day, offset: .china)
+                    let byRows = try Analytics.scope(user: office, visible: visible, station: nil, region: text, district: nil)
+                    let byStations = try Analytics.scope(user: manager, visible: visible, station: nil, region: text, district: nil)
+                    guard case .region = byRows.rollups, case .stations = byStations.rollups else { Issue.record("scopes"); return }
+                    let a = try await analytics.childVisits(byRows, region: path, period: period)
+                    let b = try await analytics.childVisits(byStations, region: path, period: period)
+                    #expect(a == b, "\(kind) \(path) days \(from)..<\(to)")
+                    seen["\(path) \(from)"] = a
+                }
+            }
+            // Not vacuous: the district's three streets and its own station, visits in both periods.
+            let district = try #require(seen["浙江省/舟山市/普陀区 2"])
+            #expect(district.children.keys.sorted() == ["街道0", "街道1", "街道2"] && district.stations.keys.sorted() == ["q-here"])
+            #expect(district.children.values.allSatisfy { $0.current > 0 && $0.previous > 0 } && district.stations["q-here"]?.current == 6)
+            #expect(seen["浙江省 0"]?.children.keys.sorted() == ["杭州市", "舟山市"])
+            #expect(try #require(seen["\(RegionPath.nation) 0"]).children.keys.sorted() == ["浙江省"])
+            // Every figure of a region's days but the peak (a region's is of its own hours) is its stations' summed.
+            let streets = (0..<3).map { RegionPath(parsing: "浙江省/舟山市/普陀区/街道\($0)")! }
+            let periods = [(day(0), day(Self.days)), (day(1, 0), day(4, 0))]
+            let rows = try await store.regionTotals(streets + [streets[0]], periods: periods)
+            let ids = Self.stations.map(\.id)
+            let perStation = try await store.stationTotals(ids, periods: periods)
+            for (p, _) in periods.enumerated() {
+                for street in streets {
+                    var sum = RollupFigures()
+                    for s in Self.stations where s.region == street.description { sum.add(perStation[p][s.id] ?? RollupFigures(), peak: .highest) }
+                    var got = try #require(rows[p][street.description])
+                    got.peakOccupancy = 0; sum.peakOccupancy = 0
+                    #expect(got == sum, "\(kind) \(street) period \(p)")
+                }
+            }
+            #expect(try await store.regionTotals([], periods: periods) == [[:], [:]])
+        }
+    }
+
     /// Rankings read the comparisons for the ranked stations only: the same entries as
     /// ranking with every station's comparisons.
     @Test(arguments: kinds) func rankingsEqualRankingWithEveryStationsComparisons(_ kind: StoreKind) async throws {
@@ -140,7 +202,8 @@ import YizhanCore
             let scope = try Analytics.scope(user: office, visible: visible, station: nil, region: "浙江省", district: nil)
             // The previous period overlaps the history's start, so previous values differ by station.
             let period = try UsagePeriod(from: Self.day0 + .seconds(5 * 86_400), to: now, bucket: .day, offset: .china)
-            let totals = try await analytics.stationTotals(scope, period: period, now: now)
+            let all = try await analytics.totals(scope.stations.map(\.id), periods: [period, try period.previous(), try period.yearEarlier()], now: now)
+            let totals = (current: all[0], previous: all[1], yearEarlier: all[2])
             let capacities = Dictionary(uniqueKeysWithValues: scope.stations.map { ($0.id, $0.capacity) })
             for measure in RankingMeasure.allCases {
                 for (descending, limit) in [(true, 3), (false, 4), (true, 100)] {

@@ -95,14 +95,28 @@ struct Analytics: Sendable {
     /// the period's).
     func rankings(_ scope: Scope, measure: RankingMeasure, descending: Bool, limit: Int, period: UsagePeriod,
                   now: Timestamp = .now()) async throws -> [RankingEntry] {
-        guard !scope.stations.isEmpty else { return [] }
+        try await rankings(scope, measure: measure, orders: [descending], limit: limit, period: period, now: now)[0]
+    }
+
+    /// The same ranking in each of `orders` (descending or not): the dashboard's top and
+    /// bottom tables from one read of the period's measure, the one cost that grows with the
+    /// number of stations.
+    func rankings(_ scope: Scope, measure: RankingMeasure, orders: [Bool], limit: Int, period: UsagePeriod,
+                  now: Timestamp = .now()) async throws -> [[RankingEntry]] {
+        guard !scope.stations.isEmpty else { return orders.map { _ in [] } }
         let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
         let ids = scope.stations.map(\.id)
         let outages = try await ongoingOutages(of: ids)
         let current = try await totals(ids, periods: [period], outages: outages, only: Rankings.columns(measure), now: now)[0]
-        var ranked = Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
-        let full = try await totals(ranked.map(\.station), periods: [period, try period.previous(), try period.yearEarlier()], outages: outages, now: now)
-        for i in ranked.indices { ranked[i].figures = full[0][ranked[i].station] ?? RollupFigures() }
-        return Rankings.compared(ranked, measure: measure, previous: full[1], yearEarlier: full[2])
+        let ranked = orders.map { descending in
+            Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
+        }
+        let shown = Array(Set(ranked.joined().map(\.station)))
+        let full = try await totals(shown, periods: [period, try period.previous(), try period.yearEarlier()], outages: outages, now: now)
+        return ranked.map { entries in
+            var entries = entries
+            for i in entries.indices { entries[i].figures = full[0][entries[i].station] ?? RollupFigures() }
+            return Rankings.compared(entries, measure: measure, previous: full[1], yearEarlier: full[2])
+        }
     }
 }

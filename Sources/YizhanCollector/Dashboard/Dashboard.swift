@@ -149,15 +149,19 @@ struct Dashboard: Sendable {
         }
         let measure = q["by"].flatMap { RankingMeasure(rawValue: String($0)) } ?? .visits
         let analytics = http.analytics
-        // The headline and the charts from the region's own rollup rows; the child regions
-        // and the rankings from one set of per-station totals.
+        // The headline, the charts and the child regions from the regions' own rollup rows;
+        // only the rankings read every station (its measure for the period, once for both tables).
+        let region = scope.region ?? .nation
         let answer = try await analytics.usage(scope, period: period.period, comparisons: true, now: now)
         let hourOfWeek = try await analytics.usage(scope, period: period.lastFourWeeksByHour, comparisons: false, now: now).report
-        let totals = try await analytics.stationTotals(scope, period: period.days, now: now)
+        let visits = try await analytics.childVisits(scope, region: region, period: period.days)
+        let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
+                                                  period: period.days, now: now)
         var views: [String: CollectorHTTP.StationView] = [:]
         for v in directory.views { views[v.id] = v }
-        let input = OfficeRegionPage.Input(region: scope.region ?? .nation, user: s.user, stations: scope.stations, views: views, answer: answer,
-                                           hourOfWeek: hourOfWeek, totals: totals, measure: measure, period: period, now: now)
+        let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, views: views, answer: answer,
+                                           hourOfWeek: hourOfWeek, visits: visits, top: ranked[0], bottom: ranked[1],
+                                           measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
         page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }
         page.outOfSync = try await outOfSync(scope.stations)

@@ -145,6 +145,9 @@ public protocol CollectorStore: SessionRecords, RollupStore, AlertStore, OfficeS
     /// `stationTotals` for several periods in one statement, one answer per period in order.
     /// `only`: the figures (column names) to sum, the others left 0; nil: all of them.
     func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]]
+    /// Per region (keyed by its `description`) and period, the sums of its own day rows
+    /// starting in the period (the peak: its highest day), one answer per period in order.
+    func regionTotals(_ regions: [RegionPath], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]]
     /// Amenities of these stations out of order now, and since when.
     func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage]
     /// Every amenity outage still going on, at every station (the alert evaluator's pass:

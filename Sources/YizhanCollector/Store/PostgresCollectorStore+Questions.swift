@@ -85,6 +85,24 @@ extension PostgresCollectorStore {
         return out
     }
 
+    public func regionTotals(_ regions: [RegionPath], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+        var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
+        let keys = Array(Set(regions.map(\.description)))
+        guard !keys.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).regionSQL(
+            regions: "JOIN unnest($1::text[]) AS r(key) ON d.region = r.key WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint")
+        else { return out }
+        var binds = PostgresBindings()
+        binds.append(keys)
+        for b in bounds { binds.append(b) }
+        let n = RollupFigures.columnNames.count
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            let cells = Array(row)
+            out[Int(try cells[1].decode(Int32.self))][try cells[0].decode(String.self)] =
+                RollupFigures(columns: try (2..<(2 + n)).map { try cells[$0].decode(Int64.self) })
+        }
+        return out
+    }
+
     /// From this many stations asked about, reading every station is considered.
     static let readAllStationsFrom = 1000
 

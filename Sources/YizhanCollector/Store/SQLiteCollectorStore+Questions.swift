@@ -75,6 +75,27 @@ extension SQLiteCollectorStore {
         }
     }
 
+    public func regionTotals(_ regions: [RegionPath], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
+        let count = periods.count
+        let keys = Array(Set(regions.map(\.description)))
+        guard !keys.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).regionSQL(
+            regions: "WHERE d.region IN (SELECT value FROM json_each(?1))", placeholder: { "?\($0 + 1)" }, bigint: "")
+        else { return Array(repeating: [:], count: count) }
+        var values: [(any DatabaseValueConvertible)?] = [Self.jsonArray(keys)]
+        values += bounds.map { $0 }
+        let arguments = StatementArguments(values)
+        let n = RollupFigures.columnNames.count
+        return try await pool.read { db in
+            var out = [[String: RollupFigures]](repeating: [:], count: count)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try rows.next() {
+                let p: Int = row[1]
+                out[p][row[0]] = RollupFigures(columns: (2..<(2 + n)).map { row[$0] })
+            }
+            return out
+        }
+    }
+
     public func ongoingOutages(_ stations: [String]) async throws -> [OngoingOutage] {
         try await pool.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """

@@ -49,4 +49,24 @@ struct StationTotalsQuery {
         let sql = "SELECT station_id, p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY station_id, p"
         return (sql, bounds)
     }
+
+    /// The same for regions, from their own day rows (`rollup_region_days`): each period's
+    /// days summed per region (the peak: the highest day). A region page's child regions are
+    /// read this way, a few rows per child and day whatever the number of their stations.
+    /// - Parameter regions: the SQL that restricts `d.region` (`FROM rollup_region_days d` precedes it).
+    func regionSQL(regions: String, placeholder: (Int) -> String, bigint: String) -> (sql: String, bounds: [Int64])? {
+        let cols = RollupFigures.columnNames
+        var bounds: [Int64] = []
+        func bind(_ v: Int64) -> String {
+            bounds.append(v)
+            return placeholder(bounds.count)
+        }
+        let selects = periods.enumerated().filter { !$0.element.isEmpty }.map { p, range in
+            "SELECT d.region, \(p) AS p, \(cols.map { "d.\($0)" }.joined(separator: ", ")) FROM \(RollupTable.regionDays.rawValue) d \(regions) "
+                + "AND d.start_ms >= \(bind(range.lowerBound)) AND d.start_ms < \(bind(range.upperBound))"
+        }
+        guard !selects.isEmpty else { return nil }
+        let sums = cols.map { c in c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)" }.joined(separator: ", ")
+        return ("SELECT region, p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY region, p", bounds)
+    }
 }

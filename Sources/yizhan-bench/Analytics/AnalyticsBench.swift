@@ -108,6 +108,7 @@ struct AnalyticsBench {
         let collector = try await CollectorBench.Collector(binDir: bench.binDir, dir: dir, storage: storage)
         do {
             figures.http = try await askOverHTTP(collector, network)
+            figures.pages = try await askPages(collector, network, dir: dir)
             if o.database == nil && o.backlogStations > 0 {
                 figures.catchUp = try await catchUp(collector, network)
             }

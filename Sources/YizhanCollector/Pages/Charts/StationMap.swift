@@ -80,18 +80,57 @@ enum StationMap {
         }
     }
 
-    /// The map; each station a link to its page with its name in a <title>.
+    /// Up to this many stations, each is drawn; above it, squares of `cellSize` are. A marker
+    /// is about 10 px across in a 720 px map, so thousands overlap anyway, and a national
+    /// map of 186,000 stations drawn one by one would be some 35 MB of HTML.
+    static let mostMarkers = 2_000
+    static let cellSize = 12.0
+
+    /// The map; each station a link to its page with its name in a <title>, or, for more
+    /// than `mostMarkers` stations, one marker per `cellSize` square holding any: the most
+    /// urgent status in it (offline, then full, then amenity fault), larger the more
+    /// stations it holds, its counts by status in a <title>.
     static func draw(title: String, points: [Point]) -> TrustedMarkup {
         var out = ##"<svg viewBox="0 0 \##(Int(width)) \##(Int(height))" role="img" aria-label="\##(HTML.escape(title))" class="chart map"><title>\##(HTML.escape(title))</title>"##
         out += ##"<rect x="0" y="0" width="\##(Int(width))" height="\##(Int(height))" fill="#f4f7f9"/>"##
         let xy = project(points.map { ($0.latitude, $0.longitude) })
-        // Offline ones last, on top: they are what the office looks for.
-        let order = points.indices.sorted { (points[$0].status == .offline ? 1 : 0, $0) < (points[$1].status == .offline ? 1 : 0, $1) }
-        for i in order {
-            let p = points[i]
-            out += ##"<a href="/stations/\##(HTML.escape(DashboardQuery.encode(p.id)))"><title>\##(HTML.escape(p.name)) · \##(HTML.escape(p.status.label))</title>\##(marker(p.status, x: xy[i].x, y: xy[i].y))</a>"##
+        guard points.count > mostMarkers else {
+            // Offline ones last, on top: they are what the office looks for.
+            let order = points.indices.sorted { (points[$0].status == .offline ? 1 : 0, $0) < (points[$1].status == .offline ? 1 : 0, $1) }
+            for i in order {
+                let p = points[i]
+                out += ##"<a href="/stations/\##(HTML.escape(DashboardQuery.encode(p.id)))"><title>\##(HTML.escape(p.name)) · \##(HTML.escape(p.status.label))</title>\##(marker(p.status, x: xy[i].x, y: xy[i].y))</a>"##
+            }
+            return TrustedMarkup(drawnByServer: out + "</svg>")
+        }
+        for cell in cells(points.map(\.status), at: xy) {
+            let counts = Status.allCases.compactMap { s in cell.counts[s].map { "\(s.label) \($0)" } }.joined(separator: ", ")
+            let size = min(cellSize / 2 + 2, 3 + log2(Double(cell.total)))
+            out += ##"<g><title>\##(cell.total) 个站点 stations: \##(HTML.escape(counts))</title>\##(marker(cell.status, x: cell.x, y: cell.y, size: size))</g>"##
         }
         return TrustedMarkup(drawnByServer: out + "</svg>")
+    }
+
+    struct Cell: Equatable {
+        var x: Double, y: Double
+        var counts: [Status: Int]
+        var total: Int { counts.values.reduce(0, +) }
+        /// What the office looks for first.
+        var status: Status { [.offline, .full, .faults, .ok].first { counts[$0] != nil } ?? .ok }
+    }
+
+    /// The occupied `cellSize` squares, each at its centre, in drawing order: by status
+    /// urgency (the most urgent on top), then top to bottom and left to right.
+    static func cells(_ statuses: [Status], at xy: [(x: Double, y: Double)]) -> [Cell] {
+        var byCell: [Int: [Status: Int]] = [:]
+        let columns = Int(width / cellSize) + 1
+        for (status, p) in zip(statuses, xy) {
+            byCell[Int(p.y / cellSize) * columns + Int(p.x / cellSize), default: [:]][status, default: 0] += 1
+        }
+        let urgency: [Status: Int] = [.ok: 0, .faults: 1, .full: 2, .offline: 3]
+        return byCell.map { key, counts in
+            Cell(x: (Double(key % columns) + 0.5) * cellSize, y: (Double(key / columns) + 0.5) * cellSize, counts: counts)
+        }.sorted { (urgency[$0.status]!, $0.y, $0.x) < (urgency[$1.status]!, $1.y, $1.x) }
     }
 
     static func legend(_ points: [Point]) -> [Legend] {

@@ -61,6 +61,8 @@ struct OfficeRegionPage: PageModel, Sendable {
     var onlineCount: Int
     var charts: [StationCharts.Chart]
     var map: TrustedMarkup?
+    /// The map draws squares of stations, not each one (`StationMap.mostMarkers`).
+    var mapByCells: Bool
     var legend: [StationMap.Legend]
     var unplaced: [Unplaced]
     var unplacedMore: Int?
@@ -90,7 +92,10 @@ struct OfficeRegionPage: PageModel, Sendable {
         var answer: Analytics.Answer
         /// The last four weeks (at most) of the period by hour.
         var hourOfWeek: UsageReport
-        var totals: Analytics.StationTotals
+        var visits: Analytics.ChildVisits
+        /// The top and the bottom of the ranking by `measure` (`rankingSize` each).
+        var top: [RankingEntry]
+        var bottom: [RankingEntry]
         var measure: RankingMeasure
         var period: DashboardPeriod
         var now: Timestamp
@@ -162,12 +167,12 @@ struct OfficeRegionPage: PageModel, Sendable {
             sum.occupancy += v?.occupancy ?? 0
             sum.capacity += v?.capacity ?? s.capacity
             sum.faults += v?.faults.count ?? 0
-            sum.visits += input.totals.current[s.id]?.visits ?? 0
-            sum.previous += input.totals.previous[s.id]?.visits ?? 0
             sums[child] = sum
         }
         let children = sums.keys.sorted().map { name in
-            let s = sums[name]!
+            var s = sums[name]!
+            s.visits = input.visits.children[name]?.current ?? 0
+            s.previous = input.visits.children[name]?.previous ?? 0
             return Child(name: name, href: link(region: RegionPath(segments: region.segments + [name]), period: period, by: by),
                          stations: s.stations, online: s.online, occupancy: s.occupancy, capacity: s.capacity, faults: s.faults,
                          visits: Figures.count(Int(s.visits)), change: Change.between(Double(s.visits), base: Double(s.previous)))
@@ -177,12 +182,12 @@ struct OfficeRegionPage: PageModel, Sendable {
         }
         let stationRows = direct.sorted { ($0.name, $0.id) < ($1.name, $1.id) }.map { s in
             let v = input.views[s.id]
-            let visits = input.totals.current[s.id]?.visits ?? 0
+            let visits = input.visits.stations[s.id]?.current ?? 0
             return StationRow(name: s.name, href: stationLink(s.id, period: period), region: relative(s.region), online: v?.online == true,
                               occupancy: v?.occupancy ?? s.occupancy, capacity: v?.capacity ?? s.capacity,
                               faults: (v?.faults.isEmpty ?? true) ? "–" : v!.faults.joined(separator: ", "),
                               visits: Figures.count(Int(visits)),
-                              change: Change.between(Double(visits), base: Double(input.totals.previous[s.id]?.visits ?? 0)))
+                              change: Change.between(Double(visits), base: Double(input.visits.stations[s.id]?.previous ?? 0)))
         }
 
         // The map and its legend.
@@ -200,12 +205,10 @@ struct OfficeRegionPage: PageModel, Sendable {
         }
         let placeName = region.isNation ? "全国 Nation" : region.description
 
-        // Rankings: the top and the bottom of the same totals.
-        let capacities = Dictionary(input.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
+        // Rankings: the top and the bottom.
         let names = Dictionary(input.stations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        func ranked(_ descending: Bool) -> [Ranked] {
-            Rankings.rank(by, descending: descending, limit: rankingSize, stations: capacities, current: input.totals.current,
-                          previous: input.totals.previous, yearEarlier: input.totals.yearEarlier).map { e in
+        func ranked(_ entries: [RankingEntry]) -> [Ranked] {
+            entries.map { e in
                 Ranked(rank: e.rank, name: names[e.station]?.name ?? e.station, href: stationLink(e.station, period: period),
                        region: names[e.station].map { relative($0.region) } ?? "", value: format(by, e.value),
                        vsPrevious: Change.between(e.value, base: e.previous), vsYear: Change.between(e.value, base: e.yearEarlier))
@@ -237,11 +240,12 @@ struct OfficeRegionPage: PageModel, Sendable {
             charts: UsageCharts.make(report: report, bucket: period.bucket, hourOfWeek: input.hourOfWeek, hourOfWeekDays: heatDays,
                                      capacity: capacity, offset: offset),
             map: points.isEmpty ? nil : StationMap.draw(title: "站点地图 Map of the stations: \(placeName)", points: points),
+            mapByCells: points.count > StationMap.mostMarkers,
             legend: StationMap.legend(points),
             unplaced: Array(unplaced.prefix(unplacedShown)), unplacedMore: unplaced.count > unplacedShown ? unplaced.count - unplacedShown : nil,
             measures: RankingMeasure.allCases.map { m in MeasureLink(label: measureLabel(m), href: link(region: region, period: period, by: m), current: m == by) },
             measureLabel: measureLabel(by),
-            top: ranked(true), bottom: count > rankingSize ? ranked(false) : [],
+            top: ranked(input.top), bottom: count > rankingSize ? ranked(input.bottom) : [],
             exports: exports, versions: versions)
     }
 

@@ -50,7 +50,7 @@ extension OfficeTemplates {
     {{/empty(bottom)}}
     </div>
     <h2>地图 Map</h2>
-    {{#map}}<figure class="map">{{{map}}}</figure>{{/map}}{{^map}}<p class="empty">没有可画的坐标 No coordinates to draw.</p>{{/map}}
+    {{#map}}<figure class="map">{{{map}}}{{#mapByCells}}<figcaption>站点太多，按格显示：每个标记是地图上的一格，显示格中最紧急的状态，越大站点越多。 Too many stations to draw one by one: each mark is a square of the map in the most urgent status of its stations, larger the more it holds.</figcaption>{{/mapByCells}}</figure>{{/map}}{{^map}}<p class="empty">没有可画的坐标 No coordinates to draw.</p>{{/map}}
     <ul class="legend">{{#legend}}<li>{{{svg}}} {{label}}: {{count}}</li>{{/legend}}</ul>
     {{^empty(unplaced)}}<p>无坐标 Without coordinates: {{/empty(unplaced)}}{{#unplaced}}<a href="{{href}}">{{name}}</a> {{/unplaced}}{{#unplacedMore}}… +{{unplacedMore}}{{/unplacedMore}}{{^empty(unplaced)}}</p>{{/empty(unplaced)}}
     <h2>软件版本 Software versions</h2>
