@@ -94,7 +94,7 @@ struct Serve: AsyncParsableCommand {
         if c.alerts.enabled {
             // Both wait for the schema (readiness), then run beside the server.
             services += [AlertEvaluationService(store: store, configuration: c.alerts, offset: c.utcOffset, logger: logger,
-                                                readiness: readiness),
+                                                readiness: readiness, live: http.live),
                          AlertDeliveryService(store: store, configuration: c.alerts, logger: logger, readiness: readiness)]
         }
         let group = ServiceGroup(configuration: .init(services: services + [app],

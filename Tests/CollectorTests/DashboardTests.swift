@@ -33,6 +33,42 @@ import YizhanTestSupport
         return String(try #require(page.headers.first(name: "Set-Cookie")).split(separator: ";")[0])
     }
 
+    /// The pages take every station's live state from the alert pass's copy (`LiveStations`)
+    /// while it is fresh and of the current station list; a station added since, or a copy
+    /// too old, sends them back to the store.
+    @Test func pagesReadTheAlertPassCopyOfTheStations() async throws {
+        try await withCollectorHTTP { url, store, http in
+            let now = Timestamp.now()
+            for id in ["p-1", "p-2"] {
+                try await store.addStation(StationRecord(id: id, name: "站\(id)", region: RegionPath(parsing: "浙江省/舟山市/普陀区")!, capacity: 6), tokenHash: "h-" + id)
+            }
+            try await store.addUser(UserRecord(name: "office", role: .office, stations: []), passwordHash: Bcrypt.hash("correct horse", cost: 4), tokenHash: "t1")
+            func beat(_ id: String, occupancy: Int) -> HeartbeatRecord {
+                HeartbeatRecord(station: id, at: .now(), occupancy: occupancy, live: LiveState(open: true, capacity: 6, amenities: [:], readers: [], backlog: 0,
+                                                                                           lastSeq: 0, version: "1", clockSkewSeconds: 0))
+            }
+            try await store.recordHeartbeats([beat("p-1", occupancy: 2), beat("p-2", occupancy: 1)])
+            let evaluator = AlertEvaluationService(store: store, configuration: AlertsConfiguration(), offset: .china, logger: quietLogger, live: http.live)
+            try await evaluator.runOnce()
+            #expect(http.live.fresh(revision: try await store.stationRosterRevision(), now: .now())?.count == 2)
+            #expect(http.live.fresh(revision: try await store.stationRosterRevision(), now: now + .seconds(31)) == nil, "too old")
+
+            // The store moves on; the page shows the pass's copy: 3 inside of 12, not 5.
+            try await store.recordHeartbeats([beat("p-1", occupancy: 4)])
+            let office = try await login(url, "office")
+            let city = "/?region=" + "浙江省/舟山市".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await request(url + city, cookie: office).body.contains("<td>2</td><td>2</td><td>3 / 12</td>"))
+            // A station added since: the copy is of an older list, so the page reads the store.
+            try await store.addStation(StationRecord(id: "p-3", name: "站p-3", region: RegionPath(parsing: "浙江省/舟山市/普陀区")!, capacity: 6), tokenHash: "h-p-3")
+            let after = try await request(url + city, cookie: office).body
+            #expect(after.contains("<td>3</td><td>2</td><td>5 / 18</td>") && after.contains("3 个站点 stations"))
+            // The next pass publishes the new list, and the page uses it again.
+            try await evaluator.runOnce()
+            try await store.recordHeartbeats([beat("p-2", occupancy: 6)])
+            #expect(try await request(url + city, cookie: office).body.contains("<td>3</td><td>2</td><td>5 / 18</td>"), "p-2's 6 not yet")
+        }
+    }
+
     @Test func officeAndManagersSeeTheirStationsWithCharts() async throws {
         try await withCollector { url, store in
             let scenario = Scenario(seed: 5)

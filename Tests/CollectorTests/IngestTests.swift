@@ -30,6 +30,12 @@ final class PortBox: Sendable {
 /// `databasePath`: an existing database to open instead of a new one.
 func withCollector(configuration: String = "", databasePath: String? = nil,
                    _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore) async throws -> Void) async throws {
+    try await withCollectorHTTP(configuration: configuration, databasePath: databasePath) { url, store, _ in try await body(url, store) }
+}
+
+/// `withCollector`, with the collector's `CollectorHTTP` too (its caches, its live copy).
+func withCollectorHTTP(configuration: String = "", databasePath: String? = nil,
+                       _ body: @Sendable (_ url: String, _ store: SQLiteCollectorStore, _ http: CollectorHTTP) async throws -> Void) async throws {
     let scratch = Scratch()
     var config = try CollectorConfiguration.parse(text: "[ingest]\nmax_body_kilobytes = 64\n" + configuration, file: "collector.toml")
     let store = try SQLiteCollectorStore(path: databasePath ?? scratch.path + "/collector.db", reportOffset: config.utcOffset)
@@ -38,13 +44,13 @@ func withCollector(configuration: String = "", databasePath: String? = nil,
     let box = PortBox()
     let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
     config.host = "127.0.0.1"
-    let app = CollectorHTTP(store: store, configuration: config, logger: quiet)
-        .application(onServerRunning: { box.set($0.localAddress?.port ?? 0); readyContinuation.yield() })
+    let http = CollectorHTTP(store: store, configuration: config, logger: quiet)
+    let app = http.application(onServerRunning: { box.set($0.localAddress?.port ?? 0); readyContinuation.yield() })
     let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
     let task = Task { try await group.run() }
     for await _ in ready { break }
     do {
-        try await body("http://127.0.0.1:\(box.port)", store)
+        try await body("http://127.0.0.1:\(box.port)", store, http)
     } catch {
         await group.triggerGracefulShutdown(); _ = try? await task.value
         throw error

@@ -18,12 +18,15 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
     let readiness: StoreReadiness
     private let rules: Mutex<AlertRules>
     private let mirror = StationMirror()
+    /// Where each pass's copy of the stations is published for the dashboard's pages.
+    let live: LiveStations?
     public var description: String { "alert-evaluation" }
 
     public init(store: any CollectorStore, configuration: AlertsConfiguration, offset: UTCOffset, logger: Logger,
-                readiness: StoreReadiness = StoreReadiness(ready: true), now: @escaping @Sendable () -> Timestamp = { .now() }) {
+                readiness: StoreReadiness = StoreReadiness(ready: true), live: LiveStations? = nil,
+                now: @escaping @Sendable () -> Timestamp = { .now() }) {
         self.store = store; self.configuration = configuration; self.offset = offset; self.logger = logger
-        self.readiness = readiness; self.now = now
+        self.readiness = readiness; self.live = live; self.now = now
         rules = Mutex(AlertRules(thresholds: configuration.thresholds))
     }
 
@@ -65,6 +68,7 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         // the next pass evaluates every station (unprimed until this one succeeds).
         let primed = figures.withLock { f in defer { f.primed = false }; return f.primed }
         let read = try await mirror.refresh(store, now: at)
+        live?.publish(read.stations, revision: read.revision, at: at)
         let (decisions, byID, openByKey, pass) = try await BackgroundWork.run { [offset] in
             var outages: [String: [String: Timestamp]] = [:]
             for o in outageRows { outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since) }

@@ -132,7 +132,7 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        let directory = try await http.directory(s.user, now: now)
+        let directory = try await http.pageDirectory(s.user, now: now)
         let regionText = q["region"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let scope: Analytics.Scope
         do {
@@ -175,7 +175,7 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        let directory = try await http.directory(s.user, now: now)
+        let directory = try await http.pageDirectory(s.user, now: now)
         guard let i = directory.records.firstIndex(where: { $0.id == id }) else {
             return Self.page(OfficeMessagePage.make(title: "没有此站 Not found", message: "没有此站点，或不在您的范围内。 No such station among yours.", session: s),
                              status: .notFound)

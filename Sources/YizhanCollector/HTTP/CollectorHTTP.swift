@@ -40,6 +40,8 @@ public struct CollectorHTTP: Sendable {
     /// The public finder's index and open-data feed, and their limit per client address.
     let finder: FinderSnapshots
     let publicLimiter: PublicRateLimiter
+    /// The alert pass's copy of every station, for the dashboard's pages (`LiveStations`).
+    public let live = LiveStations()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger

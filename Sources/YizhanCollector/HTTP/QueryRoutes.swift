@@ -50,6 +50,16 @@ extension CollectorHTTP {
                                 offset: configuration.utcOffset)
     }
 
+    /// The stations `user` may see for a dashboard page: the alert pass's copy when it is
+    /// fresh and of the current station list (`LiveStations`), else read from the store as
+    /// `directory` does. A page's live figures may be a pass old; the API's are not.
+    func pageDirectory(_ user: UserRecord, now: Timestamp = .now()) async throws -> StationDirectory {
+        guard let stations = live.fresh(revision: try await store.stationRosterRevision(), now: now) else {
+            return try await directory(user, now: now)
+        }
+        return StationDirectory(stations: stations, user: user, now: now, offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
+    }
+
     func stations(_ request: Request) async throws -> Response {
         let user = try await authenticatedUser(request)
         return try json(["stations": try await directory(user).views])

@@ -33,6 +33,8 @@ final class StationMirror: Sendable {
         /// from the copy's, or new to it (all of them on the first read).
         var changed: [StationRecord]
         var full: Bool
+        /// The station list's revision it was read at.
+        var revision: Int64
     }
 
     /// Heartbeats reach the store up to a flush interval after they are stamped (with the
@@ -58,7 +60,7 @@ final class StationMirror: Sendable {
                 c.readAt = now
                 return (c.stations, c.positions)
             }
-            if let updated { return Read(stations: updated.0, positions: updated.1, changed: changed, full: false) }
+            if let updated { return Read(stations: updated.0, positions: updated.1, changed: changed, full: false, revision: revision) }
             // A station the copy does not hold (added between the two reads): read them all.
         }
         let all = try await store.stations(heardSince: nil)
@@ -70,6 +72,6 @@ final class StationMirror: Sendable {
             return (positions, changed)
         }
         copy.withLock { $0 = Copy(stations: all, positions: positions, revision: revision, readAt: now, fullReadAt: now) }
-        return Read(stations: all, positions: positions, changed: changed, full: true)
+        return Read(stations: all, positions: positions, changed: changed, full: true, revision: revision)
     }
 }

@@ -51,11 +51,17 @@ extension AnalyticsBench {
         add.waitUntilExit()
         guard add.terminationStatus == 0 else { throw BenchError("yizhan-collector user add failed (\(add.terminationStatus)): \(text)") }
 
+        // The login answers 303 with the cookie: a client that does not follow it.
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { Task { try? await browser.shutdown() } }
         var login = HTTPClientRequest(url: collector.url + "/login")
         login.method = .POST
         login.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         login.body = .bytes(ByteBuffer(string: "name=\(name)&password=\(password)"))
-        let answer = try await CollectorBench.http.execute(login, timeout: .seconds(30))
+        let answer = try await browser.execute(login, timeout: .seconds(30))
         _ = try await answer.body.collect(upTo: 1 << 20)
         guard answer.status == .seeOther, let cookie = answer.headers["Set-Cookie"].first?.split(separator: ";").first else {
             throw BenchError("dashboard login answered \(answer.status)")
@@ -64,7 +70,7 @@ extension AnalyticsBench {
             var request = HTTPClientRequest(url: collector.url + path)
             request.headers.add(name: "Cookie", value: String(cookie))
             let start = ContinuousClock.now
-            let response = try await CollectorBench.http.execute(request, timeout: .seconds(120))
+            let response = try await browser.execute(request, timeout: .seconds(120))
             let body = try await response.body.collect(upTo: 256 << 20)
             let elapsed = seconds(ContinuousClock.now - start)
             guard response.status == .ok else { throw BenchError("GET \(path): \(response.status) \(String(buffer: body).prefix(300))") }
