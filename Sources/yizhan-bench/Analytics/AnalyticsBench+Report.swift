@@ -73,19 +73,7 @@ extension AnalyticsBench {
         }
         goals.append(("the province's answer ≤ 3× one station's, same period and buckets (worst p50 ratio \(String(format: "%.2f×", worstRatio)))", worstRatio <= 3))
 
-        if !f.pages.samples.isEmpty {
-            // "Well under a second", read as half a second for the slowest render.
-            say("")
-            say("| page (last 30 days by day) | p50 | slowest | HTML | slowest < 0.5 s |")
-            say("| --- | --- | --- | --- | --- |")
-            var slowest = 0.0
-            for page in pageQuestions(network) {
-                guard let s = f.pages.samples[page.label], let top = s.last else { continue }
-                slowest = max(slowest, top)
-                say("| \(page.label) | \(ms(p(s, 0.5))) | \(ms(top)) | \(fmt(Double(f.pages.bytes[page.label] ?? 0) / 1024)) KB | \(top < 0.5 ? "yes" : "**no**") |")
-            }
-            goals.append(("every dashboard page well under a second (slowest \(ms(slowest)), against 0.5 s)", slowest < 0.5))
-        }
+        if let goal = reportPages(f.pages, network) { goals.append(goal) }
 
         say("")
         let rss = f.http.rss.filter { !$0.mb.isNaN }

@@ -30,7 +30,7 @@ struct AnalyticsOptions: ParsableArguments {
     @Option(help: "Analytics: an already loaded database (a storage URL from an earlier --keep run with the same sizes): no load, no bare insert, no catch-up.")
     var database: String?
     @Flag(help: "Analytics: keep the database afterwards (its URL and --history-start are printed).") var keep = false
-    @Option(help: ArgumentHelp("Analytics, with --database: ask only the questions whose label contains this text (\"province × month by hour\"), in-process, print their times and stop: for profiling one question.",
+    @Option(help: ArgumentHelp("Analytics, with --database: ask only the questions whose label contains this text (\"province × month by hour\"), in-process, print their times and stop: for profiling one question; or only the dashboard pages so named (\"page\", \"nation page\"), over HTTP.",
                                valueName: "text"))
     var only: String?
     @Option(help: ArgumentHelp("Analytics: the history's first day (UTC+8), to ask a kept --database on a later day; default: days + 8 before today.",
@@ -56,8 +56,9 @@ struct AnalyticsBench {
         let o = options
         if let only = o.only {
             guard o.database != nil else { throw BenchError("--only asks a loaded database: give --database (from an earlier --keep run)") }
-            guard questions.contains(where: { $0.label.contains(only) }) else {
-                throw BenchError("--only \(only): no question's label contains it; the labels: " + questions.map(\.label).joined(separator: ", "))
+            let labels = questions.map(\.label) + Self.pageLabels
+            guard labels.contains(where: { $0.contains(only) }) else {
+                throw BenchError("--only \(only): no question's label contains it; the labels: " + labels.joined(separator: ", "))
             }
         }
         let start = try o.historyStart.map { text in
@@ -94,6 +95,14 @@ struct AnalyticsBench {
                 return try await self.load(store, network)
             }
             if !o.skipBare { figures.bare = try await bareInsert(storage, network, days: figures.load!.firstChunkDays) }
+        }
+        // `--only` naming pages: the pages alone, over HTTP.
+        if let only = o.only, !questions.contains(where: { $0.label.contains(only) }) {
+            let collector = try await CollectorBench.Collector(binDir: bench.binDir, dir: dir, storage: storage)
+            defer { collector.stop() }
+            figures.pages = try await askPages(collector, network, dir: dir)
+            reportPages(figures.pages, network)
+            return
         }
         // In-process questions on a store of its own (what the collector's handlers call).
         figures.inProcess = try await CollectorStores.with(storage, logger: quiet, reportOffset: Self.offset) { store in
