@@ -212,6 +212,10 @@ import YizhanCore
                                                  previous: totals.previous, yearEarlier: totals.yearEarlier)
                     #expect(got == expected, "\(kind) \(measure) \(descending) \(limit)")
                     #expect(got.count == min(limit, Self.stations.count))
+                    // Both orders from one read: each as asked alone.
+                    let both = try await analytics.rankings(scope, measure: measure, orders: [descending, !descending], limit: limit, period: period, now: now)
+                    let other = try await analytics.rankings(scope, measure: measure, descending: !descending, limit: limit, period: period, now: now)
+                    #expect(both == [got, other], "\(kind) \(measure) both orders")
                 }
             }
             #expect(totals.previous.values.contains { $0.visits > 0 })

@@ -67,8 +67,9 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         // refresh found is not found again: if anything fails before the rules have seen it,
         // the next pass evaluates every station (unprimed until this one succeeds).
         let primed = figures.withLock { f in defer { f.primed = false }; return f.primed }
+        let readAt = now()
         let read = try await mirror.refresh(store, now: at)
-        live?.publish(read.stations, revision: read.revision, at: at)
+        live?.publish(read.stations, revision: read.revision, at: readAt)
         let (decisions, byID, openByKey, pass) = try await BackgroundWork.run { [offset] in
             var outages: [String: [String: Timestamp]] = [:]
             for o in outageRows { outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since) }

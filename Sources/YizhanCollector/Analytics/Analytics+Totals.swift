@@ -25,19 +25,23 @@ extension Analytics {
         let previous = try period.previous()
         let periods = [(period.from, period.to), (previous.from, previous.to)]
         var byChild: [String: [String]] = [:]
+        // Each child's path as its stations spell it (the rows are keyed by those bytes; the
+        // page's own region came from a URL and may be spelt otherwise yet compare equal).
+        var childPaths: [String: RegionPath] = [:]
         var direct: [String] = []
         for s in scope.stations {
             guard s.region.depth > region.depth, region.contains(s.region) else { direct.append(s.id); continue }
-            byChild[s.region.segments[region.depth], default: []].append(s.id)
+            let child = s.region.segments[region.depth]
+            byChild[child, default: []].append(s.id)
+            if childPaths[child] == nil { childPaths[child] = RegionPath(segments: Array(s.region.segments.prefix(region.depth + 1))) }
         }
         var out = ChildVisits()
         func pair(_ t: [[String: RollupFigures]], _ key: String) -> VisitsPair {
             VisitsPair(current: t[0][key]?.visits ?? 0, previous: t[1][key]?.visits ?? 0)
         }
         if case .region = scope.rollups {
-            let paths = byChild.keys.map { RegionPath(segments: region.segments + [$0]) }
-            let t = try await store.regionTotals(paths, periods: periods)
-            for p in paths { out.children[p.name] = pair(t, p.description) }
+            let t = try await store.regionTotals(Array(childPaths.values), periods: periods)
+            for (child, path) in childPaths { out.children[child] = pair(t, path.description) }
         } else {
             let t = try await store.stationTotals(byChild.values.flatMap { $0 }, periods: periods, only: ["visits"])
             for (child, ids) in byChild {

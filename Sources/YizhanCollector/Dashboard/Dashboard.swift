@@ -132,11 +132,11 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        let directory = try await http.pageDirectory(s.user, now: now)
+        let visible = try await http.pageStations(s.user, now: now)
         let regionText = q["region"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let scope: Analytics.Scope
         do {
-            scope = try Analytics.scope(user: s.user, visible: directory.records, station: nil, region: regionText, district: nil)
+            scope = try Analytics.scope(user: s.user, visible: visible, station: nil, region: regionText, district: nil)
         } catch let error as Analytics.ScopeError {
             switch error {
             case .outsideYourRegion, .notYours:
@@ -158,7 +158,7 @@ struct Dashboard: Sendable {
         let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
                                                   period: period.days, now: now)
         var views: [String: CollectorHTTP.StationView] = [:]
-        for v in directory.views { views[v.id] = v }
+        for station in scope.stations { views[station.id] = http.view(station, now: now) }
         let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, views: views, answer: answer,
                                            hourOfWeek: hourOfWeek, visits: visits, top: ranked[0], bottom: ranked[1],
                                            measure: measure, period: period, now: now)
@@ -175,23 +175,22 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        let directory = try await http.pageDirectory(s.user, now: now)
-        guard let i = directory.records.firstIndex(where: { $0.id == id }) else {
+        guard let record = try await http.pageStations(s.user, now: now).first(where: { $0.id == id }) else {
             return Self.page(OfficeMessagePage.make(title: "没有此站 Not found", message: "没有此站点，或不在您的范围内。 No such station among yours.", session: s),
                              status: .notFound)
         }
         let offset = http.configuration.utcOffset
-        let scope = Analytics.Scope(rollups: .stations([id]), stations: [directory.records[i]], region: nil, district: nil, description: id)
+        let scope = Analytics.Scope(rollups: .stations([id]), stations: [record], region: nil, district: nil, description: id)
         let analytics = http.analytics
         let answer = try await analytics.usage(scope, period: period.period, comparisons: true, now: now)
         let hourOfWeek = try await analytics.usage(scope, period: period.lastFourWeeksByHour, comparisons: false, now: now).report
         let todayStart = DashboardPeriod.startOfDay(now, offset)
         let today = try await analytics.usage(scope, period: try UsagePeriod(from: todayStart, to: todayStart + .seconds(86_400), bucket: .hour, offset: offset),
                                               comparisons: false, now: now).report
-        var page = OfficeStationPage.make(record: directory.records[i], view: directory.views[i], answer: answer, hourOfWeek: hourOfWeek,
+        var page = OfficeStationPage.make(record: record, view: http.view(record, now: now), answer: answer, hourOfWeek: hourOfWeek,
                                           today: today, period: period, user: s.user, now: now, offset: offset, session: s)
-        page.alerts = try await openAlerts([directory.records[i]]) { OfficeRegionPage.stationLink($0, period: period) }
-        page.settingsSync = SettingsSyncRow(SettingsSync(station: directory.records[i], rows: try await http.store.settingRows()), name: directory.records[i].name)
+        page.alerts = try await openAlerts([record]) { OfficeRegionPage.stationLink($0, period: period) }
+        page.settingsSync = SettingsSyncRow(SettingsSync(station: record, rows: try await http.store.settingRows()), name: record.name)
         return Self.page(page)
     }
 

@@ -41,7 +41,7 @@ public struct CollectorHTTP: Sendable {
     let finder: FinderSnapshots
     let publicLimiter: PublicRateLimiter
     /// The alert pass's copy of every station, for the dashboard's pages (`LiveStations`).
-    public let live = LiveStations()
+    public let live: LiveStations
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger
@@ -49,6 +49,8 @@ public struct CollectorHTTP: Sendable {
         sessions = BrowserSessions(records: store, cookie: OfficeSession.cookie, path: "/")
         finder = FinderSnapshots(store: store, heartbeats: heartbeats)
         publicLimiter = PublicRateLimiter(policy: configuration.publicRateLimit)
+        // Three passes old at most, however often they run.
+        live = LiveStations(maximumAge: max(.seconds(30), configuration.alerts.evaluateEvery * 3))
     }
 
     /// The request's dashboard session with its user as stored now.

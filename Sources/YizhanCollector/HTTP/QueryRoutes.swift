@@ -52,12 +52,19 @@ extension CollectorHTTP {
 
     /// The stations `user` may see for a dashboard page: the alert pass's copy when it is
     /// fresh and of the current station list (`LiveStations`), else read from the store as
-    /// `directory` does. A page's live figures may be a pass old; the API's are not.
-    func pageDirectory(_ user: UserRecord, now: Timestamp = .now()) async throws -> StationDirectory {
-        guard let stations = live.fresh(revision: try await store.stationRosterRevision(), now: now) else {
-            return try await directory(user, now: now)
+    /// `directory` does. A page's live figures may be a pass old; the API's are not. Their
+    /// views are made for the stations a page shows (`view`), not for all of them.
+    func pageStations(_ user: UserRecord, now: Timestamp = .now()) async throws -> [StationRecord] {
+        if let stations = live.fresh(revision: try await store.stationRosterRevision(), now: now) {
+            return StationDirectory.visible(stations, to: user)
         }
-        return StationDirectory(stations: stations, user: user, now: now, offlineAfter: configuration.offlineAfter, offset: configuration.utcOffset)
+        try await heartbeats.flush()
+        return StationDirectory.visible(try await store.stations(), to: user)
+    }
+
+    /// A station as the office sees it at `now` (online or not), as `StationDirectory` makes it.
+    func view(_ s: StationRecord, now: Timestamp) -> StationView {
+        StationView(s, online: s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false, offset: configuration.utcOffset)
     }
 
     func stations(_ request: Request) async throws -> Response {
