@@ -34,8 +34,9 @@ import YizhanTestSupport
     }
 
     /// The pages take every station's live state from the alert pass's copy (`LiveStations`)
-    /// while it is fresh and of the current station list; a station added since, or a copy
-    /// too old, sends them back to the store.
+    /// while it is fresh and of the current station list, with the heartbeats this collector
+    /// received since laid over it; a station added since, or a copy too old, sends them
+    /// back to the store.
     @Test func pagesReadTheAlertPassCopyOfTheStations() async throws {
         try await withCollectorHTTP { url, store, http in
             for id in ["p-1", "p-2"] {
@@ -49,7 +50,7 @@ import YizhanTestSupport
             try await store.recordHeartbeats([beat("p-1", occupancy: 2), beat("p-2", occupancy: 1)])
             let evaluator = AlertEvaluationService(store: store, configuration: AlertsConfiguration(), offset: .china, logger: quietLogger, live: http.live)
             try await evaluator.runOnce()
-            #expect(http.live.fresh(revision: try await store.stationRosterRevision(), now: .now())?.count == 2)
+            #expect(http.live.fresh(revision: try await store.stationRosterRevision(), now: .now())?.stations.count == 2)
             #expect(http.live.fresh(revision: try await store.stationRosterRevision(), now: .now() + .seconds(31)) == nil, "too old")
 
             // The store moves on; the page shows the pass's copy: 3 inside of 12, not 5.
@@ -65,6 +66,16 @@ import YizhanTestSupport
             try await evaluator.runOnce()
             try await store.recordHeartbeats([beat("p-2", occupancy: 6)])
             #expect(try await request(url + city, cookie: office).body.contains("<td>3</td><td>2</td><td>5 / 18</td>"), "p-2's 6 not yet")
+            // A heartbeat this collector received is laid over the copy at once (the API
+            // would show it too), and stays laid over while the store holds an older one.
+            http.live.note(beat("p-2", occupancy: 5))
+            #expect(try await request(url + city, cookie: office).body.contains("<td>3</td><td>2</td><td>9 / 18</td>"))
+            try await evaluator.runOnce()
+            #expect(try await request(url + city, cookie: office).body.contains("<td>3</td><td>2</td><td>9 / 18</td>"))
+            // Once the store holds a newer one, the pass's copy has it and the noted one is let go.
+            try await store.recordHeartbeats([beat("p-2", occupancy: 2)])
+            try await evaluator.runOnce()
+            #expect(try await request(url + city, cookie: office).body.contains("<td>3</td><td>2</td><td>6 / 18</td>"))
         }
     }
 

@@ -69,7 +69,7 @@ public final class AlertEvaluationService: Service, CustomStringConvertible, Sen
         let primed = figures.withLock { f in defer { f.primed = false }; return f.primed }
         let readAt = now()
         let read = try await mirror.refresh(store, now: at)
-        live?.publish(read.stations, revision: read.revision, at: readAt)
+        live?.publish(read.stations, positions: read.positions, revision: read.revision, at: readAt)
         let (decisions, byID, openByKey, pass) = try await BackgroundWork.run { [offset] in
             var outages: [String: [String: Timestamp]] = [:]
             for o in outageRows { outages[o.station, default: [:]][o.amenity] = Timestamp(millisecondsSinceEpoch: o.since) }

@@ -243,6 +243,7 @@ public struct CollectorHTTP: Sendable {
             settingsPinned: hb.settingsPinned?.filter { OfficeSettingKey(rawValue: $0) != nil }))
         heartbeats.add(record)
         finder.note(record)
+        live.note(record)
         return try json(try await heartbeatAnswer(station: station, heartbeat: hb, now: now))
     }
 

@@ -55,8 +55,9 @@ extension CollectorHTTP {
     /// `directory` does. A page's live figures may be a pass old; the API's are not. Their
     /// views are made for the stations a page shows (`view`), not for all of them.
     func pageStations(_ user: UserRecord, now: Timestamp = .now()) async throws -> [StationRecord] {
-        if let stations = live.fresh(revision: try await store.stationRosterRevision(), now: now) {
-            return StationDirectory.visible(stations, to: user)
+        if let (stations, pending) = live.fresh(revision: try await store.stationRosterRevision(), now: now) {
+            let visible = StationDirectory.visible(stations, to: user)
+            return pending.isEmpty ? visible : visible.map { LiveStations.laid(pending[$0.id], over: $0) }
         }
         try await heartbeats.flush()
         return StationDirectory.visible(try await store.stations(), to: user)

@@ -10,7 +10,8 @@ import YizhanCore
 /// nation's 186,000 (docs/benchmarks.md, "The dashboard's pages"). The alert pass reads
 /// them anyway, every 10 s by default; the pages reuse what it read. So a page's live
 /// figures (online, inside, faults, versions) may be a pass old; the API's station list and
-/// the finder keep their own, fresher reads.
+/// the finder keep their own, fresher reads. Heartbeats this collector received since are
+/// laid over the copy (`note`), so for a single collector the pages are as fresh as the API.
 ///
 /// The cost: the copy shares the pass's array, so the pass's next partial read copies the
 /// array once before updating it in place (one copy per pass, tens of milliseconds and
@@ -22,23 +23,57 @@ public final class LiveStations: Sendable {
         var revision: Int64
         var readAt: Timestamp
     }
-    private let latest = Mutex<Copy?>(nil)
+    struct State {
+        var copy: Copy?
+        /// Heartbeats this collector received that the copy may not hold yet (newest per
+        /// station): laid over it, so a page agrees with the API about this collector's
+        /// stations at once. Other collectors' heartbeats arrive with the next pass.
+        var pending: [String: HeartbeatRecord] = [:]
+    }
+    private let state = Mutex(State())
     /// A copy older than this is not used (the collector makes it three passes).
     let maximumAge: Duration
 
     public init(maximumAge: Duration = .seconds(30)) { self.maximumAge = maximumAge }
 
-    /// What a pass read at `at`, of the station list at `revision`.
-    func publish(_ stations: [StationRecord], revision: Int64, at: Timestamp) {
-        latest.withLock { $0 = Copy(stations: stations, revision: revision, readAt: at) }
+    /// A heartbeat as this collector accepted it.
+    func note(_ h: HeartbeatRecord) {
+        state.withLock { s in
+            if let have = s.pending[h.station], have.at > h.at { return }
+            s.pending[h.station] = h
+        }
+    }
+
+    /// What a pass read at `at`, of the station list at `revision` (`positions`: index by
+    /// id). The heartbeats the copy holds are no longer pending.
+    func publish(_ stations: [StationRecord], positions: [String: Int], revision: Int64, at: Timestamp) {
+        state.withLock { s in
+            s.copy = Copy(stations: stations, revision: revision, readAt: at)
+            s.pending = s.pending.filter { id, h in
+                guard let i = positions[id] else { return true }
+                return stations[i].lastSeen.map { $0 < h.at } ?? true
+            }
+        }
     }
 
     /// The copy, if it is of the station list's current `revision` (no station added, moved
-    /// or edited since) and at most `maximumAge` old; nil: read the store.
-    func fresh(revision: Int64, now: Timestamp) -> [StationRecord]? {
-        latest.withLock { c in
-            guard let c, c.revision == revision, now >= c.readAt, now - c.readAt <= maximumAge else { return nil }
-            return c.stations
+    /// or edited since) and at most `maximumAge` old, and the heartbeats to lay over it; nil:
+    /// read the store.
+    func fresh(revision: Int64, now: Timestamp) -> (stations: [StationRecord], pending: [String: HeartbeatRecord])? {
+        state.withLock { s in
+            guard let c = s.copy, c.revision == revision, now >= c.readAt, now - c.readAt <= maximumAge else { return nil }
+            return (c.stations, s.pending)
         }
+    }
+
+    /// `station` with `h` laid over it when `h` is newer than what it holds, as the store
+    /// would record it (`recordHeartbeats`).
+    static func laid(_ h: HeartbeatRecord?, over station: StationRecord) -> StationRecord {
+        guard let h, station.lastSeen.map({ $0 <= h.at }) ?? true else { return station }
+        var s = station
+        s.occupancy = h.occupancy
+        s.lastSeen = h.at
+        s.live = h.live
+        return s
     }
 }
