@@ -132,11 +132,11 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        let visible = try await http.pageStations(s.user, now: now)
+        let stations = try await http.pageStations(s.user, now: now)
         let regionText = q["region"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let scope: Analytics.Scope
         do {
-            scope = try Analytics.scope(user: s.user, visible: visible, station: nil, region: regionText, district: nil)
+            scope = try Analytics.scope(user: s.user, visible: stations.records, station: nil, region: regionText, district: nil)
         } catch let error as Analytics.ScopeError {
             switch error {
             case .outsideYourRegion, .notYours:
@@ -158,13 +158,13 @@ struct Dashboard: Sendable {
         let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
                                                   period: period.days, now: now)
         var views: [String: CollectorHTTP.StationView] = [:]
-        for station in scope.stations { views[station.id] = http.view(station, now: now) }
+        for station in scope.stations { views[station.id] = http.view(stations.current(station), now: now) }
         let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, views: views, answer: answer,
                                            hourOfWeek: hourOfWeek, visits: visits, top: ranked[0], bottom: ranked[1],
                                            measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
         page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }
-        page.outOfSync = try await outOfSync(scope.stations)
+        page.outOfSync = try await outOfSync(scope.stations, current: stations.current)
         return Self.page(page)
     }
 
@@ -175,7 +175,8 @@ struct Dashboard: Sendable {
         case .period(let p): period = p
         case .page(let page): return page
         }
-        guard let record = try await http.pageStations(s.user, now: now).first(where: { $0.id == id }) else {
+        let stations = try await http.pageStations(s.user, now: now)
+        guard let record = stations.records.first(where: { $0.id == id }).map(stations.current) else {
             return Self.page(OfficeMessagePage.make(title: "没有此站 Not found", message: "没有此站点，或不在您的范围内。 No such station among yours.", session: s),
                              status: .notFound)
         }
@@ -213,9 +214,9 @@ extension Dashboard {
     }
 
     /// The stations of a region page whose applied settings revision is not the desired one.
-    func outOfSync(_ stations: [StationRecord]) async throws -> [SettingsSyncRow] {
+    func outOfSync(_ stations: [StationRecord], current: (StationRecord) -> StationRecord = { $0 }) async throws -> [SettingsSyncRow] {
         let rows = try await http.store.settingRows()
-        return stations.map { ($0, SettingsSync(station: $0, rows: rows)) }.filter { !$0.1.inSync }
+        return stations.map { s in (s, SettingsSync(station: current(s), rows: rows)) }.filter { !$0.1.inSync }
             .sorted { $0.0.id < $1.0.id }.prefix(200).map { SettingsSyncRow($0.1, name: $0.0.name) }
     }
 }

@@ -50,17 +50,32 @@ extension CollectorHTTP {
                                 offset: configuration.utcOffset)
     }
 
+    /// The stations a dashboard page may show, and the heartbeats to lay over them.
+    struct PageStations: Sendable {
+        /// The stations the user may see, as the alert pass (or the store) read them.
+        var records: [StationRecord]
+        /// Heartbeats this collector received since the pass, newest per station.
+        var pending: [String: HeartbeatRecord] = [:]
+
+        /// `s` as of its newest heartbeat here. Only a station with one is copied: at
+        /// 10,000 stations copying every record cost a page some 80 ms.
+        func current(_ s: StationRecord) -> StationRecord {
+            guard let h = pending[s.id] else { return s }
+            return LiveStations.laid(h, over: s)
+        }
+    }
+
     /// The stations `user` may see for a dashboard page: the alert pass's copy when it is
-    /// fresh and of the current station list (`LiveStations`), else read from the store as
-    /// `directory` does. A page's live figures may be a pass old; the API's are not. Their
-    /// views are made for the stations a page shows (`view`), not for all of them.
-    func pageStations(_ user: UserRecord, now: Timestamp = .now()) async throws -> [StationRecord] {
+    /// fresh and of the current station list (`LiveStations`), with the heartbeats this
+    /// collector received since (`PageStations.current`), else read from the store as
+    /// `directory` does. Their views are made for the stations a page shows (`view`), not
+    /// for all of them.
+    func pageStations(_ user: UserRecord, now: Timestamp = .now()) async throws -> PageStations {
         if let (stations, pending) = live.fresh(revision: try await store.stationRosterRevision(), now: now) {
-            let visible = StationDirectory.visible(stations, to: user)
-            return pending.isEmpty ? visible : visible.map { LiveStations.laid(pending[$0.id], over: $0) }
+            return PageStations(records: StationDirectory.visible(stations, to: user), pending: pending)
         }
         try await heartbeats.flush()
-        return StationDirectory.visible(try await store.stations(), to: user)
+        return PageStations(records: StationDirectory.visible(try await store.stations(), to: user))
     }
 
     /// A station as the office sees it at `now` (online or not), as `StationDirectory` makes it.
