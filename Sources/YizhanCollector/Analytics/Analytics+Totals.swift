@@ -39,22 +39,22 @@ extension Analytics {
         func pair(_ t: [[String: RollupFigures]], _ key: String) -> VisitsPair {
             VisitsPair(current: t[0][key]?.visits ?? 0, previous: t[1][key]?.visits ?? 0)
         }
-        if case .region = scope.rollups {
+        let byRows = if case .region = scope.rollups { true } else { false }
+        // Stations' own visits: those placed at the region itself, and all of a manager's.
+        let ids = byRows ? direct : scope.stations.map(\.id)
+        let stations = ids.isEmpty ? [[:], [:]] : try await store.stationTotals(ids, periods: periods, only: ["visits"])
+        for id in direct { out.stations[id] = pair(stations, id) }
+        if byRows {
             let t = try await store.regionTotals(Array(childPaths.values), periods: periods)
             for (child, path) in childPaths { out.children[child] = pair(t, path.description) }
         } else {
-            let t = try await store.stationTotals(byChild.values.flatMap { $0 }, periods: periods, only: ["visits"])
             for (child, ids) in byChild {
                 out.children[child] = ids.reduce(into: VisitsPair()) { sum, id in
-                    let v = pair(t, id)
+                    let v = pair(stations, id)
                     sum.current += v.current
                     sum.previous += v.previous
                 }
             }
-        }
-        if !direct.isEmpty {
-            let t = try await store.stationTotals(direct, periods: periods, only: ["visits"])
-            for id in direct { out.stations[id] = pair(t, id) }
         }
         return out
     }

@@ -68,8 +68,8 @@ public final class LiveStations: Sendable {
 
     /// `station` with `h` laid over it when `h` is newer than what it holds, as the store
     /// would record it (`recordHeartbeats`).
-    static func laid(_ h: HeartbeatRecord?, over station: StationRecord) -> StationRecord {
-        guard let h, station.lastSeen.map({ $0 <= h.at }) ?? true else { return station }
+    static func laid(_ h: HeartbeatRecord, over station: StationRecord) -> StationRecord {
+        guard station.lastSeen.map({ $0 <= h.at }) ?? true else { return station }
         var s = station
         s.occupancy = h.occupancy
         s.lastSeen = h.at

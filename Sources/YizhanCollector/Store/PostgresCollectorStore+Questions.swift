@@ -62,43 +62,41 @@ extension PostgresCollectorStore {
     /// its hash three times cost more than reading the few other stations' rows
     /// (docs/benchmarks.md).
     public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]] {
-        var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
-        guard !stations.isEmpty else { return out }
+        let none = [[String: RollupFigures]](repeating: [:], count: periods.count)
+        guard !stations.isEmpty else { return none }
         let wanted = Set(stations)
         var whole = false
         if wanted.count >= Self.readAllStationsFrom, let all = try await estimatedStationCount() { whole = wanted.count * 2 >= all }
         guard let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).sql(
             stations: whole ? "WHERE true" : "JOIN unnest($1::text[]) AS s(id) ON d.station_id = s.id WHERE true",
             placeholder: { whole ? "$\($0)" : "$\($0 + 1)" }, bigint: "::bigint", only: only)
-        else { return out }
-        var binds = PostgresBindings()
-        if !whole { binds.append(Array(wanted)) }
-        for b in bounds { binds.append(b) }
-        let n = RollupFigures.columnNames.count
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
-            let cells = Array(row)
-            let station = try cells[0].decode(String.self)
-            guard !whole || wanted.contains(station) else { continue }
-            let p = Int(try cells[1].decode(Int32.self))
-            out[p][station] = RollupFigures(columns: try (2..<(2 + n)).map { try cells[$0].decode(Int64.self) })
-        }
-        return out
+        else { return none }
+        return try await totalsByKey(sql, keys: whole ? nil : Array(wanted), bounds: bounds, periods: periods.count,
+                                     keep: whole ? { wanted.contains($0) } : nil)
     }
 
     public func regionTotals(_ regions: [RegionPath], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
-        var out = [[String: RollupFigures]](repeating: [:], count: periods.count)
         let keys = Array(Set(regions.map(\.description)))
         guard !keys.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).regionSQL(
             regions: "JOIN unnest($1::text[]) AS r(key) ON d.region = r.key WHERE true", placeholder: { "$\($0 + 1)" }, bigint: "::bigint")
-        else { return out }
+        else { return Array(repeating: [:], count: periods.count) }
+        return try await totalsByKey(sql, keys: keys, bounds: bounds, periods: periods.count)
+    }
+
+    /// Runs a `StationTotalsQuery` statement (the keys as $1 when given, then the bounds): its
+    /// rows of `key, period, figures...` as one answer per period, those `keep` refuses left out.
+    private func totalsByKey(_ sql: String, keys: [String]?, bounds: [Int64], periods count: Int,
+                             keep: ((String) -> Bool)? = nil) async throws -> [[String: RollupFigures]] {
         var binds = PostgresBindings()
-        binds.append(keys)
+        if let keys { binds.append(keys) }
         for b in bounds { binds.append(b) }
         let n = RollupFigures.columnNames.count
+        var out = [[String: RollupFigures]](repeating: [:], count: count)
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
             let cells = Array(row)
-            out[Int(try cells[1].decode(Int32.self))][try cells[0].decode(String.self)] =
-                RollupFigures(columns: try (2..<(2 + n)).map { try cells[$0].decode(Int64.self) })
+            let key = try cells[0].decode(String.self)
+            guard keep?(key) ?? true else { continue }
+            out[Int(try cells[1].decode(Int32.self))][key] = RollupFigures(columns: try (2..<(2 + n)).map { try cells[$0].decode(Int64.self) })
         }
         return out
     }

@@ -56,38 +56,30 @@ extension SQLiteCollectorStore {
 
     /// Per station and period, the sums of its days: one statement whatever the periods.
     public func stationTotals(_ stations: [String], periods: [(from: Timestamp, to: Timestamp)], only: Set<String>?) async throws -> [[String: RollupFigures]] {
-        let count = periods.count
         guard !stations.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).sql(
             stations: "WHERE d.station_id IN (SELECT value FROM json_each(?1))", placeholder: { "?\($0 + 1)" }, bigint: "", only: only)
-        else { return Array(repeating: [:], count: count) }
-        var values: [(any DatabaseValueConvertible)?] = [Self.jsonArray(stations)]
-        values += bounds.map { $0 }
-        let arguments = StatementArguments(values)
-        let n = RollupFigures.columnNames.count
-        return try await pool.read { db in
-            var out = [[String: RollupFigures]](repeating: [:], count: count)
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)  // cached, as in rollupRows
-            while let row = try rows.next() {
-                let p: Int = row[1]
-                out[p][row[0]] = RollupFigures(columns: (2..<(2 + n)).map { row[$0] })
-            }
-            return out
-        }
+        else { return Array(repeating: [:], count: periods.count) }
+        return try await totalsByKey(sql, keys: stations, bounds: bounds, periods: periods.count)
     }
 
     public func regionTotals(_ regions: [RegionPath], periods: [(from: Timestamp, to: Timestamp)]) async throws -> [[String: RollupFigures]] {
-        let count = periods.count
         let keys = Array(Set(regions.map(\.description)))
         guard !keys.isEmpty, let (sql, bounds) = StationTotalsQuery(periods, offset: reportOffset).regionSQL(
             regions: "WHERE d.region IN (SELECT value FROM json_each(?1))", placeholder: { "?\($0 + 1)" }, bigint: "")
-        else { return Array(repeating: [:], count: count) }
+        else { return Array(repeating: [:], count: periods.count) }
+        return try await totalsByKey(sql, keys: keys, bounds: bounds, periods: periods.count)
+    }
+
+    /// Runs a `StationTotalsQuery` statement (the keys as ?1, then the bounds): its rows of
+    /// `key, period, figures...` as one answer per period.
+    private func totalsByKey(_ sql: String, keys: [String], bounds: [Int64], periods count: Int) async throws -> [[String: RollupFigures]] {
         var values: [(any DatabaseValueConvertible)?] = [Self.jsonArray(keys)]
         values += bounds.map { $0 }
         let arguments = StatementArguments(values)
         let n = RollupFigures.columnNames.count
         return try await pool.read { db in
             var out = [[String: RollupFigures]](repeating: [:], count: count)
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)  // cached, as in rollupRows
             while let row = try rows.next() {
                 let p: Int = row[1]
                 out[p][row[0]] = RollupFigures(columns: (2..<(2 + n)).map { row[$0] })

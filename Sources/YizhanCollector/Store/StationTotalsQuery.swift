@@ -27,27 +27,12 @@ struct StationTotalsQuery {
     ///   - only: the columns to sum (the rest come back 0); nil: all. A ranking of 10,000
     ///     stations needs one figure of each, and each sum costs as much as reading the row.
     func sql(stations: String, placeholder: (Int) -> String, bigint: String, only: Set<String>? = nil) -> (sql: String, bounds: [Int64])? {
-        let cols = RollupFigures.columnNames
-        var bounds: [Int64] = []
-        func bind(_ v: Int64) -> String {
-            bounds.append(v)
-            return placeholder(bounds.count)
-        }
-        var selects: [String] = []
-        for (p, range) in periods.enumerated() where !range.isEmpty {
-            for piece in StationLevel.pieces(from: range.lowerBound, to: range.upperBound, offset: offset) {
-                let table = RollupTable.station(piece.level).rawValue
-                selects.append("SELECT d.station_id, \(p) AS p, \(cols.map { "d.\($0)" }.joined(separator: ", ")) FROM \(table) d \(stations) "
-                    + "AND d.start_ms >= \(bind(piece.from)) AND d.start_ms < \(bind(piece.to))")
+        let pieces = periods.enumerated().filter { !$0.element.isEmpty }.flatMap { p, range in
+            StationLevel.pieces(from: range.lowerBound, to: range.upperBound, offset: offset).map {
+                (period: p, table: RollupTable.station($0.level), from: $0.from, to: $0.to)
             }
         }
-        guard !selects.isEmpty else { return nil }
-        let sums = cols.map { c -> String in
-            if let only, !only.contains(c) { return "0\(bigint)" }
-            return c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)"
-        }.joined(separator: ", ")
-        let sql = "SELECT station_id, p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY station_id, p"
-        return (sql, bounds)
+        return grouped(key: "station_id", pieces: pieces, filter: stations, placeholder: placeholder, bigint: bigint, only: only)
     }
 
     /// The same for regions, from their own day rows (`rollup_region_days`): each period's
@@ -55,18 +40,30 @@ struct StationTotalsQuery {
     /// read this way, a few rows per child and day whatever the number of their stations.
     /// - Parameter regions: the SQL that restricts `d.region` (`FROM rollup_region_days d` precedes it).
     func regionSQL(regions: String, placeholder: (Int) -> String, bigint: String) -> (sql: String, bounds: [Int64])? {
+        let pieces = periods.enumerated().filter { !$0.element.isEmpty }.map { p, range in
+            (period: p, table: RollupTable.regionDays, from: range.lowerBound, to: range.upperBound)
+        }
+        return grouped(key: "region", pieces: pieces, filter: regions, placeholder: placeholder, bigint: bigint, only: nil)
+    }
+
+    /// `SELECT key, p, sums...`: each piece's rows labelled with its period, grouped by key and period.
+    private func grouped(key: String, pieces: [(period: Int, table: RollupTable, from: Int64, to: Int64)], filter: String,
+                         placeholder: (Int) -> String, bigint: String, only: Set<String>?) -> (sql: String, bounds: [Int64])? {
+        guard !pieces.isEmpty else { return nil }
         let cols = RollupFigures.columnNames
         var bounds: [Int64] = []
         func bind(_ v: Int64) -> String {
             bounds.append(v)
             return placeholder(bounds.count)
         }
-        let selects = periods.enumerated().filter { !$0.element.isEmpty }.map { p, range in
-            "SELECT d.region, \(p) AS p, \(cols.map { "d.\($0)" }.joined(separator: ", ")) FROM \(RollupTable.regionDays.rawValue) d \(regions) "
-                + "AND d.start_ms >= \(bind(range.lowerBound)) AND d.start_ms < \(bind(range.upperBound))"
+        let selects = pieces.map { piece in
+            "SELECT d.\(key), \(piece.period) AS p, \(cols.map { "d.\($0)" }.joined(separator: ", ")) FROM \(piece.table.rawValue) d \(filter) "
+                + "AND d.start_ms >= \(bind(piece.from)) AND d.start_ms < \(bind(piece.to))"
         }
-        guard !selects.isEmpty else { return nil }
-        let sums = cols.map { c in c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)" }.joined(separator: ", ")
-        return ("SELECT region, p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY region, p", bounds)
+        let sums = cols.map { c -> String in
+            if let only, !only.contains(c) { return "0\(bigint)" }
+            return c == "peak_occupancy" ? "max(\(c))\(bigint)" : "sum(\(c))\(bigint)"
+        }.joined(separator: ", ")
+        return ("SELECT \(key), p, \(sums) FROM (\(selects.joined(separator: " UNION ALL "))) AS t GROUP BY \(key), p", bounds)
     }
 }

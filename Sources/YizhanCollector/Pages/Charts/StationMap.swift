@@ -27,6 +27,16 @@ enum StationMap {
             }
         }
 
+        /// What the office looks for first, highest first: offline, full, amenity fault.
+        var urgency: Int {
+            switch self {
+            case .ok: 0
+            case .faults: 1
+            case .full: 2
+            case .offline: 3
+            }
+        }
+
         /// Offline wins (nothing else is known), then full, then faults.
         static func of(online: Bool, occupancy: Int, capacity: Int, faults: Int) -> Status {
             if !online { return .offline }
@@ -115,8 +125,8 @@ enum StationMap {
         var x: Double, y: Double
         var counts: [Status: Int]
         var total: Int { counts.values.reduce(0, +) }
-        /// What the office looks for first.
-        var status: Status { [.offline, .full, .faults, .ok].first { counts[$0] != nil } ?? .ok }
+        /// The most urgent status among its stations.
+        var status: Status { counts.keys.max { $0.urgency < $1.urgency } ?? .ok }
     }
 
     /// The occupied `cellSize` squares, each at its centre, in drawing order: by status
@@ -127,10 +137,9 @@ enum StationMap {
         for (status, p) in zip(statuses, xy) {
             byCell[Int(p.y / cellSize) * columns + Int(p.x / cellSize), default: [:]][status, default: 0] += 1
         }
-        let urgency: [Status: Int] = [.ok: 0, .faults: 1, .full: 2, .offline: 3]
         return byCell.map { key, counts in
             Cell(x: (Double(key % columns) + 0.5) * cellSize, y: (Double(key / columns) + 0.5) * cellSize, counts: counts)
-        }.sorted { (urgency[$0.status]!, $0.y, $0.x) < (urgency[$1.status]!, $1.y, $1.x) }
+        }.sorted { ($0.status.urgency, $0.y, $0.x) < ($1.status.urgency, $1.y, $1.x) }
     }
 
     static func legend(_ points: [Point]) -> [Legend] {

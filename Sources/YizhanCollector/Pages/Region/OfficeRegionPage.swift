@@ -154,7 +154,7 @@ struct OfficeRegionPage: PageModel, Sendable {
 
         // Child regions: every station below the region counts in the child it is under;
         // stations placed at the region itself are listed as stations.
-        struct Sum { var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0; var visits: Int64 = 0, previous: Int64 = 0 }
+        struct Sum { var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0 }
         var sums: [String: Sum] = [:]
         var direct: [StationRecord] = []
         for s in input.stations {
@@ -170,12 +170,10 @@ struct OfficeRegionPage: PageModel, Sendable {
             sums[child] = sum
         }
         let children = sums.keys.sorted().map { name in
-            var s = sums[name]!
-            s.visits = input.visits.children[name]?.current ?? 0
-            s.previous = input.visits.children[name]?.previous ?? 0
+            let s = sums[name]!, visits = input.visits.children[name] ?? Analytics.VisitsPair()
             return Child(name: name, href: link(region: RegionPath(segments: region.segments + [name]), period: period, by: by),
                          stations: s.stations, online: s.online, occupancy: s.occupancy, capacity: s.capacity, faults: s.faults,
-                         visits: Figures.count(Int(s.visits)), change: Change.between(Double(s.visits), base: Double(s.previous)))
+                         visits: Figures.count(Int(visits.current)), change: Change.between(Double(visits.current), base: Double(visits.previous)))
         }
         func relative(_ r: RegionPath) -> String {
             r.depth > region.depth && region.contains(r) ? r.segments.dropFirst(region.depth).joined(separator: "/") : (r == region ? "" : r.description)
