@@ -39,19 +39,7 @@ extension AnalyticsBench {
         let name = "bench-pages-\(UUID().uuidString.prefix(8).lowercased())", password = "bench-pages-password-1"
         let admin = dir + "/admin-pages.toml"
         FileManager.default.createFile(atPath: admin, contents: Data("[storage]\nurl = \"\(collector.storage)\"\n".utf8))
-        let add = Process()
-        add.executableURL = URL(fileURLWithPath: bench.binDir + "/yizhan-collector")
-        add.arguments = ["user", "add", "--config", admin, "--name", name, "--role", "office"]
-        let input = Pipe(), output = Pipe()
-        add.standardInput = input
-        add.standardOutput = output
-        add.standardError = output
-        try add.run()
-        input.fileHandleForWriting.write(Data((password + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        add.waitUntilExit()
-        guard add.terminationStatus == 0 else { throw BenchError("yizhan-collector user add failed (\(add.terminationStatus)): \(text)") }
+        _ = try CollectorBench.addOfficeUser(binDir: bench.binDir, config: admin, name: name, password: password)
 
         // The login answers 303 with the cookie: a client that does not follow it.
         var configuration = HTTPClient.Configuration()

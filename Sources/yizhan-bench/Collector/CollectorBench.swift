@@ -28,6 +28,27 @@ struct CollectorBench {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }()
 
+    /// Adds an office user as an operator does (`yizhan-collector user add`, the password on
+    /// standard input) to the store `config` names; returns the user's API token.
+    static func addOfficeUser(binDir: String, config: String, name: String, password: String) throws -> String {
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
+        add.arguments = ["user", "add", "--config", config, "--name", name, "--role", "office"]
+        let input = Pipe(), output = Pipe()
+        add.standardInput = input
+        add.standardOutput = output
+        add.standardError = output
+        try add.run()
+        input.fileHandleForWriting.write(Data((password + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        add.waitUntilExit()
+        guard add.terminationStatus == 0, let token = text.split(separator: "\n").last.map(String.init), token.hasPrefix("yzu_") else {
+            throw BenchError("yizhan-collector user add failed (\(add.terminationStatus)): \(text)")
+        }
+        return token
+    }
+
     // MARK: a collector process
 
     /// A release collector on a loopback port it chose itself (read back from its log).

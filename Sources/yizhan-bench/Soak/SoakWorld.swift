@@ -48,21 +48,7 @@ final class SoakWorld: @unchecked Sendable {
             [storage]
             url = "sqlite://\(path)"
             """.utf8))
-        let add = Process()
-        add.executableURL = URL(fileURLWithPath: binDir + "/yizhan-collector")
-        add.arguments = ["user", "add", "--config", dir + "/admin.toml", "--name", "office", "--role", "office"]
-        let input = Pipe(), output = Pipe()
-        add.standardInput = input
-        add.standardOutput = output
-        add.standardError = FileHandle.nullDevice
-        try add.run()
-        input.fileHandleForWriting.write(Data((password + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        add.waitUntilExit()
-        guard add.terminationStatus == 0, let token = text.split(separator: "\n").last.map(String.init), token.hasPrefix("yzu_") else {
-            throw BenchError("yizhan-collector user add failed (\(add.terminationStatus)): \(text)")
-        }
+        let token = try CollectorBench.addOfficeUser(binDir: binDir, config: dir + "/admin.toml", name: "office", password: password)
         officeToken = token
         collector = try await CollectorBench.Collector(binDir: binDir, dir: dir, storage: "sqlite://\(path)")
     }
