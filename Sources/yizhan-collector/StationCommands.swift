@@ -84,7 +84,8 @@ struct ImportStations: AsyncParsableCommand {
                 if !moved.isEmpty {
                     var regions = Set<String>()
                     for m in moved { for p in m.movedFrom!.selfAndAncestors { regions.insert(p.description) } }
-                    for s in stations where moved.contains(where: { $0.id == s.id }) { for p in s.region.selfAndAncestors { regions.insert(p.description) } }
+                    let movedIDs = Set(moved.map(\.id))
+                    for s in stations where movedIDs.contains(s.id) { for p in s.region.selfAndAncestors { regions.insert(p.description) } }
                     try await store.refoldRegions(regions.sorted(), from: Int64.min / 4, to: Int64.max / 4)
                 }
                 return r

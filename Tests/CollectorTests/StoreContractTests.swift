@@ -105,6 +105,46 @@ import YizhanCore
         }
     }
 
+    /// `station import`'s store side: thousands at once (more than one of PostgreSQL's
+    /// statements), absent fields kept absent, existing stations updated with their tokens
+    /// kept, moves reported, and a station listed twice added then updated.
+    @Test(arguments: kinds) func importingAListAddsUpdatesAndReportsMoves(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.addStation(StationRecord(id: "old-1", name: "旧站", region: RegionPath(parsing: "浙江省/舟山市/普陀区")!, capacity: 5),
+                                       tokenHash: "hash-old")
+            let count = PostgresCollectorStore.importChunk + 300
+            func record(_ i: Int, region: String = "浙江省/杭州市/西湖区") -> StationRecord {
+                StationRecord(id: "s-\(i)", name: "站\(i)", district: i % 2 == 0 ? "西湖" : nil, region: RegionPath(parsing: region)!,
+                              address: i % 3 == 0 ? "文三路 \(i) 号, 一楼" : nil, capacity: 1 + i % 40,
+                              latitude: i % 5 == 0 ? nil : 30 + Double(i) / 10_000, longitude: i % 5 == 0 ? nil : 120 + Double(i) / 10_000)
+            }
+            var list = (0..<count).map { record($0) }
+            list.insert(StationRecord(id: "old-1", name: "旧站（新名）", region: RegionPath(parsing: "浙江省/舟山市/定海区")!, capacity: 7), at: 17)
+            // Listed twice: the second entry is what stays.
+            list.append(record(1, region: "浙江省/杭州市/上城区"))
+            let hashes = Dictionary(uniqueKeysWithValues: (0..<count).map { ("s-\($0)", "hash-\($0)") })
+            let results = try await store.importStations(list, tokenHashes: hashes)
+            #expect(results.map(\.id) == list.map(\.id), "one result per row, in order")
+            #expect(results.filter(\.added).count == count)
+            #expect(results[17] == StationImportResult(id: "old-1", added: false, movedFrom: RegionPath(parsing: "浙江省/舟山市/普陀区")!))
+            #expect(results.last == StationImportResult(id: "s-1", added: false, movedFrom: RegionPath(parsing: "浙江省/杭州市/西湖区")!))
+            let stored = Dictionary(uniqueKeysWithValues: try await store.stations().map { ($0.id, $0) })
+            #expect(stored.count == count + 1)
+            for i in [0, 2, 3, 5, 6, 15, count - 1] {
+                #expect(stored["s-\(i)"] == record(i), "s-\(i)")
+            }
+            #expect(stored["s-1"]?.region == RegionPath(parsing: "浙江省/杭州市/上城区")!)
+            #expect(stored["old-1"]?.name == "旧站（新名）" && stored["old-1"]?.capacity == 7)
+            #expect(try await store.station(forTokenHash: "hash-old") == "old-1", "an updated station keeps its token")
+            #expect(try await store.station(forTokenHash: "hash-\(count - 1)") == "s-\(count - 1)")
+            // A new station without a token: refused, and nothing of the list applied.
+            await #expect(throws: CollectorStoreError.self) {
+                try await store.importStations([record(0, region: "浙江省/宁波市"), StationRecord(id: "no-token", name: "x", capacity: 1)], tokenHashes: [:])
+            }
+            #expect(try await store.stations().first { $0.id == "s-0" }?.region == RegionPath(parsing: "浙江省/杭州市/西湖区")!)
+        }
+    }
+
     @Test(arguments: kinds) func heartbeatsSetLiveStateAndNeverGoBack(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             try await store.addStation(StationRecord(id: "s", name: "s", capacity: 12), tokenHash: "h")

@@ -17,13 +17,19 @@ import Glibc
 extension AnalyticsBench {
     // MARK: the network and its history
 
-    /// A province → cities → districts (50 stations) → streets (10 stations) → stations.
+    /// Provinces → cities (at most 10 a province) → districts (50 stations) → streets (10
+    /// stations) → stations. One province by default (a province's office); 31 for the nation's.
     struct Network: Sendable {
         static let cityNames = ["杭州市", "宁波市", "温州市", "嘉兴市", "湖州市", "绍兴市", "金华市", "衢州市", "舟山市", "台州市"]
+        /// The first is the province the province questions ask about.
+        static let provinceNames = ["浙江省", "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省",
+                                    "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区", "海南省", "重庆市",
+                                    "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省", "宁夏回族自治区", "新疆维吾尔自治区"]
         let stations: Int
         let days: Int
         let eventsPerDay: Double
-        let province = "浙江省"
+        let provinces: Int
+        var province: String { Self.provinceNames[0] }
         /// Every station's region path.
         let regions: [RegionPath]
         let cities: [String]
@@ -34,20 +40,28 @@ extension AnalyticsBench {
         let historyStart: Timestamp
         var historyEnd: Timestamp { historyStart + .seconds(Int64(days) * 86_400) }
 
-        init(stations: Int, days: Int, eventsPerDay: Double, start: Timestamp? = nil) {
+        init(stations: Int, days: Int, eventsPerDay: Double, provinces: Int = 1, start: Timestamp? = nil) {
             self.stations = stations; self.days = days; self.eventsPerDay = eventsPerDay
-            let cityCount = min(10, max(1, stations / 50))
+            self.provinces = max(1, min(provinces, Self.provinceNames.count))
             var regions: [RegionPath] = []
-            for s in 0..<stations {
-                let city = s * cityCount / stations
-                let inCity = s - (city * stations + cityCount - 1) / cityCount
-                regions.append(RegionPath(segments: ["浙江省", Self.cityNames[city], "第\(inCity / 50 + 1)区", "第\(inCity / 10 + 1)街道"]))
+            regions.reserveCapacity(stations)
+            // Each province its share of the stations, in order; each city its share of the province's.
+            for p in 0..<self.provinces {
+                let first = p * stations / self.provinces, end = (p + 1) * stations / self.provinces
+                let count = end - first
+                let cityCount = min(10, max(1, count / 50))
+                for s in 0..<count {
+                    let city = s * cityCount / count
+                    let inCity = s - (city * count + cityCount - 1) / cityCount
+                    let cityName = p == 0 ? Self.cityNames[city] : "第\(city + 1)市"
+                    regions.append(RegionPath(segments: [Self.provinceNames[p], cityName, "第\(inCity / 50 + 1)区", "第\(inCity / 10 + 1)街道"]))
+                }
             }
             self.regions = regions
             cities = Array(Set(regions.map { RegionPath(segments: Array($0.segments.prefix(2))).description })).sorted()
             districts = Array(Set(regions.map { RegionPath(segments: Array($0.segments.prefix(3))).description })).sorted()
             streets = Set(regions.map(\.description)).count
-            workers = (0..<max(2000, stations * 60)).map { Tokens.hash("worker-\($0)") }
+            workers = (0..<max(2000, min(stations * 60, 2_000_000))).map { Tokens.hash("worker-\($0)") }
             // Whole local days, ending a week before today's local midnight (room for the catch-up week).
             let now = Timestamp.now()
             let today = CivilTime(now, offset: AnalyticsBench.offset)
@@ -56,6 +70,14 @@ extension AnalyticsBench {
         }
 
         func id(_ s: Int) -> String { "st-\(s)" }
+
+        /// A station's place: a province's stations in a 100-wide grid around Hangzhou; the
+        /// nation's over China's extent (the map draws what it is given).
+        func coordinates(_ s: Int) -> (latitude: Double, longitude: Double) {
+            if provinces == 1 { return (29.0 + Double(s % 100) / 100, 120.0 + Double(s / 100) / 100) }
+            let columns = max(1, stations / 200)
+            return (22.0 + Double(s % 200) * 0.1, 100.0 + Double(s / 200) * 28.0 / Double(columns))
+        }
         func dayStart(_ d: Int) -> Timestamp { historyStart + .seconds(Int64(d) * 86_400) }
 
         /// One station's day: visits (check-in, check-out with the stay) between 06:00 and
@@ -106,7 +128,7 @@ extension AnalyticsBench {
     func provision(_ store: any CollectorStore, _ network: Network) async throws {
         let records = (0..<network.stations).map { s in
             StationRecord(id: network.id(s), name: "站\(s)", region: network.regions[s], capacity: 30,
-                          latitude: 29.0 + Double(s % 100) / 100, longitude: 120.0 + Double(s / 100) / 100)
+                          latitude: network.coordinates(s).latitude, longitude: network.coordinates(s).longitude)
         }
         let hashes = Dictionary(uniqueKeysWithValues: (0..<network.stations).map { (network.id($0), Tokens.hash("yzs_an_\($0)")) })
         _ = try await store.importStations(records, tokenHashes: hashes)
@@ -127,7 +149,8 @@ extension AnalyticsBench {
     /// Station-day batches in chunks of days (generated before each chunk's clock starts);
     /// `loadConcurrency` loaders, each with its own stations, so a station's batches stay in order.
     func load(_ store: any CollectorStore, _ network: Network) async throws -> LoadFigures {
-        let chunkDays = max(1, min(30, Int(2_000_000 / (Double(network.stations) * network.eventsPerDay))))
+        let step = max(1, options.daysPerBatch)
+        let chunkDays = max(step, min(30, Int(2_000_000 / (Double(network.stations) * network.eventsPerDay))) / step * step)
         let loaders = max(1, min(options.loadConcurrency, network.stations))
         var figures = LoadFigures(firstChunkDays: min(chunkDays, network.days))
         say("loading: \(loaders) concurrent loaders, chunks of \(chunkDays) days (rate per chunk shows whether ingest slows as the database grows)")
@@ -156,12 +179,18 @@ extension AnalyticsBench {
 
     struct Batch: Sendable { var station: String; var events: [IngestedEvent] }
 
-    /// Per loader, its stations' batches, day by day.
+    /// Per loader, its stations' batches, `options.daysPerBatch` days in each (a station's
+    /// uploads: one day each by default, several when a national network's stations have few
+    /// events a day and the per-batch cost would dominate).
     func generate(_ network: Network, days: Range<Int>, loaders: Int) -> [[Batch]] {
-        (0..<loaders).map { w in
+        let step = max(1, options.daysPerBatch)
+        return (0..<loaders).map { w in
             var out: [Batch] = []
-            for d in days {
-                for s in stride(from: w, to: network.stations, by: loaders) { out.append(Batch(station: network.id(s), events: network.events(station: s, day: d))) }
+            for first in stride(from: days.lowerBound, to: days.upperBound, by: step) {
+                let batchDays = first..<min(days.upperBound, first + step)
+                for s in stride(from: w, to: network.stations, by: loaders) {
+                    out.append(Batch(station: network.id(s), events: batchDays.flatMap { network.events(station: s, day: $0) }))
+                }
             }
             return out
         }

@@ -19,7 +19,11 @@ struct AnalyticsOptions: ParsableArguments {
     var store = "sqlite"
     @Option(help: "Analytics: stations in the generated province (about 10 cities, 50 stations a district, 10 a street).")
     var networkStations = 50
+    @Option(help: "Analytics: provinces (1: a province's office; 31: the nation's, each province its share of the stations).")
+    var networkProvinces = 1
     @Option(help: "Analytics: days of history.") var historyDays = 30
+    @Option(help: "Analytics: days in each station's upload while loading (more for many stations with few events a day).")
+    var daysPerBatch = 1
     @Option(help: "Analytics: mean events per station-day (visits in and out, refusals, bad reads, ratings, outages).")
     var eventsPerDay = 27.0
     @Option(help: "Analytics: concurrent loaders (station-day batches through store.ingest).") var loadConcurrency = 16
@@ -65,7 +69,7 @@ struct AnalyticsBench {
             guard let t = RFC3339.parse(text + "T00:00:00+08:00", defaultOffset: .utc) else { throw BenchError("--history-start: expected yyyy-mm-dd") }
             return t
         }
-        let network = Network(stations: o.networkStations, days: o.historyDays, eventsPerDay: o.eventsPerDay, start: start)
+        let network = Network(stations: o.networkStations, days: o.historyDays, eventsPerDay: o.eventsPerDay, provinces: o.networkProvinces, start: start)
         let dir = try bench.scratchDirectory()
         let collectorBench = CollectorBench(binDir: bench.binDir, scratch: { dir }, postgresURL: ProcessInfo.processInfo.environment["YIZHAN_TEST_POSTGRES_URL"])
         var createdDatabase: String?
@@ -84,7 +88,7 @@ struct AnalyticsBench {
         }
         let load = loadAverage()
         say("## The office's questions (rollups): \(storage.hasPrefix("sqlite") ? "SQLite" : "PostgreSQL")")
-        say("network: 1 province, \(network.cities.count) cities, \(network.districts.count) districts, \(network.streets) streets, "
+        say("network: \(network.provinces) province\(network.provinces == 1 ? "" : "s"), \(network.cities.count) cities, \(network.districts.count) districts, \(network.streets) streets, "
             + "\(network.stations) stations × \(network.days) days, ~\(fmt(o.eventsPerDay)) events per station-day (~\(fmt(Double(network.stations * network.days) * o.eventsPerDay)) events)")
         say("history: \(dateText(network.historyStart)) to \(dateText(network.historyEnd - .seconds(1))) (UTC+8); load average at start: \(load)")
 
