@@ -120,7 +120,8 @@ import YizhanWeb
     }
 
     func regionPage(_ region: RegionPath, user: UserRecord? = nil, by: RankingMeasure = .visits, stations: [(StationRecord, Bool)] = network(),
-                    visits: [String: (Int64, Int64)] = ["zj-1": (50, 40), "zj-2": (30, 30), "gd-1": (40, 0)]) throws -> OfficeRegionPage {
+                    visits: [String: (Int64, Int64)] = ["zj-1": (50, 40), "zj-2": (30, 30), "gd-1": (40, 0)],
+                    rankedAsOf: Timestamp? = nil) throws -> OfficeRegionPage {
         let p = try Self.period()
         let inside = stations.filter { region.contains($0.0.region) }
         var views: [String: CollectorHTTP.StationView] = [:]
@@ -128,8 +129,17 @@ import YizhanWeb
         let (childVisits, top, bottom) = Self.visitsAndRankings(region, stations: inside.map(\.0), visits: visits, by: by)
         let input = OfficeRegionPage.Input(region: region, user: user ?? session.user, stations: inside.map(\.0), views: views,
                                            answer: Self.answer(p, stations: inside.count), hourOfWeek: Self.hourOfWeek(p),
-                                           visits: childVisits, top: top, bottom: bottom, measure: by, period: p, now: Self.now)
+                                           visits: childVisits, top: top, bottom: bottom, rankedAsOf: rankedAsOf, measure: by, period: p, now: Self.now)
         return OfficeRegionPage.make(input, session: session, offset: .china)
+    }
+
+    /// A ranking from a large region's snapshot says when its figures were read; one read
+    /// for the page says nothing.
+    @Test func aRankingFromASnapshotSaysHowOld() throws {
+        let asOf = try #require(RFC3339.parse("2026-11-20T14:03:12+08:00", defaultOffset: .utc))
+        let html = renderer.render(try regionPage(.nation, rankedAsOf: asOf))
+        #expect(html.contains("<p class=\"as-of\">排名按 14:03:12 的数据"), "\(html.count)")
+        #expect(!renderer.render(try regionPage(.nation)).contains("class=\"as-of\""))
     }
 
     /// The version spread from heartbeats, newest first, split by state: how a rollout goes.

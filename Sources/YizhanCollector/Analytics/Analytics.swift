@@ -95,28 +95,51 @@ struct Analytics: Sendable {
     /// the period's).
     func rankings(_ scope: Scope, measure: RankingMeasure, descending: Bool, limit: Int, period: UsagePeriod,
                   now: Timestamp = .now()) async throws -> [RankingEntry] {
-        try await rankings(scope, measure: measure, orders: [descending], limit: limit, period: period, now: now)[0]
+        try await rankings(scope, measure: measure, orders: [descending], limit: limit, period: period, now: now).lists[0]
+    }
+
+    /// Rankings in several orders, and when their order was read.
+    struct RankedLists: Sendable, Equatable {
+        /// One list per order asked.
+        var lists: [[RankingEntry]]
+        /// The time of the snapshot the order comes from; nil when read for this question.
+        var asOf: Timestamp?
     }
 
     /// The same ranking in each of `orders` (descending or not): the dashboard's top and
     /// bottom tables from one read of the period's measure, the one cost that grows with the
-    /// number of stations.
+    /// number of stations. With `snapshots`, a region of `snapshots.from` stations or
+    /// more is ranked from a snapshot at most a minute or so old (`asOf` says when).
     func rankings(_ scope: Scope, measure: RankingMeasure, orders: [Bool], limit: Int, period: UsagePeriod,
-                  now: Timestamp = .now()) async throws -> [[RankingEntry]] {
-        guard !scope.stations.isEmpty else { return orders.map { _ in [] } }
+                  snapshots: RankingSnapshots? = nil, now: Timestamp = .now()) async throws -> RankedLists {
+        guard !scope.stations.isEmpty else { return RankedLists(lists: orders.map { _ in [] }) }
         let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
         let ids = scope.stations.map(\.id)
         let outages = try await ongoingOutages(of: ids)
-        let current = try await totals(ids, periods: [period], outages: outages, only: Rankings.columns(measure), now: now)[0]
+        let columns = Rankings.columns(measure)
+        let current: [String: RollupFigures]
+        var asOf: Timestamp?
+        if let snapshots, case .region(let region) = scope.rollups, ids.count >= snapshots.from {
+            let key = RankingSnapshots.Key(region: region.description, from: period.from.millisecondsSinceEpoch,
+                                           to: period.to.millisecondsSinceEpoch, columns: columns.sorted())
+            let snapshot = try await snapshots.snapshot(key, now: now) {
+                try await self.totals(ids, periods: [period], outages: outages, only: columns, now: now)[0]
+            }
+            current = snapshot.totals
+            asOf = snapshot.takenAt
+        } else {
+            current = try await totals(ids, periods: [period], outages: outages, only: columns, now: now)[0]
+        }
         let ranked = orders.map { descending in
             Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
         }
         let shown = Array(Set(ranked.joined().map(\.station)))
         let full = try await totals(shown, periods: [period, try period.previous(), try period.yearEarlier()], outages: outages, now: now)
-        return ranked.map { entries in
+        let lists = ranked.map { entries in
             var entries = entries
             for i in entries.indices { entries[i].figures = full[0][entries[i].station] ?? RollupFigures() }
             return Rankings.compared(entries, measure: measure, previous: full[1], yearEarlier: full[2])
         }
+        return RankedLists(lists: lists, asOf: asOf)
     }
 }

@@ -156,11 +156,11 @@ struct Dashboard: Sendable {
         let hourOfWeek = try await analytics.usage(scope, period: period.lastFourWeeksByHour, comparisons: false, now: now).report
         let visits = try await analytics.childVisits(scope, region: region, period: period.days)
         let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
-                                                  period: period.days, now: now)
+                                                  period: period.days, snapshots: http.rankingSnapshots, now: now)
         var views: [String: CollectorHTTP.StationView] = [:]
         for station in scope.stations { views[station.id] = http.view(stations.current(station), now: now) }
         let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, views: views, answer: answer,
-                                           hourOfWeek: hourOfWeek, visits: visits, top: ranked[0], bottom: ranked[1],
+                                           hourOfWeek: hourOfWeek, visits: visits, top: ranked.lists[0], bottom: ranked.lists[1], rankedAsOf: ranked.asOf,
                                            measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
         page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }

@@ -42,6 +42,8 @@ public struct CollectorHTTP: Sendable {
     let publicLimiter: PublicRateLimiter
     /// The alert pass's copy of every station, for the dashboard's pages (`LiveStations`).
     public let live: LiveStations
+    /// Large regions' rankings for the dashboard's pages, read at most once a minute.
+    let rankingSnapshots = RankingSnapshots()
 
     public init(store: any CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store; self.configuration = configuration; self.logger = logger

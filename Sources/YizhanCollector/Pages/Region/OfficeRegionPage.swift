@@ -70,6 +70,8 @@ struct OfficeRegionPage: PageModel, Sendable {
     var measureLabel: String
     var top: [Ranked]
     var bottom: [Ranked]
+    /// `14:03:12`: the snapshot the ranking's order comes from (a large region's), if any.
+    var rankedAsOf: String?
     var exports: [Export]
     var versions: [VersionRow]
     /// Open alerts of the region's stations (set by the handler after `make`).
@@ -96,6 +98,8 @@ struct OfficeRegionPage: PageModel, Sendable {
         /// The top and the bottom of the ranking by `measure` (`rankingSize` each).
         var top: [RankingEntry]
         var bottom: [RankingEntry]
+        /// When the ranking's order was read, for a region ranked from a snapshot (`RankingSnapshots`).
+        var rankedAsOf: Timestamp? = nil
         var measure: RankingMeasure
         var period: DashboardPeriod
         var now: Timestamp
@@ -244,6 +248,7 @@ struct OfficeRegionPage: PageModel, Sendable {
             measures: RankingMeasure.allCases.map { m in MeasureLink(label: measureLabel(m), href: link(region: region, period: period, by: m), current: m == by) },
             measureLabel: measureLabel(by),
             top: ranked(input.top), bottom: count > rankingSize ? ranked(input.bottom) : [],
+            rankedAsOf: input.rankedAsOf.map { String(RFC3339.format($0, offset: offset).dropFirst(11).prefix(8)) },
             exports: exports, versions: versions)
     }
 

@@ -36,6 +36,7 @@ extension OfficeTemplates {
     <div class="charts">{{#charts}}<figure><figcaption>{{caption}}</figcaption>{{{svg}}}</figure>{{/charts}}</div>
     <h2>排名 Rankings</h2>
     <p class="measures">按 By: {{#measures}}{{#current}}<strong>{{label}}</strong>{{/current}}{{^current}}<a href="{{href}}">{{label}}</a>{{/current}} · {{/measures}}</p>
+    {{#rankedAsOf}}<p class="as-of">排名按 {{.}} 的数据，每分钟更新 Ranked on the figures as of {{.}}, read again each minute at this scale.</p>{{/rankedAsOf}}
     <div class="rankings">
     <table class="ranking"><caption>前 10 Top 10 · {{measureLabel}}</caption><thead><tr><th>#</th><th>站点 Station</th><th>地区 Region</th><th>本期 Value</th><th>较上期 vs previous</th><th>较去年 vs a year earlier</th></tr></thead><tbody>
     {{#top}}<tr><td>{{rank}}</td><td><a href="{{href}}">{{name}}</a></td><td>{{region}}</td><td>{{value}}</td><td class="chg-{{vsPrevious.direction}}">{{vsPrevious.text}}</td><td class="chg-{{vsYear.direction}}">{{vsYear.text}}</td></tr>{{/top}}
