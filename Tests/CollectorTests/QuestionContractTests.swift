@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PostgresNIO
 import Testing
 import YizhanTestSupport
 import YizhanCore
@@ -187,6 +188,45 @@ import YizhanCore
                 }
             }
             #expect(try await store.regionTotals([], periods: periods) == [[:], [:]])
+        }
+    }
+
+    /// On PostgreSQL a ranking of a large region (every station's rows of a period: its whole
+    /// months, weeks and days) reads only the station levels' time index: index-only scans,
+    /// for every measure. A column added to a ranking and not to the index fails here.
+    @Test func onPostgreSQLARankingIsReadFromTheIndexAlone() async throws {
+        try await withStore(.postgres) { store, url in
+            try await Self.load(store)
+            let from = RFC3339.parse("2026-10-01T00:00:00+08:00", defaultOffset: .utc)!
+            let to = Self.day0 + .seconds(Int64(Self.days) * 86_400)
+            let raw = PostgresClient(configuration: try PostgresCollectorStore.configuration(url: url), backgroundLogger: quietLogger)
+            try await withThrowingTaskGroup(of: Void.self) { running in
+                running.addTask { await raw.run() }
+                for t in [RollupTable.stationDays, .stationWeeks, .stationMonths] {
+                    try await raw.query(PostgresQuery(unsafeSQL: "VACUUM ANALYZE \(t.rawValue)"), logger: quietLogger)
+                }
+                try await raw.withConnection { db in
+                    // The planner's choice at a dozen stations is not the one at 10,000: say
+                    // which scans are off the table, and see whether the index alone serves.
+                    try await db.query("SET enable_seqscan = off", logger: quietLogger)
+                    try await db.query("SET enable_bitmapscan = off", logger: quietLogger)
+                    for measure in RankingMeasure.allCases {
+                        let (sql, bounds) = try #require(StationTotalsQuery([(from, to)], offset: .china).sql(
+                            stations: "WHERE true", placeholder: { "$\($0)" }, bigint: "::bigint", only: Rankings.columns(measure)))
+                        var binds = PostgresBindings()
+                        for b in bounds { binds.append(b) }
+                        var plan: [String] = []
+                        for try await line in try await db.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql, binds: binds), logger: quietLogger).decode(String.self) {
+                            plan.append(line)
+                        }
+                        let scans = plan.filter { $0.contains("Scan") && !$0.contains("Subquery Scan") }
+                        #expect([RollupTable.stationMonths, .stationWeeks, .stationDays].allSatisfy { t in scans.contains { $0.contains(t.rawValue + "_ranked") } },
+                                "a month, a week and days: \(plan)")
+                        #expect(scans.allSatisfy { $0.contains("Index Only Scan using") && $0.contains("_ranked") }, "\(measure): \(plan.joined(separator: "\n"))")
+                    }
+                }
+                running.cancelAll()
+            }
         }
     }
 

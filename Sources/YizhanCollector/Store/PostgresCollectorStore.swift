@@ -147,6 +147,8 @@ public final class PostgresCollectorStore: CollectorStore {
             FROM (SELECT id, (SELECT max(e.seq) FROM events e WHERE e.station_id = st.id) AS seq FROM stations st) AS m
             WHERE m.id = s.id AND m.seq > s.last_ack
             """]),
+        // The station levels' time index covers a ranking's columns (PostgresCollectorStore+Rollups.swift).
+        ("v10-ranking-index", rankingIndexMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
