@@ -1,4 +1,5 @@
 import Testing
+import YizhanTestSupport
 @testable import YizhanCore
 
 /// Rollups from events, and reports from rollups (the stores' part is in the collector's
@@ -115,6 +116,50 @@ import Testing
         #expect(RegionPath(parsing: "a\u{0}b") == nil && RegionPath(parsing: "1/2/3/4/5/6/7") == nil)
         #expect(RegionPath(parsing: String(repeating: "长", count: 65)) == nil)
         #expect(RegionPath(parsing: "") == .nation)
+    }
+
+    /// The ranking keeps its first `limit` in one pass: the same as sorting every station,
+    /// with ties, stations without a value and limits from none to more than all.
+    @Test func rankingsKeepTheFirstAsAWholeSortWould() {
+        var rng = SplitMix64(seed: 42)
+        for round in 0..<200 {
+            let n = Int(rng.next() % 300)
+            var stations: [String: Int] = [:], current: [String: RollupFigures] = [:]
+            for i in 0..<n {
+                stations["s\(i)"] = Int(rng.next() % 4)  // some without seats: no visits per seat
+                guard rng.next() % 5 != 0 else { continue }  // some without rows
+                var f = RollupFigures()
+                f.visits = Int64(rng.next() % 8)  // many ties
+                f.ratings = Int64(rng.next() % 3); f.ratingSum = f.ratings * Int64(1 + rng.next() % 5)
+                current["s\(i)"] = f
+            }
+            for measure in RankingMeasure.allCases {
+                for descending in [true, false] {
+                    let limit = [0, 1, 10, 64, 65, n + 5][round % 6]
+                    let got = Rankings.rank(measure, descending: descending, limit: limit, stations: stations, current: current, previous: [:], yearEarlier: [:])
+                    // The rule said plainly: by value in the order asked, stations without one
+                    // last, ties by id.
+                    let expected = stations.keys.map { id in (id, Rankings.value(measure, current[id] ?? RollupFigures(), capacity: stations[id]!)) }
+                        .sorted { a, b in
+                            switch (a.1, b.1) {
+                            case let (x?, y?) where x != y: return descending ? x > y : x < y
+                            case (nil, _?): return false
+                            case (_?, nil): return true
+                            default: return a.0 < b.0
+                            }
+                        }.prefix(limit)
+                    #expect(got.map(\.station) == expected.map(\.0), "round \(round) \(measure) \(descending) \(limit)")
+                    #expect(got.map(\.rank) == Array(0..<got.count).map { $0 + 1 })
+                    #expect(got.allSatisfy { $0.figures == current[$0.station] ?? RollupFigures() })
+                }
+            }
+        }
+        // And against a plain sort.
+        let xs = (0..<1000).map { _ in Int(rng.next() % 100) }
+        let pairs: [(Int, Int)] = xs.enumerated().map { ($0.element, $0.offset) }
+        let before = { (a: (Int, Int), b: (Int, Int)) -> Bool in a.0 != b.0 ? a.0 > b.0 : a.1 < b.1 }
+        let kept: [Int] = Rankings.first(25, of: pairs, by: before).map { $0.1 }
+        #expect(kept == pairs.sorted(by: before).prefix(25).map { $0.1 })
     }
 
     @Test func rankingsOrderWithValuelessStationsLast() {

@@ -41,12 +41,7 @@ public enum Rankings {
     public static func rank(_ measure: RankingMeasure, descending: Bool, limit: Int, stations: [String: Int],
                             current: [String: RollupFigures], previous: [String: RollupFigures],
                             yearEarlier: [String: RollupFigures]) -> [RankingEntry] {
-        var entries = stations.map { id, capacity in
-            let f = current[id] ?? RollupFigures()
-            return RankingEntry(station: id, capacity: capacity, figures: f, value: value(measure, f, capacity: capacity),
-                                previous: nil, yearEarlier: nil)
-        }
-        entries.sort { a, b in
+        let before = { (a: RankingEntry, b: RankingEntry) -> Bool in
             switch (a.value, b.value) {
             case let (x?, y?) where x != y: return descending ? x > y : x < y
             case (nil, _?): return false
@@ -54,10 +49,38 @@ public enum Rankings {
             default: return a.station < b.station
             }
         }
-        entries = Array(entries.prefix(limit))
+        // The first `limit` kept in order as the stations go by, not all of them sorted: a
+        // national page ranks 186,000 stations twice for 10 of each.
+        var entries = first(max(0, limit), of: stations.lazy.map { id, capacity in
+            let f = current[id] ?? RollupFigures()
+            return RankingEntry(station: id, capacity: capacity, figures: f, value: value(measure, f, capacity: capacity),
+                                previous: nil, yearEarlier: nil)
+        }, by: before)
         for i in entries.indices { entries[i].rank = i + 1 }
         // The comparisons for the stations ranked only.
         return compared(entries, measure: measure, previous: previous, yearEarlier: yearEarlier)
+    }
+
+    /// The first `k` of `items` in the order `before` (a strict total order), sorted: what
+    /// `items.sorted(by: before).prefix(k)` gives, in one pass keeping `k` (for a small `k`;
+    /// a long list, as the API's export of 1,000, is sorted whole).
+    public static func first<S: Sequence>(_ k: Int, of items: S, by before: (S.Element, S.Element) -> Bool) -> [S.Element] {
+        guard k <= 64 else { return Array(items.sorted(by: before).prefix(k)) }
+        var kept: [S.Element] = []
+        guard k > 0 else { return kept }
+        kept.reserveCapacity(k + 1)
+        for item in items {
+            if kept.count == k, !before(item, kept[k - 1]) { continue }
+            // Where it goes: after every kept one that comes before it.
+            var low = 0, high = kept.count
+            while low < high {
+                let mid = (low + high) / 2
+                if before(kept[mid], item) { low = mid + 1 } else { high = mid }
+            }
+            kept.insert(item, at: low)
+            if kept.count > k { kept.removeLast() }
+        }
+        return kept
     }
 
     /// `entries` (ranked) with the measure's values for the previous period and a year
