@@ -124,10 +124,9 @@ import YizhanWeb
                     rankedAsOf: Timestamp? = nil) throws -> OfficeRegionPage {
         let p = try Self.period()
         let inside = stations.filter { region.contains($0.0.region) }
-        var views: [String: CollectorHTTP.StationView] = [:]
-        for (s, online) in inside { views[s.id] = CollectorHTTP.StationView(s, online: online, offset: .china) }
+        let live = inside.map { OfficeRegionPage.Live($0.0, online: $0.1) }
         let (childVisits, top, bottom) = Self.visitsAndRankings(region, stations: inside.map(\.0), visits: visits, by: by)
-        let input = OfficeRegionPage.Input(region: region, user: user ?? session.user, stations: inside.map(\.0), views: views,
+        let input = OfficeRegionPage.Input(region: region, user: user ?? session.user, stations: inside.map(\.0), live: live,
                                            answer: Self.answer(p, stations: inside.count), hourOfWeek: Self.hourOfWeek(p),
                                            visits: childVisits, top: top, bottom: bottom, rankedAsOf: rankedAsOf, measure: by, period: p, now: Self.now)
         return OfficeRegionPage.make(input, session: session, offset: .china)
@@ -144,12 +143,12 @@ import YizhanWeb
 
     /// The version spread from heartbeats, newest first, split by state: how a rollout goes.
     @Test func versionSpread() throws {
-        func view(_ version: String?, online: Bool, backlog: Int64 = 0) -> CollectorHTTP.StationView {
+        func view(_ version: String?, online: Bool, backlog: Int64 = 0) -> OfficeRegionPage.Live {
             var s = StationRecord(id: "s", name: "s", capacity: 5)
             if let version {
                 s.live = LiveState(open: true, capacity: 5, amenities: [:], readers: [], backlog: backlog, lastSeq: 0, version: version, clockSkewSeconds: 0)
             }
-            return CollectorHTTP.StationView(s, online: online, offset: .china)
+            return OfficeRegionPage.Live(s, online: online)
         }
         let rows = OfficeRegionPage.versionSpread([view("0.9.10", online: true), view("0.10.0", online: true, backlog: 3), view("0.10.0", online: false),
                                                    view(nil, online: false), view("0.9.2", online: true)])
@@ -227,7 +226,7 @@ import YizhanWeb
         let p = try Self.period()
         let empty = UsageReport(buckets: p.period.bounds.dropLast().map { UsageFigures(start: Timestamp(millisecondsSinceEpoch: $0)) },
                                 totals: UsageFigures(start: p.period.from))
-        let input = OfficeRegionPage.Input(region: .nation, user: session.user, stations: [], views: [:],
+        let input = OfficeRegionPage.Input(region: .nation, user: session.user, stations: [], live: [],
                                            answer: Analytics.Answer(period: p.period, report: empty, previous: (try p.period.previous(), UsageFigures(start: p.period.from)), yearEarlier: nil),
                                            hourOfWeek: UsageReport(buckets: [], totals: UsageFigures(start: p.period.from)),
                                            visits: Analytics.ChildVisits(), top: [], bottom: [], measure: .visits, period: p, now: Self.now)

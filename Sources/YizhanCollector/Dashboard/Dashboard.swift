@@ -157,9 +157,8 @@ struct Dashboard: Sendable {
         let visits = try await analytics.childVisits(scope, region: region, period: period.days)
         let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
                                                   period: period.days, snapshots: http.rankingSnapshots, now: now)
-        var views: [String: CollectorHTTP.StationView] = [:]
-        for station in scope.stations { views[station.id] = http.view(stations.current(station), now: now) }
-        let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, views: views, answer: answer,
+        let live = scope.stations.map { http.pageLive(stations.current($0), now: now) }
+        let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, live: live, answer: answer,
                                            hourOfWeek: hourOfWeek, visits: visits, top: ranked.lists[0], bottom: ranked.lists[1], rankedAsOf: ranked.asOf,
                                            measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)

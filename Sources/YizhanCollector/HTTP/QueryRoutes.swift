@@ -80,8 +80,15 @@ extension CollectorHTTP {
 
     /// A station as the office sees it at `now` (online or not), as `StationDirectory` makes it.
     func view(_ s: StationRecord, now: Timestamp) -> StationView {
-        StationView(s, online: s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false, offset: configuration.utcOffset)
+        StationView(s, online: isOnline(s, now: now), offset: configuration.utcOffset)
     }
+
+    /// What a region page shows of a station's live state.
+    func pageLive(_ s: StationRecord, now: Timestamp) -> OfficeRegionPage.Live {
+        OfficeRegionPage.Live(s, online: isOnline(s, now: now))
+    }
+
+    func isOnline(_ s: StationRecord, now: Timestamp) -> Bool { s.lastSeen.map { now - $0 < configuration.offlineAfter } ?? false }
 
     func stations(_ request: Request) async throws -> Response {
         let user = try await authenticatedUser(request)

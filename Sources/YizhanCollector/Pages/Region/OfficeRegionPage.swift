@@ -84,13 +84,39 @@ struct OfficeRegionPage: PageModel, Sendable {
     static let rankingSize = 10
     static let unplacedShown = 20
 
+    /// What a region page shows of a station's live state: a few figures, not the API's
+    /// whole view (a national page makes one for each of 186,000 stations).
+    struct Live: Sendable, Equatable {
+        var online: Bool
+        var occupancy: Int
+        var capacity: Int
+        /// How many amenities need attention (`faultNames` names them, for stations listed).
+        var faults: Int
+        var version: String?
+        var backlog: Int64
+        var amenities: [String: AmenityStatus]
+
+        var faultNames: [String] { amenities.filter { $0.value.needsAttention }.keys.sorted() }
+
+        init(_ s: StationRecord, online: Bool) {
+            self.online = online
+            occupancy = s.occupancy
+            capacity = s.live?.capacity ?? s.capacity
+            faults = s.live?.amenities.values.reduce(0) { $0 + ($1.needsAttention ? 1 : 0) } ?? 0
+            version = s.live?.version
+            backlog = s.live?.backlog ?? 0
+            amenities = s.live?.amenities ?? [:]
+        }
+    }
+
     /// What the handler fetched for the page.
     struct Input: Sendable {
         var region: RegionPath
         var user: UserRecord
-        /// The stations in the region the user may see, and their live views by id.
+        /// The stations in the region the user may see, and what the page shows of each one's
+        /// live state, in the same order.
         var stations: [StationRecord]
-        var views: [String: CollectorHTTP.StationView]
+        var live: [Live]
         var answer: Analytics.Answer
         /// The last four weeks (at most) of the period by hour.
         var hourOfWeek: UsageReport
@@ -160,18 +186,15 @@ struct OfficeRegionPage: PageModel, Sendable {
         // stations placed at the region itself are listed as stations.
         struct Sum { var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0 }
         var sums: [String: Sum] = [:]
-        var direct: [StationRecord] = []
-        for s in input.stations {
-            guard s.region.depth > region.depth, region.contains(s.region) else { direct.append(s); continue }
+        var direct: [(station: StationRecord, live: Live)] = []
+        for (s, v) in zip(input.stations, input.live) {
+            guard s.region.depth > region.depth, region.contains(s.region) else { direct.append((s, v)); continue }
             let child = s.region.segments[region.depth]
-            let v = input.views[s.id]
-            var sum = sums[child] ?? Sum()
-            sum.stations += 1
-            sum.online += v?.online == true ? 1 : 0
-            sum.occupancy += v?.occupancy ?? 0
-            sum.capacity += v?.capacity ?? s.capacity
-            sum.faults += v?.faults.count ?? 0
-            sums[child] = sum
+            sums[child, default: Sum()].stations += 1
+            sums[child]!.online += v.online ? 1 : 0
+            sums[child]!.occupancy += v.occupancy
+            sums[child]!.capacity += v.capacity
+            sums[child]!.faults += v.faults
         }
         let children = sums.keys.sorted().map { name in
             let s = sums[name]!, visits = input.visits.children[name] ?? Analytics.VisitsPair()
@@ -182,33 +205,39 @@ struct OfficeRegionPage: PageModel, Sendable {
         func relative(_ r: RegionPath) -> String {
             r.depth > region.depth && region.contains(r) ? r.segments.dropFirst(region.depth).joined(separator: "/") : (r == region ? "" : r.description)
         }
-        let stationRows = direct.sorted { ($0.name, $0.id) < ($1.name, $1.id) }.map { s in
-            let v = input.views[s.id]
+        let stationRows = direct.sorted { ($0.station.name, $0.station.id) < ($1.station.name, $1.station.id) }.map { s, v in
             let visits = input.visits.stations[s.id]?.current ?? 0
-            return StationRow(name: s.name, href: stationLink(s.id, period: period), region: relative(s.region), online: v?.online == true,
-                              occupancy: v?.occupancy ?? s.occupancy, capacity: v?.capacity ?? s.capacity,
-                              faults: (v?.faults.isEmpty ?? true) ? "–" : v!.faults.joined(separator: ", "),
+            return StationRow(name: s.name, href: stationLink(s.id, period: period), region: relative(s.region), online: v.online,
+                              occupancy: v.occupancy, capacity: v.capacity,
+                              faults: v.faults == 0 ? "–" : v.faultNames.joined(separator: ", "),
                               visits: Figures.count(Int(visits)),
                               change: Change.between(Double(visits), base: Double(input.visits.stations[s.id]?.previous ?? 0)))
         }
 
         // The map and its legend.
+        // In the stations' order by id: the markers' drawing order and the unplaced list's.
+        // (Squares of many stations do not depend on it: only the points are sorted, not
+        // the records, which a national page would copy 186,000 times over.)
         var points: [StationMap.Point] = []
-        var unplaced: [Unplaced] = []
-        for s in input.stations.sorted(by: { $0.id < $1.id }) {
-            let v = input.views[s.id]
+        var unplaced: [(id: String, row: Unplaced)] = []
+        points.reserveCapacity(input.stations.count)
+        for (s, v) in zip(input.stations, input.live) {
             guard let lat = s.latitude, let lon = s.longitude, (-90...90).contains(lat), (-180...180).contains(lon) else {
-                unplaced.append(Unplaced(name: s.name, href: stationLink(s.id, period: period)))
+                unplaced.append((s.id, Unplaced(name: s.name, href: stationLink(s.id, period: period))))
                 continue
             }
             points.append(StationMap.Point(id: s.id, name: s.name, latitude: lat, longitude: lon,
-                                           status: .of(online: v?.online == true, occupancy: v?.occupancy ?? 0, capacity: v?.capacity ?? s.capacity,
-                                                       faults: v?.faults.count ?? 0)))
+                                           status: .of(online: v.online, occupancy: v.occupancy, capacity: v.capacity, faults: v.faults)))
         }
+        if points.count <= StationMap.mostMarkers { points.sort { $0.id < $1.id } }
+        unplaced.sort { $0.id < $1.id }
         let placeName = region.isNation ? "全国 Nation" : region.description
 
         // Rankings: the top and the bottom.
-        let names = Dictionary(input.stations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // The ranked stations' names and regions (20 of them, not a copy of every record).
+        let rankedIDs = Set((input.top + input.bottom).map(\.station))
+        var names: [String: StationRecord] = [:]
+        for s in input.stations where rankedIDs.contains(s.id) { names[s.id] = names[s.id] ?? s }
         func ranked(_ entries: [RankingEntry]) -> [Ranked] {
             entries.map { e in
                 Ranked(rank: e.rank, name: names[e.station]?.name ?? e.station, href: stationLink(e.station, period: period),
@@ -228,23 +257,23 @@ struct OfficeRegionPage: PageModel, Sendable {
                                                                   ("by", by.rawValue), ("limit", "1000"), ("format", "csv")])),
         ]
 
-        let versions = versionSpread(input.stations.map { input.views[$0.id] })
+        let versions = versionSpread(input.live)
 
         let heatDays = Int((input.hourOfWeek.buckets.count + 23) / 24)
-        let capacity = input.stations.reduce(0) { $0 + (input.views[$1.id]?.capacity ?? $1.capacity) }
+        let capacity = input.live.reduce(0) { $0 + $1.capacity }
         return OfficeRegionPage(
             layout: OfficeLayout(title: region.isNation ? "全国 Nation" : region.name, session: session, refreshSeconds: refreshSeconds),
             crumbs: crumbs, regionName: placeName, periodText: "\(period.fromDate) – \(period.toDate)",
             picker: PeriodPicker.make(action: "/", keep: [("region", regionParameter), ("by", by == .visits ? nil : by.rawValue)],
                                       period: period, now: input.now),
             headlines: headlines, childLevel: levelName(region.depth), children: children, stations: stationRows,
-            stationCount: count, onlineCount: input.stations.filter { input.views[$0.id]?.online == true }.count,
+            stationCount: count, onlineCount: input.live.reduce(0) { $0 + ($1.online ? 1 : 0) },
             charts: UsageCharts.make(report: report, bucket: period.bucket, hourOfWeek: input.hourOfWeek, hourOfWeekDays: heatDays,
                                      capacity: capacity, offset: offset),
             map: points.isEmpty ? nil : StationMap.draw(title: "站点地图 Map of the stations: \(placeName)", points: points),
             mapByCells: points.count > StationMap.mostMarkers,
             legend: StationMap.legend(points),
-            unplaced: Array(unplaced.prefix(unplacedShown)), unplacedMore: unplaced.count > unplacedShown ? unplaced.count - unplacedShown : nil,
+            unplaced: unplaced.prefix(unplacedShown).map(\.row), unplacedMore: unplaced.count > unplacedShown ? unplaced.count - unplacedShown : nil,
             measures: RankingMeasure.allCases.map { m in MeasureLink(label: measureLabel(m), href: link(region: region, period: period, by: m), current: m == by) },
             measureLabel: measureLabel(by),
             top: ranked(input.top), bottom: count > rankingSize ? ranked(input.bottom) : [],
@@ -254,14 +283,14 @@ struct OfficeRegionPage: PageModel, Sendable {
 
     /// Stations per version, newest first (versions compared number by number; stations
     /// never heard from last), each split into online, offline and with a backlog.
-    static func versionSpread(_ views: [CollectorHTTP.StationView?]) -> [VersionRow] {
+    static func versionSpread(_ views: [Live]) -> [VersionRow] {
         var rows: [String: VersionRow] = [:]
         for v in views {
-            let name = v?.version ?? "–"
+            let name = v.version ?? "–"
             var r = rows[name] ?? VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0)
             r.stations += 1
-            if v?.online == true { r.online += 1 } else { r.offline += 1 }
-            if (v?.backlog ?? 0) > 0 { r.withBacklog += 1 }
+            if v.online { r.online += 1 } else { r.offline += 1 }
+            if v.backlog > 0 { r.withBacklog += 1 }
             rows[name] = r
         }
         func parts(_ s: String) -> [Int] { s.split(whereSeparator: { !$0.isNumber }).map { Int($0) ?? 0 } }
