@@ -163,4 +163,28 @@ import YizhanCore
             #expect(all.count == 20 && all.allSatisfy { $0.pendingDeliveries == 2 })
         }
     }
+
+    /// A list of some stations' alerts reads the newest alerts in growing batches: the
+    /// newest of theirs, however many others' are newer, and never more than asked.
+    @Test(arguments: StoreKind.available)
+    func aStationsAlertsAreFoundBehindManyOthers(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let mine = StationRecord(id: "mine", name: "我的站", region: RegionPath(parsing: "浙江省/舟山市")!, capacity: 5)
+            let others = (0..<150).map { StationRecord(id: "o\($0)", name: "o", capacity: 5) }
+            // Mine first (oldest), then 150 others' newer ones, then one more of mine newest.
+            _ = try await open(store, AlertKey(station: "mine", kind: .stationOffline), at: t0, deliveries: [])
+            _ = try await open(store, AlertKey(station: "mine", kind: .readerDown, subject: "door"), at: t0 + .seconds(1), deliveries: [])
+            for (i, o) in others.enumerated() {
+                _ = try await open(store, AlertKey(station: o.id, kind: .stationOffline), at: t0 + .seconds(10 + Int64(i)), deliveries: [])
+            }
+            _ = try await open(store, AlertKey(station: "mine", kind: .clockSkew), at: t0 + .seconds(500), deliveries: [])
+            let list = try await AlertView.list(store, stations: [mine], state: .open, limit: 3, offset: .china)
+            #expect(list.map(\.alert) == [.clockSkew, .readerDown, .stationOffline], "behind 150 newer ones of others (read 12, then 48, then 192)")
+            #expect(list.allSatisfy { $0.station == "mine" && $0.stationName == "我的站" && $0.region == "浙江省/舟山市" })
+            let two = try await AlertView.list(store, stations: [mine] + others, state: .open, limit: 2, offset: .china)
+            #expect(two.map(\.station) == ["mine", "o149"], "everyone's: the newest two")
+            #expect(try await AlertView.list(store, stations: [mine], state: .resolved, limit: 3, offset: .china).isEmpty)
+            #expect(try await AlertView.list(store, stations: [], state: .open, limit: 3, offset: .china).isEmpty)
+        }
+    }
 }

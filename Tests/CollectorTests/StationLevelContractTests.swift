@@ -125,11 +125,11 @@ import YizhanCore
             try await Self.load(store)
             let before = try await Self.levels(store)
             #expect(before.count > 40)
-            // Back to the schema before v9 (on PostgreSQL, before v10's index on it too); the
+            // Back to the schema before v9 (on PostgreSQL, before v9c's index on it too); the
             // raw log is purged too, so only the days can tell.
             let schema = kind == .sqlite
                 ? ["DROP INDEX rollup_station_days_start", "DELETE FROM grdb_migrations WHERE identifier = 'v9-station-levels'"]
-                : ["DROP INDEX rollup_station_days_ranked", "DELETE FROM yizhan_migrations WHERE name IN ('v9-station-levels', 'v10-ranking-index')"]
+                : ["DROP INDEX rollup_station_days_ranked", "DELETE FROM yizhan_migrations WHERE name IN ('v9-station-levels', 'v9c-ranking-index')"]
             for sql in ["DROP TABLE rollup_station_weeks", "DROP TABLE rollup_station_months",
                         "DELETE FROM rollup_settings WHERE key = 'station_levels'", "DELETE FROM events"] + schema {
                 try await Self.execute(store, sql)

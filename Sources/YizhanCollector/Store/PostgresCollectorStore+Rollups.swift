@@ -17,7 +17,7 @@ extension PostgresCollectorStore {
     static let stationLevelsMigration: [String] = [createRollupTable(.stationWeeks), createRollupTable(.stationMonths)]
         + [RollupTable.stationDays, .stationWeeks, .stationMonths].map { "CREATE INDEX \($0.rawValue)_start ON \($0.rawValue)(start_ms)" }
 
-    /// v10: the station levels' time index carries what a ranking reads, so ranking 10,000
+    /// v9c: the station levels' time index carries what a ranking reads, so ranking 10,000
     /// stations is an index-only scan. Every day's ingest rewrites the week and month rows
     /// (their sketches grow, so the new version rarely fits its page): a year on, the 30,000
     /// week rows of a province's 30-day ranking lay on 21,020 heap pages, 198 ms to read

@@ -148,7 +148,7 @@ public final class PostgresCollectorStore: CollectorStore {
             WHERE m.id = s.id AND m.seq > s.last_ack
             """]),
         // The station levels' time index covers a ranking's columns (PostgresCollectorStore+Rollups.swift).
-        ("v10-ranking-index", rankingIndexMigration),
+        ("v9c-ranking-index", rankingIndexMigration),
     ]
 
     /// Applies what is missing, one collector at a time (an advisory lock held by the transaction).
