@@ -29,11 +29,13 @@ extension Analytics {
         // page's own region came from a URL and may be spelt otherwise yet compare equal).
         var childPaths: [String: RegionPath] = [:]
         var direct: [String] = []
-        for s in scope.stations {
-            guard s.region.depth > region.depth, region.contains(s.region) else { direct.append(s.id); continue }
-            let child = s.region.segments[region.depth]
-            byChild[child, default: []].append(s.id)
-            if childPaths[child] == nil { childPaths[child] = RegionPath(segments: Array(s.region.segments.prefix(region.depth + 1))) }
+        let records = scope.stations
+        for i in records.indices {  // by index: a copy of each record is most of the cost at 186,000
+            let r = records[i].region
+            guard r.depth > region.depth, region.contains(r) else { direct.append(records[i].id); continue }
+            let child = r.segments[region.depth]
+            byChild[child, default: []].append(records[i].id)
+            if childPaths[child] == nil { childPaths[child] = RegionPath(segments: Array(r.segments.prefix(region.depth + 1))) }
         }
         var out = ChildVisits()
         func pair(_ t: [[String: RollupFigures]], _ key: String) -> VisitsPair {
@@ -87,8 +89,13 @@ extension Analytics {
     /// 10,000 ids by name cost more than the rest of a province's question (docs/benchmarks.md).
     func ongoingOutages(of ids: [String]) async throws -> [OngoingOutage] {
         guard ids.count > Self.outagesByName else { return ids.isEmpty ? [] : try await store.ongoingOutages(ids) }
-        let wanted = Set(ids)
-        return try await store.allOngoingOutages().filter { wanted.contains($0.station) }
+        let all = try await store.allOngoingOutages()
+        guard !all.isEmpty else { return [] }
+        // Which of the (few) broken stations are asked about: one look at each id, rather
+        // than a set of 186,000 ids made for each question.
+        let broken = Set(all.map(\.station))
+        let wanted = Set(ids.lazy.filter { broken.contains($0) })
+        return all.filter { wanted.contains($0.station) }
     }
 
     /// Up to this many stations, their outages are asked for by id.

@@ -113,8 +113,9 @@ struct Analytics: Sendable {
     func rankings(_ scope: Scope, measure: RankingMeasure, orders: [Bool], limit: Int, period: UsagePeriod,
                   snapshots: RankingSnapshots? = nil, now: Timestamp = .now()) async throws -> RankedLists {
         guard !scope.stations.isEmpty else { return RankedLists(lists: orders.map { _ in [] }) }
-        let capacities = Dictionary(scope.stations.map { ($0.id, $0.live?.capacity ?? $0.capacity) }, uniquingKeysWith: { a, _ in a })
-        let ids = scope.stations.map(\.id)
+        let records = scope.stations
+        let capacities = records.indices.map { (id: records[$0].id, capacity: records[$0].live?.capacity ?? records[$0].capacity) }
+        let ids = capacities.map(\.id)
         let outages = try await ongoingOutages(of: ids)
         let columns = Rankings.columns(measure)
         let current: [String: RollupFigures]
@@ -130,9 +131,7 @@ struct Analytics: Sendable {
         } else {
             current = try await totals(ids, periods: [period], outages: outages, only: columns, now: now)[0]
         }
-        let ranked = orders.map { descending in
-            Rankings.rank(measure, descending: descending, limit: limit, stations: capacities, current: current, previous: [:], yearEarlier: [:])
-        }
+        let ranked = Rankings.rank(measure, orders: orders, limit: limit, stations: capacities, current: current)
         let shown = Array(Set(ranked.joined().map(\.station)))
         let full = try await totals(shown, periods: [period, try period.previous(), try period.yearEarlier()], outages: outages, now: now)
         let lists = ranked.map { entries in

@@ -157,13 +157,17 @@ struct Dashboard: Sendable {
         let visits = try await analytics.childVisits(scope, region: region, period: period.days)
         let ranked = try await analytics.rankings(scope, measure: measure, orders: [true, false], limit: OfficeRegionPage.rankingSize,
                                                   period: period.days, snapshots: http.rankingSnapshots, now: now)
-        let live = scope.stations.map { http.pageLive(stations.current($0), now: now) }
+        let records = scope.stations
+        let live = records.indices.map { i in
+            if let h = stations.pending[records[i].id] { return http.pageLive(LiveStations.laid(h, over: records[i]), now: now) }
+            return http.pageLive(records[i], now: now)
+        }
         let input = OfficeRegionPage.Input(region: region, user: s.user, stations: scope.stations, live: live, answer: answer,
                                            hourOfWeek: hourOfWeek, visits: visits, top: ranked.lists[0], bottom: ranked.lists[1], rankedAsOf: ranked.asOf,
                                            measure: measure, period: period, now: now)
         var page = OfficeRegionPage.make(input, session: s, offset: http.configuration.utcOffset)
         page.alerts = try await openAlerts(scope.stations) { OfficeRegionPage.stationLink($0, period: period) }
-        page.outOfSync = try await outOfSync(scope.stations, current: stations.current)
+        page.outOfSync = try await outOfSync(scope.stations, pending: stations.pending)
         return Self.page(page)
     }
 
@@ -213,9 +217,16 @@ extension Dashboard {
     }
 
     /// The stations of a region page whose applied settings revision is not the desired one.
-    func outOfSync(_ stations: [StationRecord], current: (StationRecord) -> StationRecord = { $0 }) async throws -> [SettingsSyncRow] {
+    /// `pending`: heartbeats to lay over the stations (`CollectorHTTP.PageStations`).
+    func outOfSync(_ stations: [StationRecord], pending: [String: HeartbeatRecord] = [:]) async throws -> [SettingsSyncRow] {
         let rows = try await http.store.settingRows()
-        return stations.map { s in (s, SettingsSync(station: current(s), rows: rows)) }.filter { !$0.1.inSync }
-            .sorted { $0.0.id < $1.0.id }.prefix(200).map { SettingsSyncRow($0.1, name: $0.0.name) }
+        // Only the stations out of sync are kept (a national page walks 186,000).
+        var found: [(sync: SettingsSync, name: String)] = []
+        for i in stations.indices {
+            let sync = if let h = pending[stations[i].id] { SettingsSync(station: LiveStations.laid(h, over: stations[i]), rows: rows) }
+                else { SettingsSync(station: stations[i], rows: rows) }
+            if !sync.inSync { found.append((sync, stations[i].name)) }
+        }
+        return found.sorted { $0.sync.station < $1.sync.station }.prefix(200).map { SettingsSyncRow($0.sync, name: $0.name) }
     }
 }

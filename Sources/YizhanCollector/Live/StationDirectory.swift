@@ -17,7 +17,8 @@ struct StationDirectory: Sendable {
 
     /// The stations `user` may see: an office user's region (all without one), a manager's own.
     static func visible(_ stations: [StationRecord], to user: UserRecord) -> [StationRecord] {
-        stations.keeping { s in user.role == .office ? user.region?.contains(s.region) ?? true : user.stations.contains(s.id) }
+        if user.role == .office, user.region == nil { return stations }
+        return stations.keeping { s in user.role == .office ? user.region?.contains(s.region) ?? true : user.stations.contains(s.id) }
     }
 
     var onlineCount: Int { views.filter(\.online).count }

@@ -41,24 +41,32 @@ public enum Rankings {
     public static func rank(_ measure: RankingMeasure, descending: Bool, limit: Int, stations: [String: Int],
                             current: [String: RollupFigures], previous: [String: RollupFigures],
                             yearEarlier: [String: RollupFigures]) -> [RankingEntry] {
-        let before = { (a: RankingEntry, b: RankingEntry) -> Bool in
-            switch (a.value, b.value) {
-            case let (x?, y?) where x != y: return descending ? x > y : x < y
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return a.station < b.station
-            }
-        }
-        // The first `limit` kept in order as the stations go by, not all of them sorted: a
-        // national page ranks 186,000 stations twice for 10 of each.
-        var entries = first(max(0, limit), of: stations.lazy.map { id, capacity in
-            let f = current[id] ?? RollupFigures()
-            return RankingEntry(station: id, capacity: capacity, figures: f, value: value(measure, f, capacity: capacity),
-                                previous: nil, yearEarlier: nil)
-        }, by: before)
-        for i in entries.indices { entries[i].rank = i + 1 }
+        let entries = rank(measure, orders: [descending], limit: limit, stations: stations.map { (id: $0.key, capacity: $0.value) },
+                           current: current)[0]
         // The comparisons for the stations ranked only.
         return compared(entries, measure: measure, previous: previous, yearEarlier: yearEarlier)
+    }
+
+    /// The same ranking in each of `orders` (descending or not), the stations' values worked
+    /// out once, and only the first `limit` of each order kept as they go by (not every
+    /// station sorted: a national page ranks 186,000 stations twice for 10 of each).
+    public static func rank(_ measure: RankingMeasure, orders: [Bool], limit: Int, stations: [(id: String, capacity: Int)],
+                            current: [String: RollupFigures]) -> [[RankingEntry]] {
+        let values = stations.map { value(measure, current[$0.id] ?? RollupFigures(), capacity: $0.capacity) }
+        return orders.map { descending in
+            let kept = first(max(0, limit), of: stations.indices) { a, b in
+                switch (values[a], values[b]) {
+                case let (x?, y?) where x != y: return descending ? x > y : x < y
+                case (nil, _?): return false
+                case (_?, nil): return true
+                default: return stations[a].id < stations[b].id
+                }
+            }
+            return kept.enumerated().map { rank, i in
+                RankingEntry(station: stations[i].id, capacity: stations[i].capacity, figures: current[stations[i].id] ?? RollupFigures(),
+                             value: values[i], previous: nil, yearEarlier: nil, rank: rank + 1)
+            }
+        }
     }
 
     /// The first `k` of `items` in the order `before` (a strict total order), sorted: what

@@ -88,6 +88,10 @@ extension AnalyticsBench {
             try await group.waitForAll()
         }
         say("  a heartbeat from each of the \(network.stations) stations in \(String(format: "%.1f", seconds(ContinuousClock.now - beat))) s")
+        if options.settleSeconds > 0 {
+            say("  leaving the collector \(options.settleSeconds) s to read them")
+            try await Task.sleep(for: .seconds(options.settleSeconds))
+        }
         let repeats = options.only != nil ? options.repeats : max(1, min(options.repeats, 10))
         say("the dashboard's pages over HTTP (logged in through the form, last 30 days by day), \(repeats)× each")
         var figures = PageFigures()
