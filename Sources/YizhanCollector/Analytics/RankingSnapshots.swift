@@ -33,9 +33,10 @@ final class RankingSnapshots: Sendable {
     }
 
     /// From this many stations in the region a page ranks from a snapshot. Below it the read
-    /// is at most a few hundred milliseconds (10,000 stations: docs/benchmarks.md).
+    /// is tens of milliseconds; a province's 6,000 of the nation's 186,000 took 320 ms on
+    /// PostgreSQL (docs/benchmarks.md, "The nation's 186,000 stations").
     let from: Int
-    /// Snapshots kept (by last use): a national one is about 30 MB.
+    /// Snapshots kept (by last use): a national one holds 186,000 stations' figures (some 100 bytes each with its key).
     static let kept = 4
 
     let maximumAge: Duration
@@ -50,7 +51,7 @@ final class RankingSnapshots: Sendable {
 
     private let entries = Mutex<[Key: Entry]>([:])
 
-    init(from: Int = 20_000, maximumAge: Duration = .seconds(60)) {
+    init(from: Int = 5_000, maximumAge: Duration = .seconds(60)) {
         self.from = from
         self.maximumAge = maximumAge
     }

@@ -223,8 +223,15 @@ extension Dashboard {
         // Only the stations out of sync are kept (a national page walks 186,000).
         var found: [(sync: SettingsSync, name: String)] = []
         for i in stations.indices {
-            let sync = if let h = pending[stations[i].id] { SettingsSync(station: LiveStations.laid(h, over: stations[i]), rows: rows) }
-                else { SettingsSync(station: stations[i], rows: rows) }
+            let sync: SettingsSync
+            if let h = pending[stations[i].id] {
+                sync = SettingsSync(station: LiveStations.laid(h, over: stations[i]), rows: rows)
+            } else {
+                // In sync as SettingsSync says it, asked without copying the record first.
+                let desired = OfficeSettingsResolver.resolve(rows, station: stations[i].id, region: stations[i].region).revision
+                if desired == stations[i].live?.settingsRevision ?? 0 { continue }
+                sync = SettingsSync(station: stations[i], rows: rows)
+            }
             if !sync.inSync { found.append((sync, stations[i].name)) }
         }
         return found.sorted { $0.sync.station < $1.sync.station }.prefix(200).map { SettingsSyncRow($0.sync, name: $0.name) }

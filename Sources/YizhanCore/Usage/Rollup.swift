@@ -187,13 +187,15 @@ public struct RegionPath: Hashable, Sendable, Comparable, CustomStringConvertibl
     }
 
     public var description: String { segments.joined(separator: "/") }
-    public var isNation: Bool { segments.isEmpty }
-    public var depth: Int { segments.count }
+    // Inlinable: asked of every station of a national page, and a call across the module
+    // (with its retain and release of `segments`) cost more than the answer.
+    @inlinable public var isNation: Bool { segments.isEmpty }
+    @inlinable public var depth: Int { segments.count }
     /// The nation, then each ancestor, then this path itself: every region it counts in.
     public var selfAndAncestors: [RegionPath] { (0...segments.count).map { RegionPath(segments: Array(segments.prefix($0))) } }
     public var parent: RegionPath? { segments.isEmpty ? nil : RegionPath(segments: Array(segments.dropLast())) }
     public var name: String { segments.last ?? "" }
-    public func contains(_ other: RegionPath) -> Bool { other.segments.starts(with: segments) }
+    @inlinable public func contains(_ other: RegionPath) -> Bool { other.segments.starts(with: segments) }
     public static func < (a: RegionPath, b: RegionPath) -> Bool { a.segments.lexicographicallyPrecedes(b.segments) }
 }
 

@@ -90,22 +90,21 @@ struct OfficeRegionPage: PageModel, Sendable {
         var online: Bool
         var occupancy: Int
         var capacity: Int
-        /// How many amenities need attention (`faultNames` names them, for stations listed).
+        /// How many amenities need attention, and which (sorted).
         var faults: Int
+        var faultNames: [String]
         var version: String?
         var backlog: Int64
-        var amenities: [String: AmenityStatus]
-
-        var faultNames: [String] { amenities.filter { $0.value.needsAttention }.keys.sorted() }
 
         init(_ s: StationRecord, online: Bool) {
             self.online = online
             occupancy = s.occupancy
             capacity = s.live?.capacity ?? s.capacity
             faults = s.live?.amenities.values.reduce(0) { $0 + ($1.needsAttention ? 1 : 0) } ?? 0
+            // Named only where there are any: most stations have none to allocate.
+            faultNames = faults == 0 ? [] : s.live?.amenities.filter { $0.value.needsAttention }.keys.sorted() ?? []
             version = s.live?.version
             backlog = s.live?.backlog ?? 0
-            amenities = s.live?.amenities ?? [:]
         }
     }
 
@@ -290,13 +289,11 @@ struct OfficeRegionPage: PageModel, Sendable {
     /// never heard from last), each split into online, offline and with a backlog.
     static func versionSpread(_ views: [Live]) -> [VersionRow] {
         var rows: [String: VersionRow] = [:]
-        for v in views {
-            let name = v.version ?? "–"
-            var r = rows[name] ?? VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0)
-            r.stations += 1
-            if v.online { r.online += 1 } else { r.offline += 1 }
-            if v.backlog > 0 { r.withBacklog += 1 }
-            rows[name] = r
+        for i in views.indices {
+            let name = views[i].version ?? "–"
+            rows[name, default: VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0)].stations += 1
+            if views[i].online { rows[name]!.online += 1 } else { rows[name]!.offline += 1 }
+            if views[i].backlog > 0 { rows[name]!.withBacklog += 1 }
         }
         func parts(_ s: String) -> [Int] { s.split(whereSeparator: { !$0.isNumber }).map { Int($0) ?? 0 } }
         func newer(_ a: VersionRow, _ b: VersionRow) -> Bool {
