@@ -36,7 +36,7 @@ struct AnalyticsOptions: ParsableArguments {
     @Option(help: "Analytics: an already loaded database (a storage URL from an earlier --keep run with the same sizes): no load, no bare insert, no catch-up.")
     var database: String?
     @Flag(help: "Analytics: keep the database afterwards (its URL and --history-start are printed).") var keep = false
-    @Option(help: ArgumentHelp("Analytics, with --database: ask only the questions whose label contains this text (\"province × month by hour\"), in-process, print their times and stop: for profiling one question; or only the dashboard pages so named (\"page\", \"nation page\"), over HTTP.",
+    @Option(help: ArgumentHelp("Analytics, with --database: ask only the questions whose label contains this text (\"province × month by hour\"), in-process, print their times and stop: for profiling one question; or only the dashboard pages so named (\"page\", \"nation page\"), over HTTP; or \"rankings\", in-process.",
                                valueName: "text"))
     var only: String?
     @Option(help: ArgumentHelp("Analytics: the history's first day (UTC+8), to ask a kept --database on a later day; default: days + 8 before today.",
@@ -73,7 +73,7 @@ struct AnalyticsBench {
         let o = options
         if let only = o.only {
             guard o.database != nil else { throw BenchError("--only asks a loaded database: give --database (from an earlier --keep run)") }
-            let labels = questions.map(\.label) + Self.pageLabels
+            let labels = questions.map(\.label) + Self.pageLabels + [Self.rankingsLabel]
             guard labels.contains(where: { $0.contains(only) }) else {
                 throw BenchError("--only \(only): no question's label contains it; the labels: " + labels.joined(separator: ", "))
             }
@@ -114,7 +114,7 @@ struct AnalyticsBench {
             if !o.skipBare { figures.bare = try await bareInsert(storage, network, days: figures.load!.firstChunkDays) }
         }
         // `--only` naming pages: the pages alone, over HTTP.
-        if let only = o.only, !questions.contains(where: { $0.label.contains(only) }) {
+        if let only = o.only, !questions.contains(where: { $0.label.contains(only) }), !Self.rankingsLabel.contains(only) {
             let collector = try await CollectorBench.Collector(binDir: bench.binDir, dir: dir, storage: storage,
                                                                extraConfiguration: Self.stationsStayOnline)
             defer { collector.stop() }
