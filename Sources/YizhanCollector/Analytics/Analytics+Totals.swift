@@ -29,19 +29,21 @@ extension Analytics {
         // page's own region came from a URL and may be spelt otherwise yet compare equal).
         var childPaths: [String: RegionPath] = [:]
         var direct: [String] = []
+        let byRows = if case .region = scope.rollups { true } else { false }
         let records = scope.stations
         for i in records.indices {  // by index: a copy of each record is most of the cost at 186,000
             let r = records[i].region
             guard r.depth > region.depth, region.contains(r) else { direct.append(records[i].id); continue }
             let child = r.segments[region.depth]
-            byChild[child, default: []].append(records[i].id)
+            // Each station's child looked up once (hashing its name is the cost); a region
+            // scope reads its children's rows and needs no list of their stations.
+            if !byRows { byChild[child, default: []].append(records[i].id) }
             if childPaths[child] == nil { childPaths[child] = RegionPath(segments: Array(r.segments.prefix(region.depth + 1))) }
         }
         var out = ChildVisits()
         func pair(_ t: [[String: RollupFigures]], _ key: String) -> VisitsPair {
             VisitsPair(current: t[0][key]?.visits ?? 0, previous: t[1][key]?.visits ?? 0)
         }
-        let byRows = if case .region = scope.rollups { true } else { false }
         // Stations' own visits: those placed at the region itself, and all of a manager's.
         let ids = byRows ? direct : scope.stations.map(\.id)
         let stations = ids.isEmpty ? [[:], [:]] : try await store.stationTotals(ids, periods: periods, only: ["visits"])

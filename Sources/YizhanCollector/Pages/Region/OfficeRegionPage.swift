@@ -184,7 +184,10 @@ struct OfficeRegionPage: PageModel, Sendable {
         // Child regions: every station below the region counts in the child it is under;
         // stations placed at the region itself are listed as stations.
         struct Sum { var stations = 0, online = 0, occupancy = 0, capacity = 0, faults = 0 }
-        var sums: [String: Sum] = [:]
+        // One lookup of the child's name per station (hashing a Chinese name is most of a
+        // lookup's cost), the sums kept in an array.
+        var childIndex: [String: Int] = [:]
+        var childSums: [(name: String, sum: Sum)] = []
         var direct: [(station: StationRecord, live: Live)] = []
         // The loops over every station go by index: copying each record (a dozen references)
         // was a quarter of a national page's time.
@@ -193,14 +196,20 @@ struct OfficeRegionPage: PageModel, Sendable {
             let r = stations[i].region, v = live[i]
             guard r.depth > region.depth, region.contains(r) else { direct.append((stations[i], v)); continue }
             let child = r.segments[region.depth]
-            sums[child, default: Sum()].stations += 1
-            sums[child]!.online += v.online ? 1 : 0
-            sums[child]!.occupancy += v.occupancy
-            sums[child]!.capacity += v.capacity
-            sums[child]!.faults += v.faults
+            let k: Int
+            if let known = childIndex[child] { k = known } else {
+                k = childSums.count
+                childIndex[child] = k
+                childSums.append((child, Sum()))
+            }
+            childSums[k].sum.stations += 1
+            childSums[k].sum.online += v.online ? 1 : 0
+            childSums[k].sum.occupancy += v.occupancy
+            childSums[k].sum.capacity += v.capacity
+            childSums[k].sum.faults += v.faults
         }
-        let children = sums.keys.sorted().map { name in
-            let s = sums[name]!, visits = input.visits.children[name] ?? Analytics.VisitsPair()
+        let children = childSums.sorted { $0.name < $1.name }.map { name, s in
+            let visits = input.visits.children[name] ?? Analytics.VisitsPair()
             return Child(name: name, href: link(region: RegionPath(segments: region.segments + [name]), period: period, by: by),
                          stations: s.stations, online: s.online, occupancy: s.occupancy, capacity: s.capacity, faults: s.faults,
                          visits: Figures.count(Int(visits.current)), change: Change.between(Double(visits.current), base: Double(visits.previous)))
@@ -288,12 +297,19 @@ struct OfficeRegionPage: PageModel, Sendable {
     /// Stations per version, newest first (versions compared number by number; stations
     /// never heard from last), each split into online, offline and with a backlog.
     static func versionSpread(_ views: [Live]) -> [VersionRow] {
-        var rows: [String: VersionRow] = [:]
+        var index: [String: Int] = [:]
+        var found: [VersionRow] = []
         for i in views.indices {
             let name = views[i].version ?? "–"
-            rows[name, default: VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0)].stations += 1
-            if views[i].online { rows[name]!.online += 1 } else { rows[name]!.offline += 1 }
-            if views[i].backlog > 0 { rows[name]!.withBacklog += 1 }
+            let k: Int
+            if let known = index[name] { k = known } else {
+                k = found.count
+                index[name] = k
+                found.append(VersionRow(version: name, stations: 0, share: "", online: 0, offline: 0, withBacklog: 0))
+            }
+            found[k].stations += 1
+            if views[i].online { found[k].online += 1 } else { found[k].offline += 1 }
+            if views[i].backlog > 0 { found[k].withBacklog += 1 }
         }
         func parts(_ s: String) -> [Int] { s.split(whereSeparator: { !$0.isNumber }).map { Int($0) ?? 0 } }
         func newer(_ a: VersionRow, _ b: VersionRow) -> Bool {
@@ -302,7 +318,7 @@ struct OfficeRegionPage: PageModel, Sendable {
             return x == y ? a.version > b.version : y.lexicographicallyPrecedes(x)
         }
         let total = max(views.count, 1)
-        return rows.values.sorted(by: newer).map { r in
+        return found.sorted(by: newer).map { r in
             var r = r
             let tenths = (r.stations * 1000 + total / 2) / total
             r.share = "\(tenths / 10).\(tenths % 10) %"
