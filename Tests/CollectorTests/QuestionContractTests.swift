@@ -239,7 +239,7 @@ import YizhanCore
             let visible = try await store.stations()
             let office = UserRecord(name: "o", role: .office, stations: [])
             let analytics = Analytics(store: store, offset: .china)
-            let snapshots = RankingSnapshots(from: Self.stations.count, maximumAge: .seconds(60))
+            let snapshots = RankingSnapshots(minimumStations: Self.stations.count, maximumAge: .seconds(60))
             let now = Self.day0 + .seconds(Int64(Self.days) * 86_400)
             let period = try UsagePeriod(from: Self.day0, to: now, bucket: .day, offset: .china)
             let province = try Analytics.scope(user: office, visible: visible, station: nil, region: "浙江省", district: nil)

@@ -108,7 +108,7 @@ struct Analytics: Sendable {
 
     /// The same ranking in each of `orders` (descending or not): the dashboard's top and
     /// bottom tables from one read of the period's measure, the one cost that grows with the
-    /// number of stations. With `snapshots`, a region of `snapshots.from` stations or
+    /// number of stations. With `snapshots`, a region of `snapshots.minimumStations` stations or
     /// more is ranked from a snapshot at most a minute or so old (`asOf` says when).
     func rankings(_ scope: Scope, measure: RankingMeasure, orders: [Bool], limit: Int, period: UsagePeriod,
                   snapshots: RankingSnapshots? = nil, now: Timestamp = .now()) async throws -> RankedLists {
@@ -120,7 +120,7 @@ struct Analytics: Sendable {
         let columns = Rankings.columns(measure)
         let current: [String: RollupFigures]
         var asOf: Timestamp?
-        if let snapshots, case .region(let region) = scope.rollups, ids.count >= snapshots.from {
+        if let snapshots, case .region(let region) = scope.rollups, ids.count >= snapshots.minimumStations {
             let key = RankingSnapshots.Key(region: region.description, from: period.from.millisecondsSinceEpoch,
                                            to: period.to.millisecondsSinceEpoch, columns: columns.sorted())
             let snapshot = try await snapshots.snapshot(key, now: now) {

@@ -2,7 +2,7 @@ import Synchronization
 import YizhanCore
 
 /// Every station's ranking figures for a large region and a period, read whole and kept a
-/// minute: what a region page ranks once its region holds `from` stations or more.
+/// minute: what a region page ranks once its region holds `minimumStations` or more.
 ///
 /// A ranking has to read every station's rows for the period, about ten a station over 30
 /// days: at the nation's 186,000 stations that is some 2 M rows, seconds of the database,
@@ -35,7 +35,7 @@ final class RankingSnapshots: Sendable {
     /// From this many stations in the region a page ranks from a snapshot. Below it the read
     /// is tens of milliseconds; a province's 6,000 of the nation's 186,000 took 320 ms on
     /// PostgreSQL (docs/benchmarks.md, "The nation's 186,000 stations").
-    let from: Int
+    let minimumStations: Int
     /// Snapshots kept (by last use): a national one holds 186,000 stations' figures (some 100 bytes each with its key).
     static let kept = 4
 
@@ -51,8 +51,8 @@ final class RankingSnapshots: Sendable {
 
     private let entries = Mutex<[Key: Entry]>([:])
 
-    init(from: Int = 5_000, maximumAge: Duration = .seconds(60)) {
-        self.from = from
+    init(minimumStations: Int = 5_000, maximumAge: Duration = .seconds(60)) {
+        self.minimumStations = minimumStations
         self.maximumAge = maximumAge
     }
 

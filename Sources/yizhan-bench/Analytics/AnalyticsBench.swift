@@ -17,7 +17,7 @@ import Glibc
 struct AnalyticsOptions: ParsableArguments {
     @Option(help: "Analytics: the store, sqlite or postgres (postgres needs YIZHAN_TEST_POSTGRES_URL, as scripts/test-postgres.sh gives).")
     var store = "sqlite"
-    @Option(help: "Analytics: stations in the generated province (about 10 cities, 50 stations a district, 10 a street).")
+    @Option(help: "Analytics: stations in the generated network, shared among its provinces (each up to 10 cities, 50 stations a district, 10 a street).")
     var networkStations = 50
     @Option(help: "Analytics: provinces (1: a province's office; 31: the nation's, each province its share of the stations).")
     var networkProvinces = 1

@@ -90,9 +90,9 @@ struct OfficeRegionPage: PageModel, Sendable {
         var online: Bool
         var occupancy: Int
         var capacity: Int
-        /// How many amenities need attention, and which (sorted).
-        var faults: Int
+        /// The amenities that need attention, sorted.
         var faultNames: [String]
+        var faults: Int { faultNames.count }
         var version: String?
         var backlog: Int64
 
@@ -100,9 +100,9 @@ struct OfficeRegionPage: PageModel, Sendable {
             self.online = online
             occupancy = s.occupancy
             capacity = s.live?.capacity ?? s.capacity
-            faults = s.live?.amenities.values.reduce(0) { $0 + ($1.needsAttention ? 1 : 0) } ?? 0
-            // Named only where there are any: most stations have none to allocate.
-            faultNames = faults == 0 ? [] : s.live?.amenities.filter { $0.value.needsAttention }.keys.sorted() ?? []
+            // Looked for before they are gathered: most stations have none, and nothing to allocate.
+            let amenities = s.live?.amenities ?? [:]
+            faultNames = amenities.values.contains(where: \.needsAttention) ? amenities.filter { $0.value.needsAttention }.keys.sorted() : []
             version = s.live?.version
             backlog = s.live?.backlog ?? 0
         }
